@@ -1,0 +1,239 @@
+"""The one writer: plan changes, show them as a diff, apply them atomically.
+
+Pure code computes ``FileChange`` records (path + new bytes). ``plan`` compares
+them with the disk and gives each a verb; ``apply`` writes them: temp file in the
+same directory, fsync, rename, through symlinks to their target, keeping the mode
+and a timestamped backup of the old bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import enum
+import errno
+import os
+import stat
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sshsetup.errors import Refused
+
+
+class Verb(str, enum.Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    IDENTICAL = "identical"
+    DELETE = "delete"
+    REFUSE = "refuse"
+
+
+@dataclass(frozen=True)
+class FileChange:
+    path: Path
+    new: bytes | None  # None: delete the file (only if it exists)
+    mode: int = 0o600  # for a new file; an existing file keeps its mode
+    label: str = ""
+    backup: bool = True
+    refuse: str | None = None  # a reason: the writer must not touch this file
+
+
+@dataclass(frozen=True)
+class Planned:
+    change: FileChange
+    target: Path  # the real file (symlinks resolved)
+    old: bytes | None
+    verb: Verb
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: Path
+    verb: Verb
+    backup: Path | None = None
+    reason: str | None = None
+
+
+def checkpoint(name: str) -> None:
+    """Test-only hook: report reaching ``name`` and pause while asked to.
+
+    Active only when ``SSHSETUP_TEST_HOOK_DIR`` is set (the crash-safety suite).
+    """
+    hook = os.environ.get("SSHSETUP_TEST_HOOK_DIR")
+    if not hook:
+        return
+    d = Path(hook)
+    with (d / "reached").open("a", encoding="utf-8") as fh:
+        fh.write(name + "\n")
+    while (d / f"pause-{name}").exists():
+        time.sleep(0.005)
+
+
+def real_target(path: Path) -> Path:
+    """The file a write to ``path`` must change: the end of a symlink chain."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise Refused(f"{path} is a symlink loop", hint=f"fix or remove the link: ls -l {path}") from None
+    return Path(os.path.realpath(path))
+
+
+def read_bytes(path: Path) -> bytes | None:
+    try:
+        return real_target(path).read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise Refused(f"{path} is a directory, not a file", hint=f"move it away: mv {path} {path}.dir") from None
+    except PermissionError:
+        raise Refused(f"cannot read {path}: permission denied", hint=f"check its owner and mode: ls -l {path}") from None
+
+
+def plan(changes: Sequence[FileChange]) -> list[Planned]:
+    out: list[Planned] = []
+    for ch in changes:
+        target = real_target(ch.path)
+        old = read_bytes(ch.path)
+        if ch.refuse is not None:
+            verb = Verb.REFUSE
+        elif ch.new is None:
+            verb = Verb.IDENTICAL if old is None else Verb.DELETE
+        elif old is None:
+            verb = Verb.CREATE
+        elif old == ch.new:
+            verb = Verb.IDENTICAL
+        else:
+            verb = Verb.UPDATE
+        out.append(Planned(ch, target, old, verb))
+    return out
+
+
+def _lines(data: bytes | None) -> list[str]:
+    if data is None:
+        return []
+    return data.decode("utf-8", errors="replace").splitlines(keepends=True)
+
+
+def diff(p: Planned) -> str:
+    """A unified diff of one planned change ('' when nothing changes)."""
+    if p.verb in (Verb.IDENTICAL, Verb.REFUSE):
+        return ""
+    new = None if p.verb is Verb.DELETE else p.change.new
+    a = "/dev/null" if p.old is None else str(p.change.path)
+    b = "/dev/null" if new is None else str(p.change.path)
+    lines = list(difflib.unified_diff(_lines(p.old), _lines(new), a, b))
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _fsync_dir(d: Path) -> None:
+    with contextlib.suppress(OSError):  # not supported on every platform/filesystem
+        fd = os.open(d, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write(target: Path, data: bytes, mode: int) -> None:
+    """Replace ``target`` with ``data``: temp file in the same directory, fsync, rename."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".sshsetup-tmp")
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        checkpoint(f"before-rename:{target.name}")
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def write_backup(target: Path, old: bytes, stamp: str) -> Path:
+    """Keep the old bytes beside the file, never overwriting an earlier backup."""
+    mode = stat.S_IMODE(target.stat().st_mode) & 0o600 or 0o600
+    for n in range(1000):
+        suffix = f".sshsetup-backup-{stamp}" + (f"-{n}" if n else "")
+        backup = target.with_name(target.name + suffix)
+        try:
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        except FileExistsError:
+            continue
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(old)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return backup
+    raise Refused(f"too many backups of {target}", hint=f"delete old backups: ls {target}.sshsetup-backup-*")
+
+
+def _write_error(target: Path, exc: OSError) -> Refused:
+    if exc.errno == errno.ENOSPC:
+        return Refused(f"cannot write {target}: the disk is full", hint="free some space, then run sshsetup again")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return Refused(
+            f"cannot write {target}: {exc.strerror.lower() if exc.strerror else 'permission denied'}",
+            hint=f"check the owner and mode of {target.parent}",
+        )
+    return Refused(f"cannot write {target}: {exc.strerror or exc}", hint=f"check {target.parent}")
+
+
+def apply(planned: Sequence[Planned], *, dry_run: bool, stamp: str | None = None) -> list[Outcome]:
+    """Apply every change, or none when one of them is refused or ``dry_run`` is set."""
+    refused = [p for p in planned if p.verb is Verb.REFUSE]
+    if refused or dry_run:
+        return [Outcome(p.change.path, p.verb, reason=p.change.refuse) for p in planned]
+    stamp = stamp or time.strftime("%Y%m%dT%H%M%S")
+    out: list[Outcome] = []
+    for p in planned:
+        backup = None
+        try:
+            if p.verb in (Verb.UPDATE, Verb.DELETE) and p.change.backup and p.old is not None:
+                backup = write_backup(p.target, p.old, stamp)
+            if p.verb is Verb.CREATE:
+                p.target.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(p.target, p.change.new or b"", p.change.mode)
+            elif p.verb is Verb.UPDATE:
+                mode = stat.S_IMODE(p.target.stat().st_mode)
+                atomic_write(p.target, p.change.new or b"", mode)
+            elif p.verb is Verb.DELETE:
+                p.target.unlink()
+        except OSError as exc:
+            raise _write_error(p.target, exc) from None
+        out.append(Outcome(p.change.path, p.verb, backup))
+    return out
+
+
+@contextlib.contextmanager
+def locked(lock_file: Path, timeout: float = 30.0) -> Iterator[None]:
+    """Hold an exclusive lock against concurrent sshsetup runs.
+
+    The OS drops the lock when the process dies, so a stale lock file is harmless.
+    """
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        import fcntl
+
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise Refused(
+                        "another sshsetup is running (lock held)",
+                        hint=f"wait for it to finish; the lock is {lock_file}",
+                    ) from None
+                time.sleep(0.05)
+        yield
+    finally:
+        os.close(fd)

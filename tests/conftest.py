@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["tests.testbed.fixtures"]
+
+REAL_HOME = os.environ.get("HOME", "")
+
+
+@pytest.fixture(autouse=True)
+def fake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own HOME and config dirs: the real ~ is never touched."""
+    home = tmp_path / "home"
+    home.mkdir()
+    for var in ("HOME", "USERPROFILE"):
+        monkeypatch.setenv(var, str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("APPDATA", str(home / "AppData" / "Roaming"))
+    for var in list(os.environ):
+        if var.startswith(("SSHSETUP_", "VSCODE_")) or var in ("SSH_AUTH_SOCK", "NO_COLOR", "WSL_DISTRO_NAME"):
+            monkeypatch.delenv(var, raising=False)
+    # Never reach a real public service: the echo and RDAP lookups point at a closed port.
+    monkeypatch.setenv("SSHSETUP_IP_ECHO_URLS", "http://127.0.0.1:9/")
+    monkeypatch.setenv("SSHSETUP_RDAP_URL", "http://127.0.0.1:9/")
+    return home
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _never_the_real_home() -> None:
+    from sshsetup import paths
+
+    original = paths.Paths.from_env
+
+    def guarded(environ=None):  # type: ignore[no-untyped-def]
+        p = original(environ)
+        if REAL_HOME and Path(p.home).resolve() == Path(REAL_HOME).resolve():
+            raise AssertionError("YouForgotToRedirectHome: a test resolved the real home directory")
+        return p
+
+    paths.Paths.from_env = guarded  # type: ignore[method-assign]
