@@ -1,0 +1,240 @@
+"""The site catalogue: packaged JSC systems plus the user's own sites.
+
+Data, not code: ``data/sites.toml`` holds each fact with its source and
+confidence. A user or support team adds sites in ``<config dir>/sites.toml`` or
+a file given with ``--sites-file``; there a plain value is a fact with source
+"user sites file".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sshsetup import validate
+from sshsetup.errors import BadInput
+
+DEFAULT_SITES = ("juwels-booster", "jusuf")
+CONFIDENCES = ("high", "medium", "low", "unknown")
+_FAMILIES = ("inet", "inet6", "any")
+_TIME = re.compile(r"(?:(\d+)-)?(\d{1,2}):(\d{2}):(\d{2})")
+
+# field -> (type check, default) for the optional facts
+_STR_FACTS = (
+    "name", "alias", "hostname", "address_family", "arch", "max_walltime", "devel_max_walltime",
+    "judoor_url", "docs_url", "compute_node_pattern", "compute_node_example", "systemname",
+    "project_root", "two_factor", "user",
+)
+_LIST_FACTS = ("login_nodes", "gpu_partitions", "devel_partitions")
+_INT_FACTS = ("port", "gpus_per_node")
+_BOOL_FACTS = ("jsc",)
+_KNOWN = set(_STR_FACTS) | set(_LIST_FACTS) | set(_INT_FACTS) | set(_BOOL_FACTS)
+
+
+@dataclass(frozen=True)
+class Fact:
+    value: Any
+    source: str
+    confidence: str
+
+
+@dataclass(frozen=True)
+class Partition:
+    name: str
+    kind: str  # "gpu" or "devel"
+    max_time_minutes: int | None
+    gpus_per_node: int | None
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    facts: Mapping[str, Fact] = field(repr=False)
+    origin: str = "catalogue"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        fact = self.facts.get(key)
+        if fact is None or fact.value in ("", None):
+            return default
+        return fact.value
+
+    @property
+    def name(self) -> str:
+        return str(self.get("name", self.id))
+
+    @property
+    def alias(self) -> str:
+        return str(self.get("alias", self.id))
+
+    @property
+    def hostname(self) -> str:
+        return str(self.get("hostname"))
+
+    @property
+    def port(self) -> int:
+        return int(self.get("port", 22))
+
+    @property
+    def address_family(self) -> str:
+        return str(self.get("address_family", "any"))
+
+    @property
+    def is_jsc(self) -> bool:
+        return bool(self.get("jsc", False))
+
+    @property
+    def gpus_per_node(self) -> int | None:
+        v = self.get("gpus_per_node")
+        return None if v is None else int(v)
+
+    @property
+    def compute_node_pattern(self) -> str | None:
+        v = self.get("compute_node_pattern")
+        return None if v is None else str(v)
+
+    def partitions(self) -> dict[str, Partition]:
+        out: dict[str, Partition] = {}
+        for kind, names_key, time_key in (("gpu", "gpu_partitions", "max_walltime"), ("devel", "devel_partitions", "devel_max_walltime")):
+            limit = self.get(time_key)
+            for name in self.get(names_key, []):
+                out[name] = Partition(name, kind, parse_time(limit) if limit else None, self.gpus_per_node)
+        return out
+
+    def unknown_facts(self) -> list[str]:
+        return sorted(k for k, f in self.facts.items() if f.confidence == "unknown")
+
+
+def parse_time(value: str) -> int:
+    """Slurm time ``[D-]HH:MM:SS`` or minutes -> minutes (rounded up)."""
+    if value.isdigit():
+        return int(value)
+    m = _TIME.fullmatch(value)
+    if not m:
+        raise BadInput(f"time {value!r} is not a valid Slurm time", hint="use HH:MM:SS, D-HH:MM:SS or minutes")
+    days, h, mi, s = (int(g) if g else 0 for g in m.groups())
+    return days * 1440 + h * 60 + mi + (1 if s else 0)
+
+
+def _line_of(text: str, site: str, key: str | None) -> int:
+    lines = text.splitlines()
+    start = next((i for i, ln in enumerate(lines) if re.match(rf"\s*\[sites\.\"?{re.escape(site)}\"?\]", ln)), None)
+    if start is None:
+        return 1
+    if key is None:
+        return start + 1
+    for i in range(start + 1, len(lines)):
+        if lines[i].lstrip().startswith("["):
+            break
+        if re.match(rf"\s*{re.escape(key)}\s*=", lines[i]):
+            return i + 1
+    return start + 1
+
+
+def _fact(raw: Any, origin: str) -> Fact:
+    if isinstance(raw, dict) and "value" in raw:
+        return Fact(raw["value"], str(raw.get("source", origin)), str(raw.get("confidence", "unknown")))
+    return Fact(raw, origin, "high" if origin != "catalogue" else "unknown")
+
+
+def _check(site_id: str, facts: dict[str, Fact]) -> None:
+    for key, fact in facts.items():
+        v = fact.value
+        if key not in _KNOWN:
+            raise BadInput(f"unknown key {key!r}", hint="known keys: " + ", ".join(sorted(_KNOWN)))
+        if fact.confidence not in CONFIDENCES:
+            raise BadInput(f"{key}: confidence {fact.confidence!r} is not one of {', '.join(CONFIDENCES)}")
+        if key in _STR_FACTS and not isinstance(v, str):
+            raise BadInput(f"{key} must be a string, not {type(v).__name__}")
+        if key in _LIST_FACTS and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
+            raise BadInput(f"{key} must be a list of strings")
+        if key in _INT_FACTS and (isinstance(v, bool) or not isinstance(v, int)):
+            raise BadInput(f"{key} must be an integer, not {type(v).__name__}")
+        if key in _BOOL_FACTS and not isinstance(v, bool):
+            raise BadInput(f"{key} must be true or false")
+    if "hostname" not in facts or not facts["hostname"].value:
+        raise BadInput("missing required key 'hostname'", hint='add: hostname = "login.example.org"')
+    validate.hostname(facts["hostname"].value)
+    if "alias" in facts:
+        validate.alias(facts["alias"].value)
+    if "user" in facts:
+        validate.user(facts["user"].value, what="user")
+    if "port" in facts:
+        validate.port(facts["port"].value)
+    if "address_family" in facts and facts["address_family"].value not in _FAMILIES:
+        raise BadInput(f"address_family must be one of {', '.join(_FAMILIES)}")
+    if facts.get("compute_node_pattern") and facts["compute_node_pattern"].value:
+        validate.host_pattern(facts["compute_node_pattern"].value)
+    for key in ("max_walltime", "devel_max_walltime"):
+        if key in facts and facts[key].value:
+            parse_time(facts[key].value)
+    for node in facts.get("login_nodes", Fact([], "", "")).value:
+        validate.hostname(node, what="login node")
+
+
+def parse_sites(text: str, origin: str, where: str) -> dict[str, Site]:
+    """Parse one sites TOML document; every error names the file and line."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{where}: {exc}", hint="fix the TOML syntax (see https://toml.io)") from None
+    sites_tbl = doc.get("sites")
+    if not isinstance(sites_tbl, dict) or not sites_tbl:
+        raise BadInput(f"{where}: no [sites.<id>] table found", hint='start with: [sites.mysite]\nhostname = "login.example.org"')
+    out: dict[str, Site] = {}
+    for sid, raw in sites_tbl.items():
+        if not isinstance(raw, dict):
+            raise BadInput(f"{where}:{_line_of(text, sid, None)}: sites.{sid} must be a table")
+        try:
+            validate.site_id(sid)
+            facts = {k: _fact(v, origin) for k, v in raw.items()}
+            _check(sid, facts)
+        except BadInput as exc:
+            key = next((k for k in raw if k in exc.message or repr(k) in exc.message), None)
+            raise BadInput(f"{where}:{_line_of(text, sid, key)}: [sites.{sid}] {exc.message}", hint=exc.hint) from None
+        out[sid] = Site(sid, facts, origin)
+    return out
+
+
+def load_catalogue(sites_file: Path | None, default_user_file: Path | None) -> dict[str, Site]:
+    """The packaged catalogue, then the user's file (whose sites add to or replace ours)."""
+    from importlib import resources
+
+    text = resources.files("sshsetup").joinpath("data/sites.toml").read_text(encoding="utf-8")
+    sites = parse_sites(text, "catalogue", "sshsetup/data/sites.toml")
+    path = sites_file or (default_user_file if default_user_file and default_user_file.is_file() else None)
+    if path is not None:
+        try:
+            user_text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise BadInput(f"sites file {path} does not exist", hint="check the path given with --sites-file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise BadInput(f"cannot read sites file {path}: {exc}", hint="it must be a UTF-8 TOML file") from None
+        sites.update(parse_sites(user_text, f"user sites file {path}", str(path)))
+    aliases: dict[str, str] = {}
+    for s in sites.values():
+        if s.alias in aliases:
+            raise BadInput(
+                f"sites {aliases[s.alias]!r} and {s.id!r} both use the alias {s.alias!r}",
+                hint="give one of them another alias = \"...\" in the sites file",
+            )
+        aliases[s.alias] = s.id
+    return sites
+
+
+def select(catalogue: Mapping[str, Site], ids: tuple[str, ...] | list[str]) -> list[Site]:
+    out = []
+    for sid in ids:
+        if sid not in catalogue:
+            raise BadInput(f"unknown site {sid!r}", hint="known sites: " + ", ".join(sorted(catalogue)))
+        if catalogue[sid] not in out:
+            out.append(catalogue[sid])
+    return out

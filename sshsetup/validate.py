@@ -1,0 +1,90 @@
+"""Input checks for everything that ends up in ~/.ssh/config.
+
+Anything that could change the meaning of the config is refused: whitespace,
+newlines, ``#``, quotes, wildcards in aliases, and invalid host names.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from sshsetup.errors import BadInput
+
+_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
+_ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+_PATTERN = re.compile(r"[A-Za-z0-9*?][A-Za-z0-9*?_.-]{0,252}")
+_SITE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+
+
+def _show(value: str) -> str:
+    return repr(value) if any(c.isspace() or not c.isprintable() for c in value) or value == "" else value
+
+
+def user(value: str, *, what: str = "--user") -> str:
+    if not _USER.fullmatch(value):
+        raise BadInput(
+            f"{what} {_show(value)} is not a valid user name",
+            hint="use your JSC user name as shown in JuDoor (letters, digits, '_', '.', '-'; no spaces or quotes)",
+        )
+    return value
+
+
+def alias(value: str, *, what: str = "alias") -> str:
+    if not _ALIAS.fullmatch(value):
+        raise BadInput(
+            f"{what} {_show(value)} is not a valid ssh alias",
+            hint="use letters, digits, '.', '_' and '-' only (no wildcards, spaces, '#' or quotes)",
+        )
+    return value
+
+
+def site_id(value: str) -> str:
+    if not _SITE_ID.fullmatch(value):
+        raise BadInput(
+            f"site id {_show(value)} is not valid",
+            hint="use lower-case letters, digits, '-' and '_' (see: sshsetup sites)",
+        )
+    return value
+
+
+def hostname(value: str, *, what: str = "hostname") -> str:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        pass
+    else:
+        return value
+    labels = value.rstrip(".").split(".")
+    if not value or len(value) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
+        raise BadInput(
+            f"{what} {_show(value)} is not a valid host name",
+            hint="give a DNS name such as login.example.org or an IP address",
+        )
+    return value
+
+
+def host_pattern(value: str, *, what: str = "compute_node_pattern") -> str:
+    if not _PATTERN.fullmatch(value) or "*" not in value and "?" not in value:
+        raise BadInput(
+            f"{what} {_show(value)} is not a valid host pattern",
+            hint="use one ssh Host pattern with a wildcard, e.g. jwb*i.juwels",
+        )
+    return value
+
+
+def port(value: object, *, what: str = "port") -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise BadInput(f"{what} {value!r} is not a valid TCP port", hint="use a number from 1 to 65535")
+    return value
+
+
+def config_path(value: str, *, what: str = "path") -> str:
+    """A path written into ssh_config: no newline, no quote; '%' is escaped by the caller."""
+    if not value or any(c in value for c in "\"'\r\n\t\0"):
+        raise BadInput(
+            f"{what} {_show(value)} cannot be written into ~/.ssh/config",
+            hint="use a path without quotes, tabs or newlines",
+        )
+    return value
