@@ -1,0 +1,203 @@
+"""ed25519 keys in OpenSSH format, and checks of keys the user already has.
+
+cryptography writes an empty comment into OpenSSH private keys, so ``ssh-add -l``
+would show a path instead of ``user@host``. We serialise the openssh-key-v1
+container ourselves (bcrypt-KDF + aes256-ctr, 100 rounds as in JSC's
+``ssh-keygen -a 100`` recipe) and use cryptography for the key and the cipher.
+Nothing here prints, logs or stores a passphrase.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from sshsetup.errors import BadInput, Refused
+
+KDF_ROUNDS = 100
+_MAGIC = b"openssh-key-v1\x00"
+
+
+def _s(b: bytes) -> bytes:
+    return struct.pack(">I", len(b)) + b
+
+
+@dataclass(frozen=True)
+class NewKey:
+    private_pem: bytes  # the whole private key file
+    public_line: str  # "ssh-ed25519 AAAA... comment\n"
+
+
+def generate(passphrase: bytes | None, comment: str, rounds: int = KDF_ROUNDS) -> NewKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    pub_raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    pub_blob = _s(b"ssh-ed25519") + _s(pub_raw)
+    check = os.urandom(4)
+    body = check + check + _s(b"ssh-ed25519") + _s(pub_raw) + _s(seed + pub_raw) + _s(comment.encode("utf-8"))
+    if passphrase:
+        import bcrypt
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+        block = 16
+        salt = os.urandom(16)
+        kdfopts = _s(salt) + struct.pack(">I", rounds)
+        body += bytes(range(1, 1 + (-len(body) % block)))
+        derived = bcrypt.kdf(password=passphrase, salt=salt, desired_key_bytes=48, rounds=rounds, ignore_few_rounds=True)
+        enc = Cipher(algorithms.AES(derived[:32]), modes.CTR(derived[32:])).encryptor()
+        body = enc.update(body) + enc.finalize()
+        header = _s(b"aes256-ctr") + _s(b"bcrypt") + _s(kdfopts)
+    else:
+        body += bytes(range(1, 1 + (-len(body) % 8)))
+        header = _s(b"none") + _s(b"none") + _s(b"")
+    blob = _MAGIC + header + struct.pack(">I", 1) + _s(pub_blob) + _s(body)
+    b64 = base64.b64encode(blob).decode()
+    pem = "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+    pem += "".join(b64[i : i + 70] + "\n" for i in range(0, len(b64), 70))
+    pem += "-----END OPENSSH PRIVATE KEY-----\n"
+    public = f"ssh-ed25519 {base64.b64encode(pub_blob).decode()} {comment}\n"
+    return NewKey(pem.encode(), public)
+
+
+def write_new_key(path: Path, key: NewKey) -> None:
+    """Create the private key with O_EXCL and mode 0600 from the first byte, then the .pub."""
+    from sshsetup.files import checkpoint
+
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise Refused(f"{path} already exists; sshsetup never overwrites a key", hint=f"reuse it with --key {path}") from None
+    try:
+        os.fchmod(fd, 0o600)  # in case of an unusual umask/ACL default
+        checkpoint("key-opened")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.private_pem)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    checkpoint("key-written")
+    pub = Path(str(path) + ".pub")
+    from sshsetup.files import atomic_write
+
+    atomic_write(pub, key.public_line.encode(), 0o644)
+
+
+def fingerprint(public_line: str) -> str:
+    """SHA256 fingerprint exactly as ``ssh-keygen -l`` prints it."""
+    blob = base64.b64decode(public_line.split()[1])
+    return "SHA256:" + base64.b64encode(hashlib.sha256(blob).digest()).decode().rstrip("=")
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    path: Path
+    type: str  # ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, ...
+    bits: int
+    encrypted: bool | None  # None: unknown (e.g. PuTTY format)
+    public_line: str  # "type base64 [comment]"
+    comment: str
+
+    @property
+    def label(self) -> str:
+        names = {"ssh-ed25519": "ED25519", "ssh-rsa": "RSA", "ssh-dss": "DSA"}
+        t = names.get(self.type) or ("ECDSA" if self.type.startswith("ecdsa") else self.type.upper())
+        if self.type.startswith("sk-"):
+            t = "ED25519-SK" if "ed25519" in self.type else "ECDSA-SK"
+        return t
+
+    def keygen_line(self) -> str:
+        """What ``ssh-keygen -l -f KEY.pub`` prints."""
+        return f"{self.bits} {fingerprint(self.public_line)} {self.comment or 'no comment'} ({self.label})"
+
+
+def _bits(key_type: str, blob: bytes) -> int:
+    if key_type == "ssh-rsa":
+        off = 0
+        parts = []
+        for _ in range(3):
+            (n,) = struct.unpack(">I", blob[off : off + 4])
+            parts.append(blob[off + 4 : off + 4 + n])
+            off += 4 + n
+        return int.from_bytes(parts[2], "big").bit_length()
+    if key_type == "ssh-dss":
+        return 1024
+    for curve, bits in (("nistp256", 256), ("nistp384", 384), ("nistp521", 521)):
+        if curve in key_type:
+            return bits
+    return 256
+
+
+def _openssh_header(data: bytes) -> tuple[bool, bytes] | None:
+    """(encrypted, public blob) from an openssh-key-v1 file, without the passphrase."""
+    text = data.decode("ascii", errors="replace")
+    if "BEGIN OPENSSH PRIVATE KEY" not in text:
+        return None
+    b64 = "".join(ln for ln in text.splitlines() if ln and not ln.startswith("-----"))
+    try:
+        blob = base64.b64decode(b64)
+    except ValueError:
+        return None
+    if not blob.startswith(_MAGIC):
+        return None
+    off = len(_MAGIC)
+    fields = []
+    for _ in range(3):
+        (n,) = struct.unpack(">I", blob[off : off + 4])
+        fields.append(blob[off + 4 : off + 4 + n])
+        off += 4 + n
+    off += 4  # number of keys
+    (n,) = struct.unpack(">I", blob[off : off + 4])
+    return fields[0] != b"none", blob[off + 4 : off + 4 + n]
+
+
+def inspect_key(path: Path) -> KeyInfo:
+    """Type, size, encryption and matching .pub of an existing private key (no passphrase needed)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise BadInput(f"key {path} does not exist", hint="give the private key file (not the .pub) with --key") from None
+    except OSError as exc:
+        raise BadInput(f"cannot read key {path}: {exc.strerror}", hint=f"check: ls -l {path}") from None
+    if data.lstrip().startswith((b"ssh-", b"ecdsa-", b"sk-")):
+        raise BadInput(f"{path} is a public key", hint="give the private key file with --key (without .pub)")
+    pub_path = Path(str(path) + ".pub")
+    pub_line = pub_path.read_text(encoding="utf-8", errors="replace").strip() if pub_path.is_file() else ""
+    header = _openssh_header(data)
+    encrypted: bool | None
+    if header is not None:
+        encrypted, blob = header
+        (n,) = struct.unpack(">I", blob[:4])
+        key_type = blob[4 : 4 + n].decode()
+        embedded = f"{key_type} {base64.b64encode(blob).decode()}"
+        if pub_line and pub_line.split()[:2] != embedded.split():
+            raise Refused(
+                f"{pub_path} does not match the private key {path}",
+                hint=f"regenerate it: ssh-keygen -y -f {path} > {pub_path}",
+            )
+        pub_line = pub_line or embedded
+    elif b"BEGIN" in data and b"PRIVATE KEY" in data:
+        encrypted = b"ENCRYPTED" in data
+        if not pub_line:
+            raise BadInput(f"{path} has no {pub_path.name} beside it", hint=f"create it: ssh-keygen -y -f {path} > {pub_path}")
+    elif data.startswith(b"PuTTY-User-Key-File"):
+        raise BadInput(f"{path} is a PuTTY key", hint=f"convert it to OpenSSH format: puttygen {path} -O private-openssh -o {path}.openssh")
+    else:
+        raise BadInput(f"{path} is not an SSH private key", hint="give the private key file with --key")
+    parts = pub_line.split(None, 2)
+    blob = base64.b64decode(parts[1])
+    info = KeyInfo(path, parts[0], _bits(parts[0], blob), encrypted, " ".join(parts[:2]), parts[2] if len(parts) > 2 else "")
+    if info.type == "ssh-dss":
+        raise BadInput(f"{path} is a DSA key, which OpenSSH no longer accepts", hint="let sshsetup create an ed25519 key (omit --key)")
+    if info.type == "ssh-rsa" and info.bits < 3072:
+        raise BadInput(f"{path} is a {info.bits}-bit RSA key; at least 3072 bits are needed", hint="let sshsetup create an ed25519 key (omit --key)")
+    return info

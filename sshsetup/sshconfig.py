@@ -1,0 +1,159 @@
+"""The managed block in ~/.ssh/config: pure text -> text functions.
+
+sshsetup owns exactly the lines from ``# BEGIN sshsetup`` to ``# END sshsetup``.
+A new block goes before the first ``Host``/``Match`` line, so the user's later
+``Host *`` cannot override our values (ssh takes the first value it finds), and
+so that nothing after the block changes meaning. Every byte outside the block is
+kept; removing the block gives back the exact bytes from before.
+
+sshconf is not used here: its writer drops the final newline and CRLF, moves
+edits into ``Match`` blocks and misreads ``Key=value`` (research/libs.md §1).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sshsetup.errors import Refused
+
+BEGIN = "# BEGIN sshsetup"
+END = "# END sshsetup"
+BEGIN_LINE = f"{BEGIN} (managed block: change it with 'sshsetup init', delete it with 'sshsetup remove')"
+OPTIONS = "# sshsetup-options: "
+_SECTION = re.compile(r"\s*(host|match)(\s*=\s*|\s+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class HostEntry:
+    pattern: str
+    options: tuple[tuple[str, str], ...]
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class Block:
+    start: int  # character offset of the BEGIN line
+    end: int  # character offset just after the END line (and its line ending)
+    line: int  # 1-based line number of BEGIN
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def find_block(text: str, path: Path) -> Block | None:
+    """Locate our block; refuse when the markers are duplicated, reversed or unclosed."""
+    begins: list[tuple[int, int]] = []  # (line index, offset)
+    ends: list[tuple[int, int]] = []
+    offset = 0
+    lines = _lines(text)
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            begins.append((i, offset))
+        elif stripped.startswith(END):
+            ends.append((i, offset))
+        offset += len(line)
+    if not begins and not ends:
+        return None
+    where = ", ".join(f"line {i + 1}" for i, _ in sorted(begins + ends))
+    hint = f"fix or delete the sshsetup marker lines in {path} by hand ({where}), then run sshsetup again"
+    if len(begins) > 1 or len(ends) > 1:
+        raise Refused(f"{path} has more than one sshsetup block ({where})", hint=hint)
+    if not ends:
+        raise Refused(f"{path}: the sshsetup block starting at line {begins[0][0] + 1} is not closed", hint=hint)
+    if not begins:
+        raise Refused(f"{path}: '{END}' at line {ends[0][0] + 1} has no '{BEGIN}' line", hint=hint)
+    (bi, boff), (ei, eoff) = begins[0], ends[0]
+    if ei < bi:
+        raise Refused(f"{path}: the sshsetup markers are reversed ({where})", hint=hint)
+    options: dict[str, Any] = {}
+    for line in lines[bi + 1 : ei]:
+        if line.strip().startswith(OPTIONS.strip()):
+            try:
+                loaded = json.loads(line.strip()[len(OPTIONS.strip()) :])
+            except ValueError:
+                raise Refused(f"{path}: the sshsetup options line in the block is damaged", hint=hint) from None
+            if isinstance(loaded, dict):
+                options = loaded
+    return Block(boff, eoff + len(lines[ei]), bi + 1, options)
+
+
+def _quote(value: str) -> str:
+    return f'"{value}"' if " " in value else value
+
+
+def render_block(entries: list[HostEntry], options: dict[str, Any], eol: str) -> str:
+    out = [BEGIN_LINE, OPTIONS + json.dumps(options, sort_keys=True, separators=(",", ":"))]
+    for n, e in enumerate(entries):
+        if n:
+            out.append("")
+        if e.comment:
+            out.append(f"# {e.comment}")
+        out.append(f"Host {e.pattern}")
+        out.extend(f"    {k} {_quote(v)}" for k, v in e.options)
+    out.append(END)
+    return eol.join(out) + eol
+
+
+def _insert_at(text: str) -> int:
+    """Offset of the first Host/Match line, moved up over comments that belong to it."""
+    lines = _lines(text)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    for i, line in enumerate(lines):
+        if _SECTION.match(line):
+            j = i
+            while j > 0 and lines[j - 1].lstrip().startswith("#"):
+                j -= 1
+            return offsets[j]
+    return len(text)
+
+
+def upsert(text: str, entries: list[HostEntry], options: dict[str, Any], eol: str, path: Path) -> str:
+    """The text with our block added or replaced; idempotent for the same input."""
+    block = find_block(text, path)
+    if block is not None:
+        opts = dict(options)
+        for flag in ("eof_newline", "created"):
+            if block.options.get(flag):
+                opts[flag] = True
+        return text[: block.start] + render_block(entries, opts, eol) + text[block.end :]
+    at = _insert_at(text)
+    opts = dict(options)
+    prefix = ""
+    if at == len(text) and text and not text.endswith(("\n", "\r")):
+        prefix = eol
+        opts["eof_newline"] = True
+    return text[:at] + prefix + render_block(entries, opts, eol) + text[at:]
+
+
+def remove(text: str, path: Path) -> str:
+    block = find_block(text, path)
+    if block is None:
+        return text
+    start = block.start
+    if block.options.get("eof_newline") and block.end == len(text):
+        for eol in ("\r\n", "\n"):
+            if text[:start].endswith(eol):
+                start -= len(eol)
+                break
+    return text[:start] + text[block.end :]
+
+
+def remembered_options(text: str, path: Path) -> dict[str, Any]:
+    block = find_block(text, path)
+    if block is None:
+        return {}
+    return {k: v for k, v in block.options.items() if k not in ("eof_newline", "created")}
+
+
+def block_text(text: str, path: Path) -> str | None:
+    block = find_block(text, path)
+    return None if block is None else text[block.start : block.end]

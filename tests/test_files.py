@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sshsetup import files
+from sshsetup.errors import Refused
+from sshsetup.files import FileChange, Verb
+
+
+def test_create_update_identical_delete(tmp_path: Path) -> None:
+    p = tmp_path / "d" / "f"
+    [o] = files.apply(files.plan([FileChange(p, b"one\n")]), dry_run=False, stamp="S")
+    assert (o.verb, p.read_bytes(), stat.S_IMODE(p.stat().st_mode)) == (Verb.CREATE, b"one\n", 0o600)
+    p.chmod(0o640)
+    [o] = files.apply(files.plan([FileChange(p, b"two\n")]), dry_run=False, stamp="S")
+    assert (o.verb, p.read_bytes(), stat.S_IMODE(p.stat().st_mode)) == (Verb.UPDATE, b"two\n", 0o640)
+    assert o.backup == p.with_name("f.sshsetup-backup-S") and o.backup.read_bytes() == b"one\n"
+    assert stat.S_IMODE(o.backup.stat().st_mode) == 0o600
+    [o] = files.apply(files.plan([FileChange(p, b"two\n")]), dry_run=False, stamp="S")
+    assert o.verb is Verb.IDENTICAL
+    [o] = files.apply(files.plan([FileChange(p, None)]), dry_run=False, stamp="S")
+    assert o.verb is Verb.DELETE and not p.exists()
+    assert o.backup == p.with_name("f.sshsetup-backup-S-1") and o.backup.read_bytes() == b"two\n"
+    assert sorted(x.name for x in p.parent.iterdir()) == ["f.sshsetup-backup-S", "f.sshsetup-backup-S-1"]
+
+
+def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(b"a\n")
+    planned = files.plan([FileChange(p, b"b\n"), FileChange(tmp_path / "new", b"x")])
+    out = files.apply(planned, dry_run=True)
+    assert [o.verb for o in out] == [Verb.UPDATE, Verb.CREATE]
+    assert p.read_bytes() == b"a\n" and not (tmp_path / "new").exists()
+    assert files.diff(planned[0]) == f"--- {p}\n+++ {p}\n@@ -1 +1 @@\n-a\n+b\n"
+    assert files.diff(planned[1]) == f"--- /dev/null\n+++ {tmp_path / 'new'}\n@@ -0,0 +1 @@\n+x\n\\ No newline at end of file\n"
+
+
+def test_refusal_blocks_every_write(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    planned = files.plan([FileChange(a, b"x"), FileChange(b, b"y", refuse="markers are malformed")])
+    out = files.apply(planned, dry_run=False)
+    assert [(o.verb, o.reason) for o in out] == [(Verb.CREATE, None), (Verb.REFUSE, "markers are malformed")]
+    assert not a.exists() and not b.exists()
+
+
+def test_writes_through_symlink_chain(tmp_path: Path) -> None:
+    real = tmp_path / "dotfiles" / "ssh_config"
+    real.parent.mkdir()
+    real.write_bytes(b"old\n")
+    mid = tmp_path / "mid"
+    mid.symlink_to(real)
+    link = tmp_path / "config"
+    link.symlink_to(mid)
+    [o] = files.apply(files.plan([FileChange(link, b"new\n")]), dry_run=False, stamp="S")
+    assert link.is_symlink() and mid.is_symlink()
+    assert real.read_bytes() == b"new\n"
+    assert o.backup == real.with_name("ssh_config.sshsetup-backup-S")
+
+
+def test_symlink_loop_is_refused(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    with pytest.raises(Refused) as exc:
+        files.plan([FileChange(a, b"x")])
+    assert exc.value.message == f"{a} is a symlink loop"
+
+
+def test_directory_and_unreadable_are_refused(tmp_path: Path) -> None:
+    d = tmp_path / "dir"
+    d.mkdir()
+    with pytest.raises(Refused, match="is a directory"):
+        files.plan([FileChange(d, b"x")])
+
+
+@pytest.mark.parametrize(
+    ("err", "message"),
+    [
+        pytest.param(OSError(28, "No space left on device"), "cannot write /d/f: the disk is full", id="enospc"),
+        pytest.param(OSError(13, "Permission denied"), "cannot write /d/f: permission denied", id="eacces"),
+        pytest.param(OSError(30, "Read-only file system"), "cannot write /d/f: read-only file system", id="erofs"),
+        pytest.param(OSError(5, "Input/output error"), "cannot write /d/f: Input/output error", id="other"),
+    ],
+)
+def test_write_errors_become_one_line(err: OSError, message: str) -> None:
+    assert files._write_error(Path("/d/f"), err).message == message
+
+
+def test_atomic_write_leaves_no_temp_on_failure(tmp_path: Path) -> None:
+    (tmp_path / "w").mkdir()
+    target = tmp_path / "w" / "f"
+    target.write_bytes(b"old")
+
+    class Boom(Exception):
+        pass
+
+    orig = os.replace
+
+    def failing_replace(src: str, dst: object) -> None:
+        raise Boom
+
+    os.replace = failing_replace  # type: ignore[assignment]
+    try:
+        with pytest.raises(Boom):
+            files.atomic_write(target, b"new", 0o600)
+    finally:
+        os.replace = orig
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in target.parent.iterdir()] == ["f"]
+
+
+def test_lock_serialises_runs(tmp_path: Path) -> None:
+    lock = tmp_path / "state" / "lock"
+    order: list[str] = []
+
+    def other() -> None:
+        with files.locked(lock):
+            order.append("other")
+
+    with files.locked(lock):
+        t = threading.Thread(target=other)
+        t.start()
+        time.sleep(0.2)
+        order.append("first")
+    t.join()
+    assert order == ["first", "other"]
+
+
+def test_lock_times_out_with_a_hint(tmp_path: Path) -> None:
+    lock = tmp_path / "lock"
+    with files.locked(lock):
+        err: list[Refused] = []
+
+        def other() -> None:
+            try:
+                with files.locked(lock, timeout=0.1):
+                    pass
+            except Refused as exc:
+                err.append(exc)
+
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+    assert err[0].message == "another sshsetup is running (lock held)"
+
+
+def test_checkpoint_hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files.checkpoint("nothing")  # inactive without the env var
+    monkeypatch.setenv("SSHSETUP_TEST_HOOK_DIR", str(tmp_path))
+    files.checkpoint("a")
+    files.checkpoint("b")
+    assert (tmp_path / "reached").read_text() == "a\nb\n"
