@@ -1,0 +1,478 @@
+"""A strict, surgical JSONC editor for VS Code's settings.json and tasks.json.
+
+JSONC here is what VS Code accepts: JSON plus ``//`` and ``/* */`` comments and
+trailing commas. Single quotes, unquoted keys, NaN and other JSON5 extras are
+refused with a ``JSONCError`` naming the line and column. The top-level value
+must be an object. Text with no value at all (empty, blanks, comments only)
+is "no document": ``parse`` gives ``MISSING`` and an edit appends a new object.
+
+Every edit changes only the member it is about; all other bytes stay. A new
+member goes after the last member's comma *and* after that line's trailing
+comment, indented like its siblings; a comma the object lacks is added right
+after the last value. New containers use the file's indent unit (tab or N
+spaces, default 4) and line ending (CRLF when most lines use it).
+Duplicate keys: VS Code lets the last one win, so ``get``/``set_*`` use the
+last one and ``delete`` removes them all (afterwards the key is really gone).
+Replacing a whole container value drops the comments inside it.
+The caller strips a UTF-8 BOM first (``textfile.decode(allow_bom=True)``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any, Final
+
+from sshsetup.errors import Refused
+
+_HINT = "fix the file by hand (VS Code underlines the problem), then run sshsetup again"
+_MAX_DEPTH = 200
+_WS = re.compile(r"[ \t\r\n]*")
+_HWS = re.compile(r"[ \t]*")
+_EOL = re.compile(r"[\r\n]")
+_STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"')
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
+_WORD = re.compile(r"[A-Za-z0-9_$+.-]+")
+_INDENTED = re.compile(r"\n([ \t]+)[^ \t\r\n]")
+_LITERALS: Final = {"true": True, "false": False, "null": None}
+
+
+class _Missing:
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Final[Any] = _Missing()
+
+
+class JSONCError(Refused):
+    """The text is not JSONC (or not the shape an edit needs); nothing may be written."""
+
+    def __init__(self, detail: str, line: int, column: int, *, where: str = "JSONC text") -> None:
+        self.detail, self.line, self.column, self.where = detail, line, column, where
+        super().__init__(f"{where}: line {line} column {column}: {detail}", hint=_HINT)
+
+    def for_file(self, path: object) -> JSONCError:
+        """The same error, naming the file."""
+        return JSONCError(self.detail, self.line, self.column, where=str(path))
+
+
+def _error(text: str, pos: int, detail: str) -> JSONCError:
+    line = text.count("\n", 0, pos) + 1
+    return JSONCError(detail, line, pos - (text.rfind("\n", 0, pos) + 1) + 1)
+
+
+class _Node:
+    __slots__ = ("kind", "start", "end", "scalar", "entries")
+
+    def __init__(self, kind: str, start: int, end: int, scalar: Any = None, entries: list[_Entry] | None = None):
+        self.kind, self.start, self.end, self.scalar = kind, start, end, scalar
+        self.entries = entries if entries is not None else []
+
+    def value(self) -> Any:
+        if self.kind == "object":
+            return {e.key: e.node.value() for e in self.entries}
+        if self.kind == "array":
+            return [e.node.value() for e in self.entries]
+        return self.scalar
+
+
+class _Entry:
+    """An object member (``key`` set, ``start`` at the key) or an array item."""
+
+    __slots__ = ("key", "start", "node", "comma")
+
+    def __init__(self, key: str | None, start: int, node: _Node, comma: int) -> None:
+        self.key, self.start, self.node, self.comma = key, start, node, comma  # comma: offset or -1
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text, self.n = text, len(text)
+
+    def found(self, pos: int) -> str:
+        if pos >= self.n:
+            return "end of file"
+        m = _WORD.match(self.text, pos)
+        return repr(m.group()[:20]) if m else repr(self.text[pos])
+
+    def fail(self, pos: int, expected: str) -> JSONCError:
+        extra = " (JSONC strings and keys use double quotes)" if self.text.startswith("'", pos) else ""
+        return _error(self.text, pos, f"expected {expected}, found {self.found(pos)}{extra}")
+
+    def skip(self, pos: int) -> int:
+        text = self.text
+        while True:
+            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            if text.startswith("//", pos):
+                m = _EOL.search(text, pos)
+                pos = m.start() if m else self.n
+            elif text.startswith("/*", pos):
+                end = text.find("*/", pos + 2)
+                if end < 0:
+                    raise _error(text, pos, "unterminated /* comment")
+                pos = end + 2
+            else:
+                return pos
+
+    def string(self, pos: int) -> tuple[str, int]:
+        m = _STRING.match(self.text, pos)
+        if m is None:
+            raise self.bad_string(pos)
+        raw = m.group()
+        return (json.loads(raw) if "\\" in raw else raw[1:-1]), m.end()
+
+    def bad_string(self, start: int) -> JSONCError:
+        text, pos = self.text, start + 1
+        while pos < self.n:
+            ch = text[pos]
+            if ch == "\\":
+                if not re.match(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})', text[pos : pos + 6]):
+                    return _error(text, pos, f"invalid escape {text[pos : pos + 2]!r} in a string")
+                pos += 2
+            elif ch in "\r\n":
+                break
+            elif ord(ch) < 0x20:
+                return _error(text, pos, f"control character {ch!r} in a string (write it escaped, e.g. \\t)")
+            else:
+                pos += 1
+        return _error(text, start, "unterminated string")
+
+    def value(self, pos: int, depth: int) -> _Node:
+        text = self.text
+        ch = text[pos] if pos < self.n else ""
+        if ch == "{" or ch == "[":
+            if depth >= _MAX_DEPTH:
+                raise _error(text, pos, f"nested more than {_MAX_DEPTH} levels deep")
+            return self.container(pos, depth + 1)
+        if ch == '"':
+            s, end = self.string(pos)
+            return _Node("string", pos, end, s)
+        if ch == "-" or ch.isdigit():
+            m = _NUMBER.match(text, pos)
+            if m:
+                raw = m.group()
+                num: Any = float(raw) if any(c in raw for c in ".eE") else int(raw)
+                return _Node("number", pos, m.end(), num)
+        for word, lit in _LITERALS.items():
+            if text.startswith(word, pos):
+                return _Node("literal", pos, pos + len(word), lit)
+        raise self.fail(pos, "a value")
+
+    def container(self, start: int, depth: int) -> _Node:
+        text = self.text
+        is_obj = text[start] == "{"
+        close, what = ("}", "object") if is_obj else ("]", "array")
+        entries: list[_Entry] = []
+        pos = self.skip(start + 1)
+        while not text.startswith(close, pos):
+            key = None
+            at = pos
+            if is_obj:
+                if not text.startswith('"', pos):
+                    raise self.fail(pos, "a double-quoted key or '}'")
+                key, pos = self.string(pos)
+                pos = self.skip(pos)
+                if not text.startswith(":", pos):
+                    raise self.fail(pos, "':'")
+                pos = self.skip(pos + 1)
+            node = self.value(pos, depth)
+            pos = self.skip(node.end)
+            if text.startswith(",", pos):
+                entries.append(_Entry(key, at, node, pos))
+                pos = self.skip(pos + 1)
+            elif text.startswith(close, pos):
+                entries.append(_Entry(key, at, node, -1))
+            else:
+                raise self.fail(pos, f"',' or '{close}' (in the {what} that starts at {_where(text, start)})")
+        return _Node("object" if is_obj else "array", start, pos + 1, None, entries)
+
+    def document(self) -> _Node | None:
+        pos = self.skip(0)
+        if pos >= self.n:
+            return None
+        if self.text.startswith("\ufeff", pos):
+            raise _error(self.text, pos, "unexpected byte-order mark (decode with textfile.decode first)")
+        if not self.text.startswith("{", pos):
+            raise self.fail(pos, "'{' (the file must hold one JSON object)")
+        root = self.value(pos, 0)
+        end = self.skip(root.end)
+        if end < self.n:
+            raise self.fail(end, "end of file after the closing '}'")
+        return root
+
+
+def _where(text: str, pos: int) -> str:
+    return f"line {text.count(chr(10), 0, pos) + 1}"
+
+
+# ---- public read API -------------------------------------------------------------------------
+
+
+def parse(text: str) -> Any:
+    """The value of the document, or ``MISSING`` for no document (empty or comments only)."""
+    root = _Parser(text).document()
+    return MISSING if root is None else root.value()
+
+
+def _lookup(text: str, path: Sequence[str]) -> tuple[_Node | None, list[_Entry]]:
+    """The root and the chain of entries that ``path`` names (shorter when a key is missing)."""
+    root = _Parser(text).document()
+    chain: list[_Entry] = []
+    node = root
+    for key in path:
+        if node is None or node.kind != "object":
+            break
+        found = [e for e in node.entries if e.key == key]
+        if not found:
+            break
+        chain.append(found[-1])
+        node = found[-1].node
+    return root, chain
+
+
+def get(text: str, path: Sequence[str]) -> Any:
+    """The value at ``path`` (a list of object keys), or ``MISSING``."""
+    _, chain = _lookup(text, path)
+    return chain[-1].node.value() if path and len(chain) == len(path) else MISSING
+
+
+def get_raw(text: str, path: Sequence[str]) -> str | None:
+    """The exact source text of the value at ``path`` (comments inside included), or None."""
+    _, chain = _lookup(text, path)
+    if not path or len(chain) != len(path):
+        return None
+    return text[chain[-1].node.start : chain[-1].node.end]
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """JSON equality that tells ``true`` from ``1`` and ``1`` from ``1.0``; key order is ignored."""
+    return json.dumps(a, sort_keys=True, ensure_ascii=False) == json.dumps(b, sort_keys=True, ensure_ascii=False)
+
+
+# ---- layout helpers ------------------------------------------------------------------------
+
+
+def _eol(text: str) -> str:
+    crlf = text.count("\r\n")
+    return "\r\n" if crlf > text.count("\n") - crlf else "\n"
+
+
+def _unit(text: str) -> str:
+    """The file's indent unit: a tab, or the smallest space indentation seen (default 4)."""
+    sizes = []
+    for i, m in enumerate(_INDENTED.finditer(text)):
+        ws = m.group(1)
+        if ws.startswith("\t"):
+            return "\t"
+        sizes.append(len(ws) - len(ws.lstrip(" ")))
+        if i >= 200:
+            break
+    return " " * min(sizes) if sizes and min(sizes) > 0 else "    "
+
+
+def _line_start(text: str, pos: int) -> int:
+    return text.rfind("\n", 0, pos) + 1
+
+
+def _line_indent(text: str, pos: int) -> str:
+    start = _line_start(text, pos)
+    return _HWS.match(text, start).group()  # type: ignore[union-attr]
+
+
+def _line_tail(text: str, pos: int) -> tuple[int, bool]:
+    """Skip blanks and comments that end on this line: (where the line break is, True) or (pos, False)."""
+    q = pos
+    while True:
+        q = _HWS.match(text, q).end()  # type: ignore[union-attr]
+        if text.startswith("//", q):
+            m = _EOL.search(text, q)
+            return (m.start() if m else len(text)), True
+        if text.startswith("/*", q):
+            end = text.find("*/", q + 2)
+            if end < 0 or _EOL.search(text, q, end):
+                return pos, False
+            q = end + 2
+            continue
+        if q == len(text) or text[q] in "\r\n":
+            return q, True
+        return pos, False
+
+
+def _dump(value: Any, unit: str, indent: str | None, eol: str) -> str:
+    """JSON text for ``value``: one line when ``indent`` is None, else indented from ``indent``."""
+    if indent is None:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return json.dumps(value, indent=unit, ensure_ascii=False, allow_nan=False).replace("\n", eol + indent)
+
+
+def _key(key: str) -> str:
+    return json.dumps(key, ensure_ascii=False)
+
+
+def _alone(text: str, pos: int) -> bool:
+    """Only blanks between the start of the line and ``pos``."""
+    return not text[_line_start(text, pos) : pos].strip(" \t")
+
+
+# ---- edits -------------------------------------------------------------------------------
+
+Render = Callable[[str | None], str]  # indent (None: keep it on one line) -> entry text
+
+
+def _insert(text: str, c: _Node, render: Render) -> str:
+    """Add an entry at the end of container ``c``."""
+    eol = _eol(text)
+    if not c.entries:
+        close, outer = c.end - 1, _line_indent(text, c.start)
+        inner = outer + _unit(text)
+        if _alone(text, close):  # the closing bracket is on its own line
+            ls = _line_start(text, close)
+            return text[:ls] + inner + render(inner) + eol + text[ls:]
+        return text[:close] + eol + inner + render(inner) + eol + outer + text[close:]
+    last = c.entries[-1]
+    if _alone(text, last.start):  # one entry per line
+        indent = _line_indent(text, last.start)
+        if last.comma >= 0:
+            at, _ = _line_tail(text, last.comma + 1)
+            return text[:at] + eol + indent + render(indent) + "," + text[at:]
+        end = last.node.end
+        at, _ = _line_tail(text, end)
+        return text[:end] + "," + text[end:at] + eol + indent + render(indent) + text[at:]
+    if last.comma >= 0:
+        return text[: last.comma + 1] + " " + render(None) + "," + text[last.comma + 1 :]
+    return text[: last.node.end] + ", " + render(None) + text[last.node.end :]
+
+
+def _delete(text: str, c: _Node, i: int) -> str:
+    """Remove entry ``i`` of ``c`` with its comma and, when it is alone on its lines, those lines."""
+    ents, e = c.entries, c.entries[i]
+    prev = ents[i - 1] if i > 0 else None
+    end = e.comma + 1 if e.comma >= 0 else e.node.end
+    tail, at_eol = _line_tail(text, end)
+    if at_eol and _alone(text, e.start):
+        stop = tail + (2 if text.startswith("\r\n", tail) else 1)
+        out = text[: _line_start(text, e.start)] + text[stop:]
+        if e.comma < 0 and prev is not None:  # keep the no-trailing-comma style
+            out = out[: prev.comma] + out[prev.comma + 1 :]
+        return out
+    if i == len(ents) - 1 and prev is not None:
+        return text[: prev.comma + (e.comma >= 0)] + text[end:]
+    inside = text[c.start + 1 : e.start] + text[end : c.end - 1]
+    if prev is None and i == len(ents) - 1 and not inside.strip(" \t"):
+        return text[: c.start + 1] + text[c.end - 1 :]
+    return text[: e.start] + text[_HWS.match(text, end).end() :]  # type: ignore[union-attr]
+
+
+def _nest(keys: Sequence[str], leaf: Render, indent: str | None, unit: str, eol: str) -> str:
+    if not keys:
+        return leaf(indent)
+    if indent is None:
+        return "{" + _key(keys[0]) + ": " + _nest(keys[1:], leaf, None, unit, eol) + "}"
+    inner = indent + unit
+    return "{" + eol + inner + _key(keys[0]) + ": " + _nest(keys[1:], leaf, inner, unit, eol) + eol + indent + "}"
+
+
+def _kind(node: _Node) -> str:
+    names = {"object": "an object", "array": "an array", "string": "a string", "number": "a number"}
+    return names.get(node.kind, json.dumps(node.scalar))
+
+
+def _put(text: str, path: Sequence[str], leaf: Callable[[str | None, str], str], same: Callable[[_Node], bool]) -> str:
+    """Set ``path``; ``leaf(indent, unit)`` renders the value; ``same(node)``: nothing to do."""
+    if not path:
+        raise ValueError("an empty path names the whole document")
+    root, chain = _lookup(text, path)
+    eol, unit = _eol(text), _unit(text)
+    if root is None:
+        body = _nest(path, lambda ind: leaf(ind, unit), "", unit, eol)
+        return text + ("" if not text or text.endswith(("\n", "\r")) else eol) + body + eol
+    if len(chain) == len(path):
+        entry = chain[-1]
+        if same(entry.node):
+            return text
+        indent = _line_indent(text, entry.start) if _alone(text, entry.start) else None
+        return text[: entry.node.start] + leaf(indent, unit) + text[entry.node.end :]
+    parent = chain[-1].node if chain else root
+    if parent.kind != "object":
+        raise _error(text, parent.start, f"{'.'.join(path[: len(chain)])!r} is {_kind(parent)}, not an object")
+    rest = path[len(chain) :]
+    return _insert(text, parent, lambda ind: _key(rest[0]) + ": " + _nest(rest[1:], lambda i: leaf(i, unit), ind, unit, eol))
+
+
+def set_value(text: str, path: Sequence[str], value: Any) -> str:
+    """Set the member at ``path`` to ``value``, creating missing parent objects.
+
+    An identical value (``same_value``) gives back ``text`` itself.
+    """
+    eol = _eol(text)
+    return _put(text, path, lambda ind, unit: _dump(value, unit, ind, eol), lambda n: same_value(n.value(), value))
+
+
+def set_raw(text: str, path: Sequence[str], raw: str) -> str:
+    """Set the member at ``path`` to the JSONC value text ``raw``, exactly as given."""
+    node = _Parser(raw).value(0, 0)
+    if node.end != len(raw):
+        raise _error(raw, node.end, "end of the value (give exactly one value, no blanks or comments around it)")
+    return _put(text, path, lambda ind, unit: raw, lambda n: text[n.start : n.end] == raw)
+
+
+def delete(text: str, path: Sequence[str]) -> str:
+    """Remove the member at ``path`` (every duplicate of it); missing members are fine."""
+    while True:
+        root, chain = _lookup(text, path)
+        if not path or len(chain) != len(path):
+            return text
+        parent = chain[-2].node if len(chain) > 1 else root
+        assert parent is not None
+        text = _delete(text, parent, parent.entries.index(chain[-1]))
+
+
+def _array(text: str, path: Sequence[str]) -> _Node | None:
+    _, chain = _lookup(text, path)
+    if not path or len(chain) != len(path):
+        return None
+    node = chain[-1].node
+    if node.kind != "array":
+        raise _error(text, node.start, f"{'.'.join(path)!r} is {_kind(node)}, not an array")
+    return node
+
+
+def _find_item(node: _Node, key: str, key_value: Any) -> int:
+    for i in range(len(node.entries) - 1, -1, -1):
+        item = node.entries[i].node
+        if item.kind == "object":
+            vals = [m.node for m in item.entries if m.key == key]
+            if vals and same_value(vals[-1].value(), key_value):
+                return i
+    return -1
+
+
+def upsert_array_item(text: str, path: Sequence[str], key: str, item: dict[str, Any]) -> str:
+    """Replace the (last) object in the array at ``path`` whose ``key`` equals ``item[key]``, or append ``item``."""
+    node = _array(text, path)
+    if node is None:
+        return set_value(text, path, [item])
+    eol, unit = _eol(text), _unit(text)
+    i = _find_item(node, key, item[key])
+    if i < 0:
+        return _insert(text, node, lambda ind: _dump(item, unit, ind, eol))
+    old = node.entries[i]
+    if same_value(old.node.value(), item):
+        return text
+    indent = _line_indent(text, old.start) if _alone(text, old.start) else None
+    return text[: old.node.start] + _dump(item, unit, indent, eol) + text[old.node.end :]
+
+
+def remove_array_item(text: str, path: Sequence[str], key: str, key_value: Any) -> str:
+    """Remove every object in the array at ``path`` whose ``key`` equals ``key_value``."""
+    while True:
+        node = _array(text, path)
+        i = -1 if node is None else _find_item(node, key, key_value)
+        if node is None or i < 0:
+            return text
+        text = _delete(text, node, i)
