@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_cli, snapshot
+
+
+@pytest.fixture
+def key(fake_home: Path) -> Path:
+    ssh = fake_home / ".ssh"
+    ssh.mkdir(mode=0o700, exist_ok=True)
+    k = ssh / "id_ed25519_jsc"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "2", "-N", "secret-pass", "-C", "me@here", "-f", str(k)], check=True)
+    return k
+
+
+@pytest.fixture
+def pwfile(tmp_path: Path) -> Path:
+    p = tmp_path / "pw"
+    p.write_text("correct horse battery\n")
+    return p
+
+
+def config(home: Path) -> Path:
+    return home / ".ssh" / "config"
+
+
+def ssh_g(home: Path, alias: str) -> dict[str, str]:
+    out = subprocess.run(["ssh", "-T", "-G", "-F", str(config(home)), alias], capture_output=True, text=True, check=True).stdout
+    return dict(line.split(" ", 1) for line in out.splitlines())
+
+
+def test_new_key_config_and_key_line(capsys: pytest.CaptureFixture[str], fake_home: Path, pwfile: Path) -> None:
+    r = run_cli(capsys, "init", "--user", "smith1", "--passphrase-file", str(pwfile), "--yes")
+    assert r.rc == 0, r.err
+    key = fake_home / ".ssh" / "id_ed25519_jsc"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE((fake_home / ".ssh").stat().st_mode) == 0o700
+    assert stat.S_IMODE(config(fake_home).stat().st_mode) == 0o600
+    pub = Path(str(key) + ".pub").read_text()
+    assert pub.strip() in r.out
+    assert "Checked with ssh -G: jsc-booster, jsc-jusuf resolve as intended." in r.err
+    listed = subprocess.run(["ssh-keygen", "-l", "-f", str(key) + ".pub"], capture_output=True, text=True).stdout.strip()
+    assert f"Key: {key}  {listed}" in r.err
+    g = ssh_g(fake_home, "jsc-booster")
+    assert (g["hostname"], g["user"], g["port"], g["identityfile"]) == ("juwels-booster.fz-juelich.de", "smith1", "22", str(key))
+    assert (g["identitiesonly"], g["addressfamily"], g["forwardagent"]) == ("yes", "inet", "no")
+    # pytest's tmp path is too long for a unix socket path: no ControlMaster, and it says why
+    assert g["controlmaster"] == "false"
+    assert f"note: no ControlMaster: the socket path under {fake_home / '.ssh' / 'cm'} would exceed 108 bytes" in r.err
+    assert "ForwardAgent" not in config(fake_home).read_text()
+    assert "JUWELS Booster" in r.err and "JUSUF" in r.err and "judoor.fz-juelich.de" in r.err
+
+
+def test_second_run_changes_nothing(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes").rc == 0
+    before = snapshot(fake_home)
+    r = run_cli(capsys, "init", "--yes")  # remembered options
+    assert r.rc == 0
+    assert "\nNothing changed: everything is already set up as asked.\n" in r.err
+    assert snapshot(fake_home) == before
+
+
+def test_dry_run_shows_diff_and_writes_nothing(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    before = snapshot(fake_home)
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--dry-run")
+    assert r.rc == 0
+    assert r.out.startswith(f"--- /dev/null\n+++ {config(fake_home)}\n@@ -0,0 +1,24 @@\n+# BEGIN sshsetup")
+    assert "would create" in r.err
+    assert snapshot(fake_home) == before
+
+
+def test_no_tty_without_yes_is_refused(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    before = snapshot(fake_home)
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key))
+    assert (r.rc, r.err.splitlines()[-2:]) == (
+        2,
+        ["error: sshsetup init needs confirmation to write", "hint: re-run with --yes, or with --dry-run to only show the changes"],
+    )
+    assert snapshot(fake_home) == before
+
+
+USER_CONFIG = (
+    "# my global settings\r\n"
+    "ServerAliveInterval=30\r\n"
+    "Include conf.d/*.conf\r\n"
+    "\r\n"
+    "Match host *.corp exec \"true\"\r\n"
+    "\tUser corpuser\r\n"
+    "Host github.com\r\n"
+    "  IdentityFile \"~/.ssh/my key\"\r\n"
+    "Host *\r\n"
+    "    User nobody\r\n"
+    "    IdentityFile ~/.ssh/other\r\n"
+)
+
+
+def test_complex_config_survives_round_trip(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    cfg = config(fake_home)
+    (cfg.parent / "conf.d").mkdir()
+    (cfg.parent / "conf.d" / "a.conf").write_text("Host unrelated\n  HostName example.org\n")
+    cfg.write_bytes(USER_CONFIG.encode())
+    cfg.chmod(0o644)
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--compute-nodes")
+    assert r.rc == 0, r.err
+    text = cfg.read_bytes().decode()
+    assert text.startswith("# my global settings\r\nServerAliveInterval=30\r\nInclude conf.d/*.conf\r\n\r\n# BEGIN sshsetup")
+    assert text.endswith("# END sshsetup\r\n" + USER_CONFIG.split("\r\n\r\n", 1)[1])
+    assert "\n" not in text.replace("\r\n", "")
+    assert stat.S_IMODE(cfg.stat().st_mode) == 0o644  # the file's mode is kept
+    g = ssh_g(fake_home, "jwb0129i.juwels")
+    assert (g["proxyjump"], g["stricthostkeychecking"], g["user"]) == ("jsc-booster", "accept-new", "smith1")
+    assert run_cli(capsys, "remove", "--yes").rc == 0
+    assert cfg.read_bytes() == USER_CONFIG.encode()
+
+
+def test_symlinked_config_is_written_through(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    dot = fake_home / "dotfiles"
+    dot.mkdir()
+    (dot / "ssh_config").write_text("Host a\n  HostName a.org\n")
+    config(fake_home).symlink_to(dot / "ssh_config")
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes").rc == 0
+    assert config(fake_home).is_symlink()
+    assert "# BEGIN sshsetup" in (dot / "ssh_config").read_text()
+    assert run_cli(capsys, "remove", "--yes").rc == 0
+    assert (dot / "ssh_config").read_text() == "Host a\n  HostName a.org\n" and config(fake_home).is_symlink()
+
+
+def test_remove_deletes_a_config_it_created(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes").rc == 0
+    r = run_cli(capsys, "remove", "--yes")
+    assert r.rc == 0
+    assert not config(fake_home).exists()
+    assert f"  rm {key} {key}.pub" in r.err
+    assert key.exists()
+    r = run_cli(capsys, "remove", "--yes")
+    assert r.err.startswith("Nothing to remove")
+
+
+def test_shadowing_global_option_is_named(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    cfg = config(fake_home)
+    cfg.write_text("User someoneelse\nHost *\n  Port 22\n")
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "juwels-booster")
+    assert r.rc == 1
+    assert f"  jsc-booster: user is 'someoneelse', expected 'smith1'; set first by {cfg}:1 (global options)" in r.err
+
+
+def test_shadowing_include_is_named(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    cfg = config(fake_home)
+    (cfg.parent / "extra.conf").write_text("Host jsc-*\n  HostName evil.example.org\n")
+    cfg.write_text("Include extra.conf\nHost x\n")
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "jusuf")
+    assert r.rc == 1
+    assert f"set first by {cfg.parent / 'extra.conf'}:2 (Host jsc-*)" in r.err
+
+
+def test_windows_client_has_no_controlmaster(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--client", "windows").rc == 0
+    text = config(fake_home).read_bytes().decode()
+    assert "Control" not in text
+    assert "    MACs hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com\r\n" in text
+
+
+def test_sites_file_site(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path, tmp_path: Path) -> None:
+    sf = tmp_path / "sites.toml"
+    sf.write_text('[sites.mysite]\nname = "My cluster"\nhostname = "login.example.org"\nport = 2222\n')
+    r = run_cli(capsys, "init", "--user", "me", "--key", str(key), "--yes", "--site", "mysite", "--sites-file", str(sf))
+    assert r.rc == 0, r.err
+    g = ssh_g(fake_home, "mysite")
+    assert (g["hostname"], g["port"], g["user"]) == ("login.example.org", "2222", "me")
+    assert "JuDoor" not in r.err
+
+
+def test_controlmaster_with_a_short_home(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="sst-", dir="/tmp"))
+    try:
+        monkeypatch.setenv("HOME", str(home))
+        (home / ".ssh").mkdir(mode=0o700)
+        k = home / ".ssh" / "k"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "2", "-N", "secret-pass", "-f", str(k)], check=True)
+        assert run_cli(capsys, "init", "--user", "smith1", "--key", str(k), "--yes", "--site", "jusuf").rc == 0
+        g = ssh_g(home, "jsc-jusuf")
+        assert (g["controlmaster"], g["controlpersist"]) == ("auto", "600")
+        assert g["controlpath"].startswith(str(home / ".ssh" / "cm") + "/") and len(g["controlpath"]) + 17 < 108
+        assert stat.S_IMODE((home / ".ssh" / "cm").stat().st_mode) == 0o700
+        assert run_cli(capsys, "remove", "--yes").rc == 0
+        assert not (home / ".ssh" / "cm").exists()
+    finally:
+        shutil.rmtree(home)
