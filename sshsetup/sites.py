@@ -9,7 +9,7 @@ a file given with ``--sites-file``; there a plain value is a fact with source
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -139,39 +139,55 @@ def _fact(raw: Any, origin: str) -> Fact:
     return Fact(raw, origin, "high" if origin != "catalogue" else "unknown")
 
 
-def _check(site_id: str, facts: dict[str, Fact]) -> None:
+class _FieldError(BadInput):
+    def __init__(self, key: str | None, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.key = key
+
+
+def _check_types(facts: dict[str, Fact]) -> None:
     for key, fact in facts.items():
         v = fact.value
         if key not in _KNOWN:
-            raise BadInput(f"unknown key {key!r}", hint="known keys: " + ", ".join(sorted(_KNOWN)))
+            raise _FieldError(key, f"unknown key {key!r}", "known keys: " + ", ".join(sorted(_KNOWN)))
         if fact.confidence not in CONFIDENCES:
-            raise BadInput(f"{key}: confidence {fact.confidence!r} is not one of {', '.join(CONFIDENCES)}")
+            raise _FieldError(key, f"{key}: confidence {fact.confidence!r} is not one of {', '.join(CONFIDENCES)}")
         if key in _STR_FACTS and not isinstance(v, str):
-            raise BadInput(f"{key} must be a string, not {type(v).__name__}")
+            raise _FieldError(key, f"{key} must be a string, not {type(v).__name__}")
         if key in _LIST_FACTS and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
-            raise BadInput(f"{key} must be a list of strings")
+            raise _FieldError(key, f"{key} must be a list of strings")
         if key in _INT_FACTS and (isinstance(v, bool) or not isinstance(v, int)):
-            raise BadInput(f"{key} must be an integer, not {type(v).__name__}")
+            raise _FieldError(key, f"{key} must be an integer, not {type(v).__name__}")
         if key in _BOOL_FACTS and not isinstance(v, bool):
-            raise BadInput(f"{key} must be true or false")
-    if "hostname" not in facts or not facts["hostname"].value:
-        raise BadInput("missing required key 'hostname'", hint='add: hostname = "login.example.org"')
-    validate.hostname(facts["hostname"].value)
-    if "alias" in facts:
-        validate.alias(facts["alias"].value)
-    if "user" in facts:
-        validate.user(facts["user"].value, what="user")
-    if "port" in facts:
-        validate.port(facts["port"].value)
+            raise _FieldError(key, f"{key} must be true or false")
+
+
+def _check_values(facts: dict[str, Fact]) -> None:
+    checks: dict[str, Callable[[Any], object]] = {
+        "hostname": validate.hostname,
+        "alias": validate.alias,
+        "user": lambda v: validate.user(v, what="user"),
+        "port": validate.port,
+        "compute_node_pattern": lambda v: v and validate.host_pattern(v),
+        "max_walltime": lambda v: v and parse_time(v),
+        "devel_max_walltime": lambda v: v and parse_time(v),
+        "login_nodes": lambda v: [validate.hostname(n, what="login node") for n in v],
+    }
+    for key, fn in checks.items():
+        if key in facts:
+            try:
+                fn(facts[key].value)
+            except BadInput as exc:
+                raise _FieldError(key, exc.message, exc.hint) from None
     if "address_family" in facts and facts["address_family"].value not in _FAMILIES:
-        raise BadInput(f"address_family must be one of {', '.join(_FAMILIES)}")
-    if facts.get("compute_node_pattern") and facts["compute_node_pattern"].value:
-        validate.host_pattern(facts["compute_node_pattern"].value)
-    for key in ("max_walltime", "devel_max_walltime"):
-        if key in facts and facts[key].value:
-            parse_time(facts[key].value)
-    for node in facts.get("login_nodes", Fact([], "", "")).value:
-        validate.hostname(node, what="login node")
+        raise _FieldError("address_family", f"address_family must be one of {', '.join(_FAMILIES)}")
+
+
+def _check(facts: dict[str, Fact]) -> None:
+    _check_types(facts)
+    if "hostname" not in facts or not facts["hostname"].value:
+        raise _FieldError(None, "missing required key 'hostname'", 'add: hostname = "login.example.org"')
+    _check_values(facts)
 
 
 def parse_sites(text: str, origin: str, where: str) -> dict[str, Site]:
@@ -196,9 +212,9 @@ def parse_sites(text: str, origin: str, where: str) -> dict[str, Site]:
         try:
             validate.site_id(sid)
             facts = {k: _fact(v, origin) for k, v in raw.items()}
-            _check(sid, facts)
+            _check(facts)
         except BadInput as exc:
-            key = next((k for k in raw if k in exc.message or repr(k) in exc.message), None)
+            key = exc.key if isinstance(exc, _FieldError) else None
             raise BadInput(f"{where}:{_line_of(text, sid, key)}: [sites.{sid}] {exc.message}", hint=exc.hint) from None
         out[sid] = Site(sid, facts, origin)
     return out
