@@ -155,7 +155,7 @@ def _gpus(site: Site, part: Partition | None, gpus: int | None, notes: list[str]
         notes.append(f"the catalogue does not know the GPUs per node of {site.id}; the cluster will check --gpus-per-node {gpus}")
     elif gpus > known:
         raise BadInput(
-            f"--gpus-per-node {gpus} is more than the {known} GPUs of a {site.name} node; allowed: 1 to {known}",
+            f"--gpus-per-node {gpus} is more than the {known} GPU{'s' if known > 1 else ''} of a {site.name} node; allowed: 1 to {known}",
             hint=f"use --gpus-per-node {known} (or fewer), and more --nodes with --kind torchrun",
         )
     return gpus
