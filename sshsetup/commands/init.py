@@ -69,7 +69,7 @@ def read_config_text(paths: Paths) -> tuple[textfile.TextDoc | None, bytes | Non
 
 
 def _resolve_user(opts: InitOptions, remembered: dict[str, object], sites: list[Site], ask: Prompter | None) -> str:
-    user = opts.user or (str(remembered["user"]) if remembered.get("user") else None)
+    user = opts.user if opts.user is not None else (str(remembered["user"]) if remembered.get("user") else None)
     if user is None and all(s.get("user") for s in sites):
         user = str(sites[0].get("user"))
     if user is None:
