@@ -311,3 +311,13 @@ def test_command_prints_notes_to_stderr(cat, capsys):
     assert capsys.readouterr().err == (
         "note: the catalogue does not know the time limit of booster; the cluster will decide (scontrol show partition booster)\n"
     )
+
+
+def test_refused_gpu_less_nodes_and_bad_job_name(user_sites):
+    site = parse_sites('[sites.cpu]\nhostname = "h.org"\ngpus_per_node = 0\ngpu_partitions = ["batch"]\n', "u", "u")["cpu"]
+    with pytest.raises(BadInput) as exc:
+        make_spec(site, "a")
+    assert exc.value.message == "the nodes of cpu have no GPUs"
+    with pytest.raises(BadInput) as exc:
+        make_spec(user_sites["parts"], "a", gpus_per_node=1, job_name="my job")
+    assert exc.value.message == "job name 'my job' is not valid"
