@@ -9,20 +9,48 @@ side effects: the modules only define functions and data.
 from __future__ import annotations
 
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
+from sshsetup import sites
 from sshsetup.doctor import checks_net, render
 from sshsetup.doctor.model import Check, CheckResult, DoctorContext, Report, Shared, Status, Target
 from sshsetup.doctor.runner import run_checks, select
+from sshsetup.paths import Paths
 
 # local -> config -> net -> from= ranges -> auth -> VS Code -> remote (others add theirs here)
 CHECKS: tuple[Check, ...] = (*checks_net.CHECKS,)
 
 __all__ = [
     "CHECKS", "Check", "CheckResult", "DoctorContext", "Report", "Shared", "Status", "Target",
-    "doctor", "run_checks", "select",
+    "command", "doctor", "run_checks", "select",
 ]
+
+
+def command(
+    ids: Sequence[str] = (),
+    site_ids: Sequence[str] = (),
+    sites_file: Path | None = None,
+    json_out: bool = False,
+    list_only: bool = False,
+    verbose: bool = False,
+    probe_timeout: float = 5.0,
+) -> int:
+    """What ``sshsetup doctor`` calls: sites from the catalogue (``--site``, default
+    ``sites.DEFAULT_SITES``), one short-lived directory for ControlMaster sockets."""
+    paths = Paths.from_env()
+    if list_only:
+        return doctor(DoctorContext(paths=paths), ids, list_only=True)
+    catalogue = sites.load_catalogue(sites_file, paths.sites_file)
+    chosen = sites.select(catalogue, list(site_ids) or list(sites.DEFAULT_SITES))
+    with tempfile.TemporaryDirectory(prefix="sshsetup-") as tmp:  # short: a socket path is < 108 bytes
+        ctx = DoctorContext.for_sites(
+            paths, chosen, probe_timeout=probe_timeout, check_timeout=3 * probe_timeout + 5,
+            budget=max(60.0, 12 * probe_timeout), control_dir=Path(tmp),
+        )
+        return doctor(ctx, ids, json_out=json_out, verbose=verbose)
 
 
 def doctor(
@@ -45,6 +73,11 @@ def doctor(
         report = run_checks(selected, ctx, progress=None if json_out else spinner)
     finally:
         spinner.clear()
+        for undo in reversed(ctx.on_exit):
+            try:
+                undo()
+            except Exception:  # noqa: BLE001, S110 - cleanup is best effort
+                pass
     if json_out:
         stream.write(render.as_json(report))
     else:

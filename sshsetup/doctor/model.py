@@ -102,6 +102,9 @@ class DoctorContext:
     known_hosts: tuple[Path, ...] = ()  # empty: ~/.ssh/known_hosts and known_hosts2
     control_dir: Path | None = None  # where the auth check puts its ControlMaster socket
     shared: Shared = field(default_factory=Shared)
+    # Things to undo after the run (e.g. "ssh -O exit" for a ControlMaster a check started).
+    # doctor() calls them after rendering, in reverse order; a failing one is ignored.
+    on_exit: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def for_sites(cls, paths: Paths, sites: Sequence[Site], **kw: Any) -> DoctorContext:
