@@ -13,6 +13,7 @@ import difflib
 import enum
 import errno
 import os
+import re
 import stat
 import tempfile
 import time
@@ -112,21 +113,87 @@ def plan(changes: Sequence[FileChange]) -> list[Planned]:
     return out
 
 
-def _lines(data: bytes | None) -> list[str]:
-    if data is None:
-        return []
+_HUNK = re.compile(r"^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@")
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix, by bisection on C-level compares."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    if limit <= 0:
+        return 0
+    if a[len(a) - limit :] == b[len(b) - limit :]:  # the usual case: one insertion
+        return limit
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid :] == b[len(b) - mid :]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _changed_region(a: bytes, b: bytes, context: int) -> tuple[int, int, int, int]:
+    """Byte range (start, end_a, end_b) of the lines that differ, widened by context lines,
+    and the 0-based line number of start."""
+    p = _common_prefix(a, b)
+    s = _common_suffix(a, b, min(len(a), len(b)) - p)
+    start = a.rfind(b"\n", 0, p) + 1
+    for _ in range(context):
+        if start == 0:
+            break
+        start = a.rfind(b"\n", 0, start - 1) + 1
+    end_a = len(a) - s
+    if end_a > 0 and end_a < len(a) and a[end_a - 1 : end_a] != b"\n":
+        nl = a.find(b"\n", end_a)
+        end_a = len(a) if nl < 0 else nl + 1
+    for _ in range(context):
+        if end_a >= len(a):
+            break
+        nl = a.find(b"\n", end_a)
+        end_a = len(a) if nl < 0 else nl + 1
+    end_b = len(b) - (len(a) - end_a)
+    return start, end_a, end_b, a.count(b"\n", 0, start)
+
+
+def _split(data: bytes) -> list[str]:
     return data.decode("utf-8", errors="replace").splitlines(keepends=True)
 
 
-def diff(p: Planned) -> str:
-    """A unified diff of one planned change ('' when nothing changes)."""
+def diff(p: Planned, context: int = 3) -> str:
+    """A unified diff of one planned change ('' when nothing changes).
+
+    Only the changed lines (plus context) are handed to difflib, so a small
+    edit of a huge file costs time in proportion to the edit.
+    """
     if p.verb in (Verb.IDENTICAL, Verb.REFUSE):
         return ""
     new = None if p.verb is Verb.DELETE else p.change.new
     a = "/dev/null" if p.old is None else str(p.change.path)
     b = "/dev/null" if new is None else str(p.change.path)
-    lines = list(difflib.unified_diff(_lines(p.old), _lines(new), a, b))
-    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    old_b, new_b = p.old or b"", new or b""
+    start, end_a, end_b, skip = _changed_region(old_b, new_b, context)
+    lines = difflib.unified_diff(_split(old_b[start:end_a]), _split(new_b[start:end_b]), a, b, n=context)
+
+    def shift(m: re.Match[str]) -> str:
+        return f"@@ -{int(m.group(1)) + skip}{m.group(2)} +{int(m.group(3)) + skip}{m.group(4)} @@"
+
+    out = []
+    for line in lines:
+        if skip and line.startswith("@@"):
+            line = _HUNK.sub(shift, line)
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
 
 
 def _fsync_dir(d: Path) -> None:

@@ -24,7 +24,6 @@ BEGIN = "# BEGIN sshsetup"
 END = "# END sshsetup"
 BEGIN_LINE = f"{BEGIN} (managed block: change it with 'sshsetup init', delete it with 'sshsetup remove')"
 OPTIONS = "# sshsetup-options: "
-_SECTION = re.compile(r"\s*(host|match)(\s*=\s*|\s+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -42,38 +41,35 @@ class Block:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-def _lines(text: str) -> list[str]:
-    return text.splitlines(keepends=True)
+_MARKER = re.compile(r"^[ \t]*(# BEGIN sshsetup|# END sshsetup)[^\r\n]*(\r\n|\n|\r)?", re.MULTILINE)
+_FIRST_SECTION = re.compile(r"^[ \t]*(?:host|match)(?:[ \t]*=[ \t]*|[ \t]+)", re.MULTILINE | re.IGNORECASE)
+
+
+def _line_no(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
 
 
 def find_block(text: str, path: Path) -> Block | None:
     """Locate our block; refuse when the markers are duplicated, reversed or unclosed."""
-    begins: list[tuple[int, int]] = []  # (line index, offset)
-    ends: list[tuple[int, int]] = []
-    offset = 0
-    lines = _lines(text)
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith(BEGIN):
-            begins.append((i, offset))
-        elif stripped.startswith(END):
-            ends.append((i, offset))
-        offset += len(line)
+    if "sshsetup" not in text:
+        return None
+    begins = [m for m in _MARKER.finditer(text) if m.group(1) == BEGIN]
+    ends = [m for m in _MARKER.finditer(text) if m.group(1) == END]
     if not begins and not ends:
         return None
-    where = ", ".join(f"line {i + 1}" for i, _ in sorted(begins + ends))
+    where = ", ".join(f"line {_line_no(text, m.start())}" for m in sorted(begins + ends, key=lambda m: m.start()))
     hint = f"fix or delete the sshsetup marker lines in {path} by hand ({where}), then run sshsetup again"
     if len(begins) > 1 or len(ends) > 1:
         raise Refused(f"{path} has more than one sshsetup block ({where})", hint=hint)
     if not ends:
-        raise Refused(f"{path}: the sshsetup block starting at line {begins[0][0] + 1} is not closed", hint=hint)
+        raise Refused(f"{path}: the sshsetup block starting at line {_line_no(text, begins[0].start())} is not closed", hint=hint)
     if not begins:
-        raise Refused(f"{path}: '{END}' at line {ends[0][0] + 1} has no '{BEGIN}' line", hint=hint)
-    (bi, boff), (ei, eoff) = begins[0], ends[0]
-    if ei < bi:
+        raise Refused(f"{path}: '{END}' at line {_line_no(text, ends[0].start())} has no '{BEGIN}' line", hint=hint)
+    b, e = begins[0], ends[0]
+    if e.start() < b.start():
         raise Refused(f"{path}: the sshsetup markers are reversed ({where})", hint=hint)
     options: dict[str, Any] = {}
-    for line in lines[bi + 1 : ei]:
+    for line in text[b.end() : e.start()].splitlines():
         if line.strip().startswith(OPTIONS.strip()):
             try:
                 loaded = json.loads(line.strip()[len(OPTIONS.strip()) :])
@@ -81,7 +77,7 @@ def find_block(text: str, path: Path) -> Block | None:
                 raise Refused(f"{path}: the sshsetup options line in the block is damaged", hint=hint) from None
             if isinstance(loaded, dict):
                 options = loaded
-    return Block(boff, eoff + len(lines[ei]), bi + 1, options)
+    return Block(b.start(), e.end(), _line_no(text, b.start()), options)
 
 
 def _quote(value: str) -> str:
@@ -103,17 +99,16 @@ def render_block(entries: list[HostEntry], options: dict[str, Any], eol: str) ->
 
 def _insert_at(text: str) -> int:
     """Offset of the first Host/Match line, moved up over comments that belong to it."""
-    lines = _lines(text)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
-    for i, line in enumerate(lines):
-        if _SECTION.match(line):
-            j = i
-            while j > 0 and lines[j - 1].lstrip().startswith("#"):
-                j -= 1
-            return offsets[j]
-    return len(text)
+    m = _FIRST_SECTION.search(text)
+    if m is None:
+        return len(text)
+    at = m.start()
+    while at > 0:
+        prev_start = text.rfind("\n", 0, at - 1) + 1
+        if not text[prev_start:at].lstrip().startswith("#"):
+            break
+        at = prev_start
+    return at
 
 
 def upsert(text: str, entries: list[HostEntry], options: dict[str, Any], eol: str, path: Path) -> str:
