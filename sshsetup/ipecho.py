@@ -122,7 +122,11 @@ def _connection(url: str, family: int, deadline: float) -> http.client.HTTPConne
                     last = e
                     continue
                 if parts.scheme == "https":
-                    sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+                    try:
+                        sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+                    except OSError:  # ssl.SSLError and timeouts: don't leak the plain socket
+                        sock.close()
+                        raise
                 self.sock = sock
                 return
             raise last

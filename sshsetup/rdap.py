@@ -101,6 +101,7 @@ def _get_json(url: str, deadline: float) -> Any:
         with urllib.request.urlopen(req, timeout=left) as resp:  # noqa: S310 - http(s) only, see _check_url
             data = resp.read(_MAX_BYTES)
     except urllib.error.HTTPError as e:
+        e.close()  # it holds the open response
         if e.code == 404:
             raise _fail(f"RDAP has no record at {url} (404)") from None
         raise _fail(f"RDAP query {url} failed: HTTP {e.code} {e.reason}") from None
