@@ -286,8 +286,13 @@ def test_command_update_needs_yes_and_shows_the_diff(cat, tmp_path, capsys):
     assert "+#SBATCH --account=training2500" in o
     assert err == (f"  would update     {out}\n{out} differs from the new script (diff above); left unchanged. "
                    "Re-run with --yes to replace it.\n")
-    asked = []
-    res = jobscript(cat, "juwels-booster", "training2500", output=out, confirm=lambda q: asked.append(q) or False)
+    asked: list[str] = []
+
+    def no(question: str) -> bool:
+        asked.append(question)
+        return False
+
+    res = jobscript(cat, "juwels-booster", "training2500", output=out, confirm=no)
     assert asked == [f"Replace {out}?"] and res.exit_code == EXIT_FAIL
     res = jobscript(cat, "juwels-booster", "training2500", output=out, yes=True)
     assert [o.verb for o in res.outcomes] == [files.Verb.UPDATE] and res.outcomes[0].backup is not None

@@ -384,3 +384,9 @@ def test_remove_leaves_a_user_only_file_alone(tmp_path):
 def test_unknown_partitions_without_option_prompt_empty():
     site = parse_sites('[sites.mini]\nhostname = "login.example.org"\n', "u", "u")["mini"]
     assert make_tasks(site)["inputs"][1]["default"] == ""
+
+
+def test_workspace_must_exist(cat, tmp_path):
+    with pytest.raises(BadInput) as exc:
+        run(cat, tmp_path / "nope")
+    assert exc.value.message == f"workspace {tmp_path / 'nope'} is not a directory"

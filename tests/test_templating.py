@@ -19,12 +19,12 @@ def test_template_root_falls_back_to_the_checkout():
 def test_template_root_prefers_the_packaged_copy(tmp_path, monkeypatch):
     pkg = tmp_path / "sshsetup"
     (pkg / "templates").mkdir(parents=True)
-    monkeypatch.setattr(templating.resources, "files", lambda name: pkg)
+    monkeypatch.setattr("importlib.resources.files", lambda name: pkg)
     assert templating.template_root() == pkg / "templates"
 
 
 def test_template_root_missing_everywhere(tmp_path, monkeypatch):
-    monkeypatch.setattr(templating.resources, "files", lambda name: tmp_path)
+    monkeypatch.setattr("importlib.resources.files", lambda name: tmp_path)
     monkeypatch.setattr(templating, "__file__", str(tmp_path / "sshsetup" / "templating.py"))
     with pytest.raises(SshSetupError, match="templates are missing") as exc:
         templating.template_root()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sshsetup import files, jsonc, slurm_tasks, textfile
-from sshsetup.errors import EXIT_FAIL, EXIT_OK, Refused
+from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput, Refused
 from sshsetup.sites import Site, select
 
 
@@ -146,6 +146,8 @@ def vscode_tasks(
     confirm: Callable[[str], bool] | None = None,
 ) -> TasksResult:
     """Create or merge the workspace's tasks.json (a new file needs no confirmation)."""
+    if not workspace.is_dir():
+        raise BadInput(f"workspace {workspace} is not a directory", hint="give the folder you open in VS Code: --workspace DIR")
     change = tasks_change(catalogue, site_id, workspace, account, partition, alias=alias)
     return _run(change, change.path, dry_run, yes, confirm)
 
