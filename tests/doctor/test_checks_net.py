@@ -148,3 +148,25 @@ def test_one_family_fails_warns(monkeypatch: pytest.MonkeyPatch, servers: list[S
     r = res[("net.tcp", "d")]
     assert (r.status, r.summary) == (Status.WARN, f"IPv6 [::1]:{s.port} refused the connection; IPv4 127.0.0.1:{s.port} open")
     assert r.hint == "IPv6 does not work here; ssh falls back to the other family after ConnectTimeout; set AddressFamily inet for d to skip the wait"
+
+
+def test_connect_timeout_on_a_full_backlog() -> None:
+    """A listener whose backlog is full drops further SYNs, like a firewall DROP."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(0)
+    port = lsock.getsockname()[1]
+    fillers = []
+    for _ in range(4):
+        c = socket.socket()
+        c.setblocking(False)
+        c.connect_ex(("127.0.0.1", port))
+        fillers.append(c)
+    try:
+        res, _ = run(Target("drop", "127.0.0.1", port), timeout=0.5)
+    finally:
+        for c in (*fillers, lsock):
+            c.close()
+    r = res[("net.tcp", "drop")]
+    assert (r.status, r.summary) == (Status.FAIL, f"IPv4 127.0.0.1:{port} connection timed out")
+    assert r.hint is not None and r.hint.endswith("do not retry quickly: JSC's firewall blocks addresses that connect too often")
