@@ -84,14 +84,34 @@ def test_ssh_alias_true_with_tilde_config(ssh_client: SshClient, test_user: Test
 def test_ssh_with_absolute_paths_and_F(test_user: TestUser, sshd: Sshd) -> None:
     key = make_key(test_user, "id_abs")
     sshd.authorize(test_user, key.public_line)
-    kh = test_user.write("abs/known_hosts", sshd.known_hosts_text(), mode=0o644)
-    cfg = test_user.write(
-        "abs/ssh_config",
+    # written as root (as sshsetup run in-process with HOME=test_user.home would), then handed over
+    abs_dir = test_user.home / "abs"
+    abs_dir.mkdir(mode=0o700)
+    kh = abs_dir / "known_hosts"
+    kh.write_text(sshd.known_hosts_text())
+    cfg = abs_dir / "ssh_config"
+    cfg.write_text(
         sshd.host_block("abs-testbed", test_user, identity_file=key.private)
-        + f"    UserKnownHostsFile {kh}\n    GlobalKnownHostsFile /dev/null\n",
+        + f"    UserKnownHostsFile {kh}\n    GlobalKnownHostsFile /dev/null\n"
     )
+    cfg.chmod(0o600)
+    test_user.chown_tree()
+    assert cfg.stat().st_uid == test_user.uid
     r = run_as(test_user, ["ssh", "-F", str(cfg), "abs-testbed", "true"])
     assert r.returncode == 0, r.stderr
+
+
+def test_sshd_strictmodes_with_keys_in_home(test_user: TestUser, sshd_factory: SshdFactory) -> None:
+    """Variant for permission diagnostics (testbed.md 1.1/1.9): keys in ~/.ssh, StrictModes yes."""
+    s = sshd_factory(authorized_keys_file=".ssh/authorized_keys", extra_config=["StrictModes yes"])
+    assert "StrictModes yes" in s.config_text() and "StrictModes no" not in s.config_text()
+    client = SshClient.setup(test_user, s, authorize=False)
+    test_user.write(".ssh/authorized_keys", client.key.public_line + "\n")
+    assert client.run("true").returncode == 0
+    test_user.ssh_dir.chmod(0o777)
+    since = s.log_offset()
+    assert client.run("true").returncode == 255
+    s.wait_for_log(rf"Authentication refused: bad ownership or modes for directory {test_user.ssh_dir}", since=since)
 
 
 @pytest.mark.parametrize(

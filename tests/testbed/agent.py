@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .users import TestUser, run_as, stop_process
+from .users import TestUser, exe, popen_daemon, run_as, stop_process
 
 
 class AgentError(RuntimeError):
@@ -45,16 +45,15 @@ class SshAgent:
         self.dir.chmod(0o700)
         self.user.chown(self.dir)
         self.sock.unlink(missing_ok=True)
-        argv = ["runuser", "-u", self.user.name, "--", "env", "-i"]
+        argv = [exe("runuser"), "-u", self.user.name, "--", "env", "-i"]
         argv += [f"{k}={v}" for k, v in self.user.env().items()]
         argv += ["ssh-agent", "-D", "-a", str(self.sock)]
-        self.proc = subprocess.Popen(
+        self.proc = popen_daemon(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             cwd=str(self.user.home),
-            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while not self.sock.exists():
@@ -101,7 +100,7 @@ class SshAgent:
             self.askpass.write_text(f"#!/bin/sh\nexec cat {shlex.quote(str(self._passfile))}\n")
             self.askpass.chmod(0o755)
             self.user.chown(self.askpass)
-            env.update(SSH_ASKPASS=str(self.askpass), SSH_ASKPASS_REQUIRE="force", DISPLAY=":0")
+            env.update(SSH_ASKPASS=str(self.askpass), SSH_ASKPASS_REQUIRE="force")
         try:
             r = run_as(self.user, ["ssh-add", str(key)], env=env, timeout=timeout)
         finally:

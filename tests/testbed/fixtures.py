@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,16 @@ from .require import require_exe, require_root
 from .slurm import DEFAULT_ACCOUNTS, JUWELS_BOOSTER, Partition, Slurm
 from .sshd import SSHD, SshClient, Sshd, make_host_key
 from .tarpit import Tarpit, refused_port as _refused_port
-from .users import TestUser, create_user, delete_user, make_testbed_dir, remove_stale_users, reset_home
+from .users import (
+    TestUser,
+    create_user,
+    delete_user,
+    kill_pids,
+    make_testbed_dir,
+    processes_mentioning,
+    remove_stale_users,
+    reset_home,
+)
 
 SSHD_FIXTURES = frozenset({"sshd", "sshd_factory", "ssh_client", "slurm_sshd", "slurm_client"})
 SLURM_FIXTURES = frozenset({"slurm", "slurm_factory", "slurm_sshd", "slurm_client"})
@@ -48,6 +58,10 @@ def testbed_dir() -> Iterator[Path]:
     """A session-wide ``/tmp/sshsetup-tb-XXXXXX`` (0755, traversable by the test user)."""
     d = make_testbed_dir()
     yield d
+    stray = processes_mentioning(str(d))
+    if stray:  # a fixture failed to stop something: end it by pid, and say so
+        kill_pids(stray)
+        warnings.warn(f"testbed: killed leftover processes {stray} under {d}", stacklevel=1)
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -55,8 +69,8 @@ def testbed_dir() -> Iterator[Path]:
 def testbed_user() -> Iterator[TestUser]:
     """The session's throwaway user ``sshsetup-<6 hex>`` (home may hold files of earlier tests)."""
     require_root("test user")
-    for exe in ("useradd", "usermod", "userdel", "runuser"):
-        require_exe(exe)
+    for tool in ("useradd", "usermod", "userdel", "runuser"):
+        require_exe(tool, f"/usr/sbin/{tool}")
     remove_stale_users()
     user = create_user()
     yield user
@@ -152,10 +166,10 @@ def ssh_agent(test_user: TestUser) -> Iterator[SshAgent]:
 
 def _require_slurm() -> None:
     require_root("Slurm")
-    for exe in ("munged", "mungekey", "slurmctld", "slurmd"):
-        require_exe(exe, f"/usr/sbin/{exe}")
-    for exe in ("sbatch", "squeue", "scontrol", "sinfo", "scancel"):
-        require_exe(exe)
+    for tool in ("munged", "mungekey", "slurmctld", "slurmd"):
+        require_exe(tool, f"/usr/sbin/{tool}")
+    for tool in ("sbatch", "squeue", "scontrol", "sinfo", "scancel"):
+        require_exe(tool)
 
 
 SlurmFactory = Callable[..., Slurm]

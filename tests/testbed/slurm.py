@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .sshd import free_port
-from .users import alive, kill_pids, stop_process
+from .users import alive, exe, kill_pids, popen_daemon, stop_process
 
 NODE = "tbnode01"
 FINISHED_STATES = frozenset(
@@ -136,7 +136,7 @@ class Slurm:
             p.chmod(mode)
         key = self.munge_dir / "etc" / "munge.key"
         if not key.exists():
-            subprocess.run(["mungekey", "--create", f"--keyfile={key}"], check=True, capture_output=True, timeout=30)
+            subprocess.run([exe("mungekey"), "--create", f"--keyfile={key}"], check=True, capture_output=True, timeout=30)
         for sub in ("etc", "state", f"spool/{self.node}", "run", "log", "dev"):
             (s / sub).mkdir(parents=True, exist_ok=True)
         for p in (s, s / "etc", s / "dev"):
@@ -306,13 +306,12 @@ class Slurm:
 
     def _spawn(self, name: str, argv: list[str], out: Path) -> subprocess.Popen[bytes]:
         with open(out, "ab") as f:
-            p = subprocess.Popen(
+            p = popen_daemon(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=f,
                 stderr=subprocess.STDOUT,
                 env=self.env(),
-                start_new_session=True,
             )
         self._procs[name] = p
         return p

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from .users import KeyPair, TestUser, make_key, run_as, stop_process
+from .users import KeyPair, TestUser, make_key, popen_daemon, run_as, stop_process
 
 SSHD = "/usr/sbin/sshd"
 
@@ -165,12 +165,11 @@ class Sshd:
             raise SshdError(f"sshd -t failed ({check.returncode}): {check.stderr.strip()}\n{self.config_text()}")
         log = open(self.log_path, "ab")  # O_APPEND: sshd's children write to it too
         try:
-            self.proc = subprocess.Popen(
+            self.proc = popen_daemon(
                 [SSHD, "-D", "-e", "-f", str(self.config_path)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,
             )
         finally:
             log.close()

@@ -7,6 +7,8 @@ runs ssh as a user whose passwd home *is* that directory. Everything here needs 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import pwd
 import re
@@ -19,11 +21,23 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 USER_PREFIX = "sshsetup-"
 USER_COMMENT = "sshsetup testbed user (temporary)"
 _USER_RE = re.compile(r"^sshsetup-[0-9a-f]{6}$")
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin"
+
+try:
+    _libc_name = ctypes.util.find_library("c")
+    _LIBC_LOADED: ctypes.CDLL | None = ctypes.CDLL(_libc_name, use_errno=True) if _libc_name else None
+except OSError:  # pragma: no cover
+    _LIBC_LOADED = None
+
+
+def exe(name: str) -> str:
+    """Absolute path of a tool, also finding /usr/sbin ones when PATH lacks sbin."""
+    return shutil.which(name, path=os.environ.get("PATH", "") + os.pathsep + DEFAULT_PATH) or name
 
 
 def make_testbed_dir(prefix: str = "sshsetup-tb-") -> Path:
@@ -87,6 +101,22 @@ def pids_of_uid(uid: int) -> list[int]:
     return out
 
 
+def processes_mentioning(text: str) -> list[int]:
+    """Living processes (not this one) whose command line contains ``text``."""
+    needle = text.encode()
+    out: list[int] = []
+    for p in _all_pids():
+        if p == os.getpid():
+            continue
+        try:
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes()
+        except OSError:
+            continue
+        if needle in cmd and alive(p):
+            out.append(p)
+    return out
+
+
 def kill_pids(pids: Iterable[int], timeout: float = 3.0) -> None:
     """SIGTERM the given pids (by id), wait, then SIGKILL whatever is left."""
     pids = [p for p in pids if p != os.getpid()]
@@ -107,6 +137,24 @@ def kill_pids(pids: Iterable[int], timeout: float = 3.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and any(alive(p) for p in pids):
         time.sleep(0.02)
+
+
+_LIBC = _LIBC_LOADED
+
+
+def die_with_parent() -> None:
+    """``preexec_fn``: the child gets SIGTERM if pytest dies (PR_SET_PDEATHSIG; Linux only).
+
+    Only a safety net for a killed test run: teardown stops everything by itself. The
+    kernel drops the setting when the child changes uid, so it helps for root daemons.
+    """
+    if _LIBC is not None:
+        _LIBC.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def popen_daemon(argv: Sequence[str], **kw: Any) -> subprocess.Popen[bytes]:
+    """``Popen`` in a new session (own process group), with ``die_with_parent``."""
+    return subprocess.Popen(list(argv), start_new_session=True, preexec_fn=die_with_parent, **kw)
 
 
 def stop_process(proc: subprocess.Popen[bytes], timeout: float = 5.0, *, children_first: bool = False) -> None:
@@ -158,6 +206,18 @@ class TestUser:
     def chown(self, path: Path | str) -> None:
         os.chown(path, self.uid, self.gid)
 
+    def chown_tree(self, path: Path | str | None = None) -> None:
+        """Give ``path`` (default: the whole home) and everything below it to the user.
+
+        For files a test wrote as root into the user's home (e.g. sshsetup run in-process
+        with ``HOME=user.home``): ssh, run as the user, must be able to read its key.
+        """
+        top = Path(path) if path is not None else self.home
+        self.chown(top)
+        for root, dirs, files in os.walk(top):
+            for n in dirs + files:
+                os.chown(os.path.join(root, n), self.uid, self.gid, follow_symlinks=False)
+
     def write(self, rel: str | Path, text: str, mode: int = 0o600) -> Path:
         """Write ``home/rel`` (parents created, all owned by the user) and return its path."""
         path = self.home / rel
@@ -190,7 +250,7 @@ class TestUser:
 
 
 def _run(argv: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), capture_output=True, text=True, check=check, timeout=60)
+    return subprocess.run([exe(argv[0]), *argv[1:]], capture_output=True, text=True, check=check, timeout=60)
 
 
 def create_user(base: Path | None = None) -> TestUser:
@@ -280,7 +340,7 @@ def run_as(
     text stdout/stderr; raises CalledProcessError only when ``check``.
     """
     full_env = user.env(env)
-    cmd = ["runuser", "-u", user.name, "--", "env", "-i"]
+    cmd = [exe("runuser"), "-u", user.name, "--", "env", "-i"]
     cmd += [f"{k}={v}" for k, v in full_env.items()]
     cmd += [os.fspath(a) for a in argv]
     return subprocess.run(
