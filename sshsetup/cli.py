@@ -7,7 +7,7 @@ Heavy modules (cryptography, jinja2, platformdirs) are imported inside commands.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,10 @@ SITES_FILE = click.option(
 )
 DRY_RUN = click.option("--dry-run", is_flag=True, help="Show a diff of every file it would touch; write nothing.")
 YES = click.option("--yes", "-y", is_flag=True, help="Write without asking.")
+FROM = click.option("--from", "from_ranges", multiple=True, metavar="CIDR",
+                    help="A range you log in from (repeatable); skips the address detection.")
+RANGE = click.option("--range", "range_policy", type=click.Choice(["exact", "24", "16", "provider"]), default="16",
+                     show_default=True, help="How wide a range to allow around your detected address.")
 
 
 def _interactive() -> bool:
@@ -54,6 +58,8 @@ def cli() -> None:
 @click.option("--client", type=click.Choice(["auto", "openssh", "windows"]), default="auto", show_default=True,
               help="The ssh client the config is for (windows: Win32-OpenSSH, no ControlMaster).")
 @click.option("--insecure-empty-passphrase", is_flag=True, help="Allow a key without passphrase (never for JSC sites).")
+@FROM
+@RANGE
 @DRY_RUN
 @YES
 def init(**kw: object) -> int:
@@ -61,6 +67,25 @@ def init(**kw: object) -> int:
     from sshsetup.commands import init_cli
 
     return init_cli.run(_paths(), kw, interactive=_interactive())
+
+
+@cli.command("key-line")
+@click.option("--site", "sites", multiple=True, metavar="ID", help="The site(s) the line is for (default: those init set up).")
+@SITES_FILE
+@click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="The private key (default: the one init configured).")
+@FROM
+@RANGE
+@click.option("--internal/--no-internal", default=None,
+              help="Add 10.0.0.0/8 for ProxyJump to compute nodes (default: on with --compute-nodes).")
+@click.option("--name", metavar="NAME", help="Save these ranges as NAME (home, office, vpn): every later line includes them.")
+@click.option("--json", "as_json", is_flag=True, help="Print the line and its ranges as JSON.")
+def key_line(sites: tuple[str, ...], sites_file: Path | None, key: Path | None, from_ranges: tuple[str, ...],
+             range_policy: str, internal: bool | None, name: str | None, as_json: bool) -> int:
+    """Print the from="..." key line to paste into JuDoor."""
+    from sshsetup.commands import keyline_cli
+
+    return keyline_cli.run(_paths(), site_ids=sites, sites_file=sites_file, key=key, from_ranges=from_ranges,
+                           policy=range_policy, internal=internal, name=name, as_json=as_json)
 
 
 @cli.command()
@@ -84,6 +109,83 @@ def sites(sites_file: Path | None, as_json: bool) -> int:
     cat = load_catalogue(sites_file, _paths().sites_file)
     click.echo(render_json(cat) if as_json else render_text(cat), nl=as_json)
     return EXIT_OK
+
+
+def _confirm() -> Callable[[str], bool] | None:
+    if not _interactive():
+        return None
+    return lambda msg: bool(click.confirm(msg, default=True, err=True))
+
+
+@cli.command()
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="The folder you open in VS Code (tasks go to .vscode/tasks.json).")
+@click.option("--site", "site_id", metavar="ID", help="The site the tasks submit to (default: the first one init set up).")
+@SITES_FILE
+@click.option("--account", metavar="NAME", help="Default Slurm account (budget) for the tasks.")
+@click.option("--partition", metavar="NAME", help="Default partition for the tasks.")
+@click.option("--alias", metavar="ALIAS", help="The ssh alias for the local-workspace tasks (default: the site's).")
+@DRY_RUN
+@YES
+def vscode(workspace: Path, site_id: str | None, sites_file: Path | None, account: str | None, partition: str | None,
+           alias: str | None, dry_run: bool, yes: bool) -> int:
+    """Create or merge VS Code tasks that submit, watch and cancel Slurm jobs."""
+    from sshsetup.commands import vscode_cli
+
+    return vscode_cli.run(_paths(), workspace=workspace, site_id=site_id, sites_file=sites_file, account=account,
+                          partition=partition, alias=alias, dry_run=dry_run, yes=yes, confirm=_confirm())
+
+
+@cli.command()
+@click.option("--site", "site_id", required=True, metavar="ID", help="The site the job runs on.")
+@SITES_FILE
+@click.option("--account", required=True, metavar="NAME", help="The Slurm account (budget) that pays.")
+@click.option("--partition", metavar="NAME", help="Partition (default: the site's first GPU partition).")
+@click.option("--nodes", type=int, metavar="N", help="Number of nodes.")
+@click.option("--gpus-per-node", type=int, metavar="G", help="GPUs per node.")
+@click.option("--cpus-per-task", type=int, metavar="C", help="CPUs per task (default: 8 per GPU).")
+@click.option("--time", "time_", metavar="T", help="Wall time, e.g. 01:00:00.")
+@click.option("--kind", type=click.Choice(["python", "torchrun"]), default="python", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the script to FILE.")
+@DRY_RUN
+@YES
+def jobscript(site_id: str, sites_file: Path | None, account: str, partition: str | None, nodes: int | None,
+              gpus_per_node: int | None, cpus_per_task: int | None, time_: str | None, kind: str,
+              output: Path | None, dry_run: bool, yes: bool) -> int:
+    """Write a checked Slurm job script (single-GPU Python or multi-node torchrun)."""
+    from sshsetup.commands import jobscript as js
+    from sshsetup.sites import load_catalogue
+
+    cat = load_catalogue(sites_file, _paths().sites_file)
+    return js.show(js.jobscript(cat, site_id, account, partition, nodes, gpus_per_node, time_, kind, output, dry_run, yes,
+                                cpus_per_task=cpus_per_task, confirm=_confirm()))  # type: ignore[arg-type]
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, metavar="[CHECK-ID]...")
+@click.option("--site", "sites", multiple=True, metavar="ID", help="Limit to these sites (default: juwels-booster, jusuf).")
+@SITES_FILE
+@click.option("--list", "list_only", is_flag=True, help="List the check ids and exit.")
+@click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
+@click.option("--timeout", type=click.FloatRange(0.1, 120), default=5.0, show_default=True, metavar="SECONDS",
+              help="Timeout of one network probe.")
+@click.option("-v", "--verbose", is_flag=True, help="Show details under each check.")
+def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None, list_only: bool, json_out: bool,
+           timeout: float, verbose: bool) -> int:
+    """Find out why a connection fails, and how to fix it."""
+    from sshsetup.doctor import command
+
+    return command(ids, sites, sites_file, json_out, list_only, verbose, timeout)
+
+
+@cli.command()
+@click.argument("source", default="-", metavar="[FILE|-]")
+@click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
+def explain(source: str, json_out: bool) -> int:
+    """Classify an ssh -vvv transcript or a VS Code Remote-SSH log."""
+    from sshsetup.commands.explain import explain as run_explain
+
+    return run_explain(source, json_out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

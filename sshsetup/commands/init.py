@@ -12,6 +12,7 @@ from pathlib import Path
 from sshsetup import files, keys, passphrase, sshconfig, state, textfile
 from sshsetup.errors import BadInput
 from sshsetup.hostentries import EntryOptions, control_dir_fits, site_entries
+from sshsetup.keyline import KeyLine, KeyLineOptions, address_family, compute, load_named
 from sshsetup.paths import Paths
 from sshsetup.sites import DEFAULT_SITES, Site, load_catalogue, select
 from sshsetup.sshcheck import Expected, Mismatch, verify
@@ -36,6 +37,8 @@ class InitOptions:
     dry_run: bool = False
     yes: bool = False
     insecure_empty_passphrase: bool = False
+    from_ranges: tuple[str, ...] = ()
+    policy: str = "16"
 
 
 @dataclass
@@ -46,6 +49,7 @@ class InitPlan:
     new_key: keys.NewKey | None
     key_info: keys.KeyInfo | None
     public_line: str
+    key_line: KeyLine
     changes: list[files.FileChange] = field(default_factory=list)
     expected: list[Expected] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -103,7 +107,7 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
         pw = passphrase.obtain(opts.passphrase_file, prompt, jsc=jsc, allow_empty=opts.insecure_empty_passphrase)
         comment = f"{getpass.getuser()}@{socket.gethostname().split('.')[0]}"
         new_key = keys.generate(pw or None, comment)
-    compute = opts.compute_nodes if opts.compute_nodes is not None else bool(remembered.get("compute_nodes", False))
+    compute_nodes = opts.compute_nodes if opts.compute_nodes is not None else bool(remembered.get("compute_nodes", False))
     win = windows_client(opts.client)
     control_real = paths.ssh_dir / "cm"
     control_dir: Path | None = None
@@ -112,16 +116,21 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
             control_dir = control_real
         else:
             notes.append(f"note: no ControlMaster: the socket path under {control_real} would exceed 108 bytes")
+    pub_line = new_key.public_line if new_key else (f"{info.public_line} {info.comment}".strip() + "\n" if info else "")
+    from sshsetup import cidr
+
+    kl_opts = KeyLineOptions(opts.from_ranges, cidr.parse_policy(opts.policy), None, 2.0, paths.state_dir / "rdap")
+    key_line = compute(pub_line.strip(), kl_opts, load_named(paths.config_dir / "ranges.json"), compute_nodes)
     eo = EntryOptions(
         user=user,
         identity_file=paths.ssh_tilde(key_path),
         windows_client=win,
         control_dir=paths.ssh_tilde(control_dir) if control_dir else None,
-        compute_nodes=compute,
-        address_family={},
+        compute_nodes=compute_nodes,
+        address_family={s.alias: address_family(s, key_line) for s in sites},
     )
     entries = site_entries(sites, eo)
-    options: dict[str, object] = {"sites": [s.id for s in sites], "user": user, "key": str(key_path), "compute_nodes": compute}
+    options: dict[str, object] = {"sites": [s.id for s in sites], "user": user, "key": str(key_path), "compute_nodes": compute_nodes}
     if opts.client != "auto":
         options["client"] = opts.client
     eol = doc.eol if doc and doc.text else ("\r\n" if win else "\n")
@@ -129,12 +138,11 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     block_opts = {**options, "created": True} if doc is None else options  # created: remove deletes the file
     new_text = sshconfig.upsert(text, entries, block_opts, eol, paths.ssh_config)
     changes = [files.FileChange(paths.ssh_config, new_text.encode("utf-8"), mode=0o600, label="ssh config")]
-    pub_line = new_key.public_line if new_key else (f"{info.public_line} {info.comment}".strip() + "\n" if info else "")
     expected = [
         Expected(s.alias, {"hostname": s.hostname, "user": user, "port": str(s.port), "identityfile": paths.ssh_tilde(key_path)})
         for s in sites
     ]
-    return InitPlan(sites, user, key_path, new_key, info, pub_line, changes, expected, notes, control_dir, options)
+    return InitPlan(sites, user, key_path, new_key, info, pub_line, key_line, changes, expected, notes, control_dir, options)
 
 
 def _manifest_change(paths: Paths, plan: InitPlan) -> files.FileChange:

@@ -37,6 +37,8 @@ def run(paths: Paths, kw: dict[str, Any], *, interactive: bool) -> int:
         dry_run=kw["dry_run"],
         yes=kw["yes"],
         insecure_empty_passphrase=kw["insecure_empty_passphrase"],
+        from_ranges=tuple(kw["from_ranges"]),
+        policy=kw["range_policy"],
     )
     ask = _prompter() if interactive else None
     plan = init_cmd.build_plan(paths, opts, ask)
@@ -62,7 +64,7 @@ def run(paths: Paths, kw: dict[str, Any], *, interactive: bool) -> int:
         say("Checked with ssh -G: " + ", ".join(s.alias for s in plan.sites) + " resolve as intended.")
     from sshsetup.commands import keyline_cli
 
-    keyline_cli.print_handoff(paths, plan.sites, plan.public_line, plan.key_path, record=not res.dry_run)
+    keyline_cli.print_handoff(paths, plan.sites, plan.public_line, plan.key_line, write_state=not res.dry_run)
     return EXIT_OK
 
 

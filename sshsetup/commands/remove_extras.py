@@ -1,10 +1,20 @@
-"""The parts of ``remove`` owned by other features (VS Code settings, tasks)."""
+"""The parts of ``remove`` owned by other features (VS Code settings, workspace tasks)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from sshsetup import files
 from sshsetup.paths import Paths
 
 
 def changes(paths: Paths, manifest: dict[str, object]) -> list[files.FileChange]:
-    return []
+    from sshsetup.commands import vscode_tasks
+
+    out: list[files.FileChange] = []
+    workspaces = manifest.get("workspaces", [])
+    for ws in workspaces if isinstance(workspaces, list) else []:
+        ch = vscode_tasks.remove_change(Path(str(ws)))
+        if ch is not None:
+            out.append(ch)
+    return out
