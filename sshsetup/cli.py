@@ -158,7 +158,7 @@ def jobscript(site_id: str, sites_file: Path | None, account: str, partition: st
 
     cat = load_catalogue(sites_file, _paths().sites_file)
     return js.show(js.jobscript(cat, site_id, account, partition, nodes, gpus_per_node, time_, kind, output, dry_run, yes,
-                                cpus_per_task=cpus_per_task, confirm=_confirm()))  # type: ignore[arg-type]
+                                cpus_per_task=cpus_per_task, confirm=_confirm()))
 
 
 @cli.command()
