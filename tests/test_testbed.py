@@ -144,6 +144,14 @@ def test_from_restriction_matrix(
         assert m.group(2) == ("::1" if "HostName=::1" in options else options[1].split("=")[1] if options else "127.0.0.1")
 
 
+def test_authorize_joins_from_with_existing_options(test_user: TestUser, sshd: Sshd) -> None:
+    client = SshClient.setup(test_user, sshd, authorize=False)
+    path = sshd.authorize(test_user, "restrict " + client.key.public_line, from_="127.0.0.0/8")
+    assert path.read_text() == f'from="127.0.0.0/8",restrict {client.key.public_line}\n'
+    r = client.run("echo ok")
+    assert (r.returncode, r.stdout) == (0, "ok\n"), r.stderr
+
+
 def test_sshd_2fa_partial_success(test_user: TestUser, sshd_factory: SshdFactory) -> None:
     s = sshd_factory(extra_config=["AuthenticationMethods publickey,keyboard-interactive", "KbdInteractiveAuthentication yes"])
     client = SshClient.setup(test_user, s)
@@ -165,17 +173,19 @@ def test_sshd_restart_keeps_port_and_changes_config(test_user: TestUser, sshd: S
 
 def test_sshd_stop_ends_controlpersist_sessions(test_user: TestUser, sshd: Sshd) -> None:
     client = SshClient.setup(test_user, sshd, extra=["ControlMaster auto", "ControlPath ~/.ssh/cm-%C", "ControlPersist 60"])
-    t0 = time.monotonic()
     assert client.run("true").returncode == 0
-    first = time.monotonic() - t0
-    t0 = time.monotonic()
-    assert client.run("true").returncode == 0
-    assert time.monotonic() - t0 < first  # reused the master
+    check = client.ssh("-O", "check", client.alias)
+    assert check.returncode == 0 and "Master running" in check.stderr
+    assert client.run("true").returncode == 0  # through the master
     assert sshd.proc is not None
     kids = descendants(sshd.proc.pid)
     assert kids, "a ControlPersist session should keep an sshd child alive"
     sshd.stop()
     assert not any(alive(p) for p in kids)
+    deadline = time.monotonic() + 5  # the client's master sees the connection close and exits
+    while pids_of_uid(test_user.uid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pids_of_uid(test_user.uid) == []
 
 
 def test_passphrase_key_through_agent(test_user: TestUser, sshd: Sshd, ssh_agent: SshAgent) -> None:

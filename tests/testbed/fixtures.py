@@ -8,6 +8,28 @@ test, under CI=true it fails it. Tests that use the sshd / Slurm fixtures are ma
 Scopes: the user, the host key and Slurm live for the session (Slurm bring-up ≈0.1 s,
 but a cluster's first job waits ≈3 s for the scheduler's first pass); an sshd lives for
 one test (≈30-70 ms), so authorized_keys, config and log start empty every time.
+
+Fixtures (scope) -> value:
+  testbed_dir (session)      -> Path  /tmp/sshsetup-tb-XXXXXX, 0755
+  testbed_user (session)     -> TestUser  (home may hold earlier tests' files)
+  test_user                  -> TestUser  with an empty home and ~/.ssh 0700, no processes left
+  sshd_factory               -> make(*, setenv=None, extra_config=(), port=None, start=True,
+                                     authorized_keys_file=None) -> Sshd
+  sshd                       -> Sshd (started, default config)
+  ssh_client                 -> SshClient: `ssh jsc-testbed` works as test_user
+  ssh_agent                  -> SshAgent of test_user (started)
+  slurm_factory (session)    -> make(*, partitions=JUWELS_BOOSTER, accounts=DEFAULT_ACCOUNTS,
+                                     gpus=4, extra_config=()) -> Slurm (cached per arguments)
+  slurm (session)            -> Slurm, JUWELS-Booster-like
+  slurm_sshd                 -> Sshd with SetEnv SLURM_CONF=<slurm.conf_path>
+  slurm_client               -> SshClient on slurm_sshd: `ssh jsc-testbed sbatch ...` works
+  tarpit_factory / tarpit    -> make(host="127.0.0.1") -> Tarpit / a started Tarpit
+  refused_port               -> int, a closed port on 127.0.0.1
+
+Running sshsetup against the test user: the project's Python may not be usable by that
+user (e.g. pyenv under a 0700 /root), so run sshsetup as root, in-process or as a
+subprocess, with ``HOME=test_user.home``, then ``test_user.chown_tree()`` and check with
+``run_as(test_user, ["ssh", alias, "true"])``.
 """
 
 from __future__ import annotations
@@ -184,6 +206,7 @@ def slurm_factory(testbed_dir: Path) -> Iterator[SlurmFactory]:
     """
     _require_slurm()
     clusters: dict[tuple[Any, ...], Slurm] = {}
+    made: list[Slurm] = []
 
     def make(
         *,
@@ -195,17 +218,18 @@ def slurm_factory(testbed_dir: Path) -> Iterator[SlurmFactory]:
         key = (tuple(partitions), tuple(accounts), gpus, tuple(extra_config))
         if key not in clusters or not clusters[key].running:
             s = Slurm(
-                testbed_dir / f"cluster{len(clusters)}",
+                testbed_dir / f"cluster{len(made)}",
                 partitions=partitions,
                 accounts=accounts,
                 gpus=gpus,
                 extra_config=extra_config,
             )
+            made.append(s)
             clusters[key] = s.start()
         return clusters[key]
 
     yield make
-    for s in clusters.values():
+    for s in made:
         s.stop()
 
 

@@ -266,10 +266,13 @@ class Sshd:
         """Write the server-side authorized_keys line(s) for ``user``; returns the file.
 
         ``line`` is a complete line (options allowed, e.g. ``from="127.0.0.2/32" ssh-ed25519 ...``);
-        ``from_`` prefixes ``from="<from_>" ``. ``append`` adds instead of replacing.
+        ``from_`` adds the option ``from="<from_>"`` in front (joined with a comma to options
+        already there). ``append`` adds the line instead of replacing the file.
         """
         if from_ is not None:
-            line = f'from="{from_}" {line}'
+            first = line.split(maxsplit=1)[0] if line.strip() else ""
+            is_key_type = first.startswith(("ssh-", "ecdsa-", "sk-", "rsa-"))
+            line = f'from="{from_}" {line}' if is_key_type else f'from="{from_}",{line}'
         path = self.authorized_keys_path(user)
         text = line.rstrip("\n") + "\n"
         if append and path.exists():

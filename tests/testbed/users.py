@@ -250,7 +250,16 @@ class TestUser:
 
 
 def _run(argv: Sequence[str], check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([exe(argv[0]), *argv[1:]], capture_output=True, text=True, check=check, timeout=60)
+    """Run a shadow-utils tool; retry while another session holds the passwd/group lock."""
+    deadline = time.monotonic() + 15
+    while True:
+        r = subprocess.run([exe(argv[0]), *argv[1:]], capture_output=True, text=True, timeout=60)
+        if r.returncode != 0 and "lock" in r.stderr.lower() and time.monotonic() < deadline:
+            time.sleep(0.1)
+            continue
+        if check:
+            r.check_returncode()
+        return r
 
 
 def create_user(base: Path | None = None) -> TestUser:
