@@ -88,7 +88,10 @@ def _resolve_user(opts: InitOptions, remembered: dict[str, object], sites: list[
 def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPlan:
     doc, _ = read_config_text(paths)
     remembered = sshconfig.remembered_options(doc.text, paths.ssh_config) if doc else {}
-    catalogue = load_catalogue(opts.sites_file, paths.sites_file)
+    sites_file = opts.sites_file or (Path(str(remembered["sites_file"])) if remembered.get("sites_file") else None)
+    if sites_file is not None and not sites_file.is_absolute():
+        sites_file = Path.cwd() / sites_file
+    catalogue = load_catalogue(sites_file, paths.sites_file)
     site_ids = opts.sites or tuple(remembered.get("sites", ())) or DEFAULT_SITES
     sites = select(catalogue, site_ids)
     user = _resolve_user(opts, remembered, sites, ask)
@@ -133,6 +136,8 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     options: dict[str, object] = {"sites": [s.id for s in sites], "user": user, "key": str(key_path), "compute_nodes": compute_nodes}
     if opts.client != "auto":
         options["client"] = opts.client
+    if sites_file is not None:
+        options["sites_file"] = str(sites_file)
     eol = doc.eol if doc and doc.text else ("\r\n" if win else "\n")
     text = doc.text if doc else ""
     block_opts = {**options, "created": True} if doc is None else options  # created: remove deletes the file
@@ -169,10 +174,16 @@ class InitResult:
     changed: bool
 
 
+def _no_diff(_: str) -> None:
+    return None
+
+
 def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | None, show_diff: Callable[[str], None]) -> InitResult:
     """Show the plan, confirm, then write: key first (O_EXCL), then the files."""
     changes = list(plan.changes)
     planned = files.plan(changes)
+    if opts.yes and not opts.dry_run:  # scripted: stdout carries only the key line
+        show_diff = _no_diff
     if plan.new_key is not None:
         show_diff(
             f"--- /dev/null\n+++ {plan.key_path}\n+(new ed25519 private key, mode 0600, passphrase-protected; content not shown)\n"

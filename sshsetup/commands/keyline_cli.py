@@ -26,6 +26,14 @@ def remembered(paths: Paths) -> dict[str, object]:
     return sshconfig.remembered_options(doc.text, paths.ssh_config)
 
 
+def sites_file_for(paths: Paths, given: Path | None) -> Path | None:
+    """``--sites-file``, else the one ``init`` was run with (remembered in the block)."""
+    if given is not None:
+        return given
+    rem = remembered(paths).get("sites_file")
+    return Path(str(rem)) if rem else None
+
+
 def named_path(paths: Paths) -> Path:
     return paths.config_dir / "ranges.json"
 
@@ -78,7 +86,7 @@ def print_handoff(paths: Paths, sites: list[Site], public_line: str, line: KeyLi
 def run(paths: Paths, *, site_ids: tuple[str, ...], sites_file: Path | None, key: Path | None, from_ranges: tuple[str, ...],
         policy: str, internal: bool | None, name: str | None, as_json: bool) -> int:
     rem = remembered(paths)
-    catalogue = load_catalogue(sites_file, paths.sites_file)
+    catalogue = load_catalogue(sites_file_for(paths, sites_file), paths.sites_file)
     sites = select(catalogue, site_ids or tuple(rem.get("sites", ())) or DEFAULT_SITES)  # type: ignore[arg-type]
     key_path = key or (Path(str(rem["key"])) if rem.get("key") else paths.default_key)
     info = keys.inspect_key(key_path)

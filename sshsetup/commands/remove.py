@@ -60,7 +60,8 @@ def run(
     changes = plan_changes(paths, manifest)
     planned = files.plan(changes)
     for p in planned:
-        show_diff(files.diff(p))
+        if dry_run or not yes:
+            show_diff(files.diff(p))
     pending = [p for p in planned if p.verb is not files.Verb.IDENTICAL]
     result = RemoveResult(dry_run=dry_run)
     result.keys = [Path(k) for k in manifest.get("keys", []) if Path(k).exists()]

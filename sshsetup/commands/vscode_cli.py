@@ -14,9 +14,9 @@ from sshsetup.sites import load_catalogue
 def run(paths: Paths, *, workspace: Path, site_id: str | None, sites_file: Path | None, account: str | None,
         partition: str | None, alias: str | None, dry_run: bool, yes: bool,
         confirm: Callable[[str], bool] | None) -> int:
-    from sshsetup.commands.keyline_cli import remembered
+    from sshsetup.commands.keyline_cli import remembered, sites_file_for
 
-    catalogue = load_catalogue(sites_file, paths.sites_file)
+    catalogue = load_catalogue(sites_file_for(paths, sites_file), paths.sites_file)
     rem = remembered(paths)
     remembered_sites = rem.get("sites")
     sid = site_id or (str(remembered_sites[0]) if isinstance(remembered_sites, list) and remembered_sites else "juwels-booster")
