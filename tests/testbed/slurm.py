@@ -337,6 +337,16 @@ class Slurm:
         return "\n".join(parts)
 
     def start(self, timeout: float = 30.0) -> Slurm:
+        """Bring the cluster up (new random ports); retried when a daemon dies at start-up."""
+        for attempt in range(3):
+            try:
+                return self._start_once(timeout)
+            except SlurmError:
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> Slurm:
         t0 = time.monotonic()
         self._write_files()
         m = self.munge_dir

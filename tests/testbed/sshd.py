@@ -101,6 +101,7 @@ class Sshd:
         self.auth_dir.chmod(0o755)
         self.config_path = self.dir / "sshd_config"
         self.log_path = self.dir / "sshd.log"
+        self._auto_port = port is None
         self.port = port if port is not None else free_port()
         self.setenv: dict[str, str] = dict(setenv or {})
         self.extra_config: list[str] = list(extra_config)
@@ -154,8 +155,19 @@ class Sshd:
     # ------------------------------------------------------------------ life cycle
 
     def start(self, timeout: float = 10.0) -> Sshd:
+        """Start and wait for the banner; an auto-chosen port that turns out taken is re-picked."""
         if self.proc is not None and self.proc.poll() is None:
             return self
+        for attempt in range(3):
+            try:
+                return self._start_once(timeout)
+            except SshdError as e:
+                if not self._auto_port or attempt == 2 or "Address already in use" not in str(e):
+                    raise
+                self.port = free_port()
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout: float) -> Sshd:
         os.makedirs("/run/sshd", exist_ok=True)
         os.chmod("/run/sshd", 0o755)
         self.config_path.write_text(self.config_text())
@@ -163,6 +175,7 @@ class Sshd:
         check = subprocess.run([SSHD, "-t", "-f", str(self.config_path)], capture_output=True, text=True, timeout=30)
         if check.returncode != 0:
             raise SshdError(f"sshd -t failed ({check.returncode}): {check.stderr.strip()}\n{self.config_text()}")
+        log_start = self.log_offset()
         log = open(self.log_path, "ab")  # O_APPEND: sshd's children write to it too
         try:
             self.proc = popen_daemon(
@@ -177,6 +190,9 @@ class Sshd:
         while True:
             if self.proc.poll() is not None:
                 raise SshdError(f"sshd exited with {self.proc.returncode}:\n{self.log_text()}")
+            if f"Bind to port {self.port} on" in self.log_text(log_start):
+                self.stop()
+                raise SshdError(f"sshd could not bind port {self.port}:\n{self.log_text(log_start)}")
             probe_port = self._probe_banner()
             if probe_port:
                 break
@@ -190,6 +206,11 @@ class Sshd:
         probe_deadline = time.monotonic() + 2.0
         while not rx.search(self.log_text()) and time.monotonic() < probe_deadline:
             time.sleep(0.005)
+        log = self.log_text(log_start)
+        for addr in ("127.0.0.1", "::1"):
+            if f"Server listening on {addr} port {self.port}." not in log:
+                self.stop()  # e.g. the port was taken on one address: the banner was someone else's
+                raise SshdError(f"sshd is not listening on {addr} port {self.port}:\n{log}")
         self.startup_seconds = time.monotonic() - t0
         return self
 
