@@ -206,11 +206,11 @@ class Sshd:
         probe_deadline = time.monotonic() + 2.0
         while not rx.search(self.log_text()) and time.monotonic() < probe_deadline:
             time.sleep(0.005)
-        log = self.log_text(log_start)
+        text = self.log_text(log_start)
         for addr in ("127.0.0.1", "::1"):
-            if f"Server listening on {addr} port {self.port}." not in log:
+            if f"Server listening on {addr} port {self.port}." not in text:
                 self.stop()  # e.g. the port was taken on one address: the banner was someone else's
-                raise SshdError(f"sshd is not listening on {addr} port {self.port}:\n{log}")
+                raise SshdError(f"sshd is not listening on {addr} port {self.port}:\n{text}")
         self.startup_seconds = time.monotonic() - t0
         return self
 
