@@ -179,6 +179,28 @@ def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None
 
 
 @cli.command()
+@click.option("--site", "sites", multiple=True, metavar="ID", help="The site(s) to check (default: those init set up).")
+@SITES_FILE
+@click.option("--max-wait", type=click.FloatRange(0, 120), default=15.0, show_default=True, metavar="MINUTES",
+              help="Spread the probes over this many minutes.")
+@click.option("--probes", type=click.IntRange(1, 10), default=6, show_default=True, help="How many probes at most.")
+def wait(sites: tuple[str, ...], sites_file: Path | None, max_wait: float, probes: int) -> int:
+    """Check, with a few slow probes, that the uploaded key works."""
+    from sshsetup.commands import wait as wait_cmd
+    from sshsetup.commands.keyline_cli import remembered, sites_file_for
+    from sshsetup.output import say
+    from sshsetup.sites import DEFAULT_SITES, load_catalogue, select
+
+    paths = _paths()
+    rem = remembered(paths)
+    cat = load_catalogue(sites_file_for(paths, sites_file), paths.sites_file)
+    rem_sites = rem.get("sites")
+    chosen = select(cat, sites or (tuple(rem_sites) if isinstance(rem_sites, list) else DEFAULT_SITES))
+    config = None if paths.ssh_uses_default_config else paths.ssh_config
+    return wait_cmd.run([s.alias for s in chosen], config, max_wait_s=max_wait * 60, probes=probes, say=say)
+
+
+@cli.command()
 @click.argument("source", default="-", metavar="[FILE|-]")
 @click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
 def explain(source: str, json_out: bool) -> int:

@@ -1,0 +1,120 @@
+"""``sshsetup wait``: check that the uploaded key works, without upsetting JSC's firewall.
+
+A few ``BatchMode=yes`` probes (default 6) spread over about 15 minutes with
+doubling gaps — JSC blocks addresses that connect too often, so this never loops
+fast. A server that accepts the key and then asks for a second factor counts as
+the key working (``Authenticated using "publickey" with partial success``).
+Outcomes that more probes cannot fix (refused, silent server, changed host key)
+stop at once.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sshsetup import sshlog
+from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput
+
+WORKS = {"accepted", "partial-success-2fa", "passphrase-needed"}
+RETRY = {"publickey-refused"}
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    alias: str
+    cause: str  # an sshlog cause id, or "unknown"
+    title: str
+    hint: str
+    transcript: str
+
+
+def schedule(max_wait_s: float, probes: int) -> list[float]:
+    """Start times of the probes: 0, then gaps w, 2w, 4w... summing to ``max_wait_s``."""
+    if probes < 1:
+        raise BadInput("--probes must be at least 1", hint="e.g. --probes 6")
+    if max_wait_s < 0:
+        raise BadInput("--max-wait cannot be negative", hint="give minutes, e.g. --max-wait 15")
+    if probes == 1:
+        return [0.0]
+    unit = max_wait_s / (2 ** (probes - 1) - 1)
+    times, t = [0.0], 0.0
+    for i in range(probes - 1):
+        t += unit * 2**i
+        times.append(t)
+    return times
+
+
+def probe(alias: str, config: Path | None, timeout: float = 15.0) -> ProbeResult:
+    argv = ["ssh", "-v", "-T", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={int(timeout)}", "-o", "ControlMaster=no",
+            "-o", "ControlPath=none", "-o", "StrictHostKeyChecking=accept-new"]
+    argv += (["-F", str(config)] if config else []) + [alias, "true"]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 10, stdin=subprocess.DEVNULL, check=False)
+        text = proc.stderr
+    except subprocess.TimeoutExpired as exc:
+        text = (exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or "") + "\nConnection timed out during banner exchange\n"
+    findings = sshlog.classify(text)
+    ids = [f.cause for f in findings]
+    for wanted in ("hostkey-changed", "too-many-failures", "partial-success-2fa", "accepted", "passphrase-needed",
+                   "publickey-refused"):
+        if wanted in ids:
+            f = findings[ids.index(wanted)]
+            return ProbeResult(alias, f.cause, f.title, f.hint, text)
+    if findings:
+        f = findings[0]
+        return ProbeResult(alias, f.cause, f.title, f.hint, text)
+    last = (text.strip().splitlines() or ["no output"])[-1]
+    return ProbeResult(alias, "unknown", f"ssh failed: {last}", "run: sshsetup doctor", text)
+
+
+def run(aliases: list[str], config: Path | None, *, max_wait_s: float, probes: int,
+        say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> int:
+    times = schedule(max_wait_s, probes)
+    pending = list(aliases)
+    failed = False
+    start = time.monotonic()
+    for n, at in enumerate(times, 1):
+        delay = at - (time.monotonic() - start)
+        if delay > 0:
+            _countdown(delay, n, len(times), say, sleep)
+        for alias in list(pending):
+            r = probe(alias, config)
+            if r.cause in WORKS:
+                pending.remove(alias)
+                say(f"✓ {alias}: the key works ({r.title}).")
+                if r.cause == "partial-success-2fa":
+                    say(f"  {alias} asks for a second factor: a code (TOTP) will be asked at login; in VS Code keep remote.SSH.showLoginTerminal on.")
+                if r.cause == "passphrase-needed":
+                    say(f"  To log in without typing the passphrase each time: ssh-add KEYFILE ({r.hint})")
+            elif r.cause in RETRY:
+                say(f"… {alias}: not accepted yet (probe {n} of {len(times)}): the upload may still be propagating.")
+            else:
+                pending.remove(alias)
+                failed = True
+                say(f"✗ {alias}: {r.title}")
+                say(f"  hint: {r.hint}")
+        if not pending:
+            break
+    for alias in pending:
+        failed = True
+        say(f"✗ {alias}: still refused after {len(times)} probes over {max_wait_s / 60:.0f} min.")
+        say("  hint: check in JuDoor that the key is uploaded for this system, then run: sshsetup doctor")
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _countdown(delay: float, n: int, total: int, say: Callable[[str], None], sleep: Callable[[float], None]) -> None:
+    if not sys.stderr.isatty():
+        say(f"  next probe ({n} of {total}) in {delay:.0f} s")
+        sleep(delay)
+        return
+    end = time.monotonic() + delay
+    while (left := end - time.monotonic()) > 0:
+        sys.stderr.write(f"\r  next probe ({n} of {total}) in {int(left) // 60}:{int(left) % 60:02d} ")
+        sys.stderr.flush()
+        sleep(min(1.0, left))
+    sys.stderr.write("\r" + " " * 40 + "\r")
