@@ -60,6 +60,9 @@ def cli() -> None:
 @click.option("--insecure-empty-passphrase", is_flag=True, help="Allow a key without passphrase (never for JSC sites).")
 @FROM
 @RANGE
+@click.option("--vscode/--no-vscode", default=True, help="Write VS Code's Remote-SSH settings when VS Code is found.")
+@click.option("--project-dir", metavar="DIR", help="Absolute project directory on the cluster: the VS Code server goes to DIR/USER.")
+@click.option("--account", metavar="NAME", help="Project whose $PROJECT_<NAME> holds the VS Code server (one ssh call per host).")
 @DRY_RUN
 @YES
 def init(**kw: object) -> int:

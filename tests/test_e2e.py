@@ -102,3 +102,20 @@ def test_key_line_is_honoured_by_sshd(test_user: TestUser, sshd: Sshd, ssh_agent
     assert (got.returncode == 0) is ok, got.stderr
     if not ok:
         assert "Permission denied (publickey)" in got.stderr
+
+
+def test_server_install_path_from_project_variable(test_user: TestUser, sshd_factory, ssh_agent: SshAgent, py: Path) -> None:  # type: ignore[no-untyped-def]
+    """--account reads $PROJECT_<account> with one ssh call per host, once the key works."""
+    import json as _json
+
+    sshd = sshd_factory(setenv={"PROJECT_myproj": "/p/project1/myproj"})
+    setup_user(test_user, sshd)
+    r = init_as(test_user, py, "--from", "127.0.0.1", "--no-vscode")
+    sshd.authorize(test_user, r.stdout.strip())
+    ssh_agent.add(test_user.ssh_dir / "id_ed25519_jsc", PASSPHRASE)
+    (test_user.home / ".config" / "Code" / "User").mkdir(parents=True)
+    test_user.chown_tree(test_user.home / ".config")
+    r = sshsetup_as(test_user, py, "init", "--account", "myproj", "--from", "127.0.0.1", "--yes", env=ssh_agent.env)
+    assert r.returncode == 0, r.stderr
+    settings = _json.loads((test_user.home / ".config" / "Code" / "User" / "settings.json").read_text())
+    assert settings["remote.SSH.serverInstallPath"] == {"jsc-testbed": f"/p/project1/myproj/{test_user.name}"}

@@ -39,6 +39,9 @@ class InitOptions:
     insecure_empty_passphrase: bool = False
     from_ranges: tuple[str, ...] = ()
     policy: str = "16"
+    vscode: bool = True
+    project_dir: str | None = None
+    account: str | None = None
 
 
 @dataclass
@@ -55,6 +58,7 @@ class InitPlan:
     notes: list[str] = field(default_factory=list)
     control_dir: Path | None = None
     options: dict[str, object] = field(default_factory=dict)
+    vscode_records: dict[str, object] = field(default_factory=dict)
 
 
 def windows_client(client: str) -> bool:
@@ -147,7 +151,17 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
         Expected(s.alias, {"hostname": s.hostname, "user": user, "port": str(s.port), "identityfile": paths.ssh_tilde(key_path)})
         for s in sites
     ]
-    return InitPlan(sites, user, key_path, new_key, info, pub_line, key_line, changes, expected, notes, control_dir, options)
+    plan = InitPlan(sites, user, key_path, new_key, info, pub_line, key_line, changes, expected, notes, control_dir, options)
+    if opts.vscode:
+        from sshsetup.commands import init_vscode
+
+        cfg = None if paths.ssh_uses_default_config else paths.ssh_config
+        install, more = init_vscode.project_dirs(sites, user, opts.project_dir, opts.account, cfg)
+        vs = init_vscode.plan(paths, sites, windows_client=win, install_paths=install, manifest=state.load(paths.manifest))
+        plan.changes += vs.changes
+        plan.notes += more + vs.notes
+        plan.vscode_records = vs.records
+    return plan
 
 
 def _manifest_change(paths: Paths, plan: InitPlan) -> files.FileChange:
@@ -156,6 +170,8 @@ def _manifest_change(paths: Paths, plan: InitPlan) -> files.FileChange:
     if plan.control_dir is not None:
         state.add_unique(doc, "control_dirs", str(plan.control_dir))
     state.add_unique(doc, "keys", str(plan.key_path))
+    if plan.vscode_records:
+        doc.setdefault("vscode_settings", {}).update(plan.vscode_records)
     return state.change(paths.manifest, doc)
 
 

@@ -39,6 +39,9 @@ def run(paths: Paths, kw: dict[str, Any], *, interactive: bool) -> int:
         insecure_empty_passphrase=kw["insecure_empty_passphrase"],
         from_ranges=tuple(kw["from_ranges"]),
         policy=kw["range_policy"],
+        vscode=kw["vscode"],
+        project_dir=kw["project_dir"],
+        account=kw["account"],
     )
     ask = _prompter() if interactive else None
     plan = init_cmd.build_plan(paths, opts, ask)

@@ -33,7 +33,7 @@ def _ssh_config_change(path: Path) -> files.FileChange | None:
     return files.FileChange(path, doc.encode(new_text), label="ssh config")
 
 
-def plan_changes(paths: Paths, manifest: dict[str, object]) -> list[files.FileChange]:
+def plan_changes(paths: Paths, manifest: dict[str, object], notes: list[str]) -> list[files.FileChange]:
     changes: list[files.FileChange] = []
     configs = {paths.ssh_config}
     if isinstance(manifest.get("ssh_config"), str):
@@ -44,7 +44,7 @@ def plan_changes(paths: Paths, manifest: dict[str, object]) -> list[files.FileCh
             changes.append(ch)
     from sshsetup.commands import remove_extras
 
-    changes += remove_extras.changes(paths, manifest)
+    changes += remove_extras.changes(paths, manifest, notes)
     return changes
 
 
@@ -57,13 +57,14 @@ def run(
     show_diff: Callable[[str], None],
 ) -> RemoveResult:
     manifest = state.load(paths.manifest)
-    changes = plan_changes(paths, manifest)
+    notes: list[str] = []
+    changes = plan_changes(paths, manifest, notes)
     planned = files.plan(changes)
     for p in planned:
         if dry_run or not yes:
             show_diff(files.diff(p))
     pending = [p for p in planned if p.verb is not files.Verb.IDENTICAL]
-    result = RemoveResult(dry_run=dry_run)
+    result = RemoveResult(dry_run=dry_run, notes=notes)
     result.keys = [Path(k) for k in manifest.get("keys", []) if Path(k).exists()]
     control_dirs = [Path(d) for d in manifest.get("control_dirs", []) if Path(d).is_dir()]
     if (pending or control_dirs) and not dry_run and not yes:

@@ -8,10 +8,11 @@ from sshsetup import files
 from sshsetup.paths import Paths
 
 
-def changes(paths: Paths, manifest: dict[str, object]) -> list[files.FileChange]:
-    from sshsetup.commands import vscode_tasks
+def changes(paths: Paths, manifest: dict[str, object], notes: list[str]) -> list[files.FileChange]:
+    from sshsetup.commands import init_vscode, vscode_tasks
 
-    out: list[files.FileChange] = []
+    out, more = init_vscode.revert_changes(manifest)
+    notes += more
     workspaces = manifest.get("workspaces", [])
     for ws in workspaces if isinstance(workspaces, list) else []:
         ch = vscode_tasks.remove_change(Path(str(ws)))
