@@ -224,6 +224,10 @@ def check_probe(ctx: DoctorContext, t: Target | None) -> CheckResult:
     if p.cause == "accepted":
         how = next((ln.split("using", 1)[1].strip(" .") for ln in p.stderr.splitlines() if "Authenticated to" in ln and "using" in ln), "")
         return CheckResult("auth.probe", Status.OK, f"login accepted{' using ' + how if how else ''}" + ("" if p.master else " (no ControlMaster)"))
+    key = key_path(ctx)
+    if p.cause in ("publickey-refused", "passphrase-needed") and not key.is_file():
+        return CheckResult("auth.probe", Status.FAIL, f"the login failed: the private key {key} does not exist, so ssh had none to use",
+                           "create or restore the key (sshsetup init), then upload its key line: sshsetup key-line", tail)
     if p.cause == "publickey-refused":
         r = _refused(ctx, t, p)
         return CheckResult(r.id, r.status, r.summary, r.hint, tail)
@@ -232,10 +236,10 @@ def check_probe(ctx: DoctorContext, t: Target | None) -> CheckResult:
                            "log in from a terminal (ssh " + t.alias + ") to answer it; in VS Code set \"remote.SSH.showLoginTerminal\": true", tail)
     if p.cause == "too-many-failures":
         return CheckResult("auth.probe", Status.FAIL, "Too many authentication failures: ssh offered other keys (agent) before this one",
-                           f"add IdentitiesOnly yes and IdentityFile {key_path(ctx)} for {t.alias} (sshsetup init writes both)", tail)
+                           f"add IdentitiesOnly yes and IdentityFile {key} for {t.alias} (sshsetup init writes both)", tail)
     if p.cause == "passphrase-needed":
         return CheckResult("auth.probe", Status.FAIL, "the server accepts the key, but it has a passphrase and no agent holds it",
-                           f"add it to your agent: ssh-add {key_path(ctx)}", tail)
+                           f"add it to your agent: ssh-add {key}", tail)
     if p.cause in ("closed-before-auth", "banner-timeout"):
         return CheckResult("auth.probe", Status.FAIL, sshlog.CAUSES[p.cause].title + ": possibly a firewall block",
                            "stop retrying: " + NO_RETRY + "; wait some minutes, then run sshsetup doctor once", tail)

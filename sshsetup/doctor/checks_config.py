@@ -181,6 +181,8 @@ def check_resolves(ctx: DoctorContext, t: Target | None) -> CheckResult:
         want["user"] = str(m.options["user"])
     if m.options.get("key"):
         want["identityfile"] = ctx.paths.ssh_tilde(Path(str(m.options["key"])))
+    if m.block is not None and "IdentitiesOnly yes" in m.block:
+        want["identitiesonly"] = "yes"
     bad = []
     for key, value in want.items():
         got = r.first(key)
