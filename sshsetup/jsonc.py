@@ -10,16 +10,23 @@ Every edit changes only the member it is about; all other bytes stay. A new
 member goes after the last member's comma *and* after that line's trailing
 comment, indented like its siblings; a comma the object lacks is added right
 after the last value. New containers use the file's indent unit (tab or N
-spaces, default 4) and line ending (CRLF when most lines use it).
+spaces, default 4) and line ending (CRLF when most lines use it). A one-line
+object stays on one line. Replacing a whole container drops the comments in it.
 Duplicate keys: VS Code lets the last one win, so ``get``/``set_*`` use the
 last one and ``delete`` removes them all (afterwards the key is really gone).
-Replacing a whole container value drops the comments inside it.
 The caller strips a UTF-8 BOM first (``textfile.decode(allow_bom=True)``).
+
+Speed: comments and trailing commas are blanked to spaces (same length, so
+offsets stay) and the stdlib's C decoder checks the rest; only the containers
+on the edited path are scanned. Anything the fast path does not accept goes to
+the exact parser below, which produces the error message.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
+import json.scanner
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, Final
@@ -36,6 +43,19 @@ _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _WORD = re.compile(r"[A-Za-z0-9_$+.-]+")
 _INDENTED = re.compile(r"\n([ \t]+)[^ \t\r\n]")
 _LITERALS: Final = {"true": True, "false": False, "null": None}
+_KINDS: Final = {"{": "object", "[": "array", '"': "string", "t": "literal", "f": "literal", "n": "literal"}
+_ANY_STR = r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"'
+_COMMENTS = re.compile(rf"(?:[^\"/]+|{_ANY_STR})+|//[^\r\n]*|/\*[\s\S]*?\*/")
+_COMMAS = re.compile(rf"(?:[^\",]+|{_ANY_STR}|,(?![ \t\r\n]*[}}\]]))+|,")
+
+
+def _reject(name: str) -> None:
+    raise ValueError(name)
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject)
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(_DECODER)  # type: ignore[arg-type]  # typeshed
+_UNSET: Final = object()
 
 
 class _Missing:
@@ -61,24 +81,69 @@ class JSONCError(Refused):
         return JSONCError(self.detail, self.line, self.column, where=str(path))
 
 
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
 def _error(text: str, pos: int, detail: str) -> JSONCError:
-    line = text.count("\n", 0, pos) + 1
-    return JSONCError(detail, line, pos - (text.rfind("\n", 0, pos) + 1) + 1)
+    return JSONCError(detail, _line_of(text, pos), pos - (text.rfind("\n", 0, pos) + 1) + 1)
+
+
+class _Masked:
+    """The text with comments and trailing commas blanked (same offsets), and where those commas were."""
+
+    def __init__(self, text: str) -> None:
+        self.trailing: list[int] = []
+        blank = _COMMENTS.sub(_blank_comment, text) if "/" in text else text
+        self.text = _COMMAS.sub(self._blank_comma, blank) if re.search(r",[ \t\r\n]*[}\]]", blank) else blank
+
+    def _blank_comma(self, m: re.Match[str]) -> str:
+        if m.group() != ",":
+            return m.group()
+        j = m.start() - 1
+        while j >= 0 and m.string[j] in " \t\r\n":
+            j -= 1
+        if j < 0 or m.string[j] not in ']}"0123456789el':  # not after a value: leave it to fail
+            return ","
+        self.trailing.append(m.start())
+        return " "
+
+    def comma_in(self, start: int, end: int) -> int:
+        i = bisect.bisect_left(self.trailing, start)
+        return self.trailing[i] if i < len(self.trailing) and self.trailing[i] < end else -1
+
+
+def _blank_comment(m: re.Match[str]) -> str:
+    s = m.group()
+    return " " * len(s) if s.startswith(("//", "/*")) else s
 
 
 class _Node:
-    __slots__ = ("kind", "start", "end", "scalar", "entries")
+    """A value and its offsets. Fast-path nodes decode their value afresh on every call."""
 
-    def __init__(self, kind: str, start: int, end: int, scalar: Any = None, entries: list[_Entry] | None = None):
-        self.kind, self.start, self.end, self.scalar = kind, start, end, scalar
-        self.entries = entries if entries is not None else []
+    __slots__ = ("kind", "start", "end", "_val", "_entries", "_src")
+
+    def __init__(self, kind: str, start: int, end: int, val: Any = _UNSET, entries: list[_Entry] | None = None,
+                 src: _Masked | None = None) -> None:  # fmt: skip
+        self.kind, self.start, self.end = kind, start, end
+        self._val, self._entries, self._src = val, entries, src
+
+    @property
+    def entries(self) -> list[_Entry]:
+        if self._entries is None:
+            assert self._src is not None
+            self._entries = _scan(self._src, self)
+        return self._entries
 
     def value(self) -> Any:
-        if self.kind == "object":
-            return {e.key: e.node.value() for e in self.entries}
-        if self.kind == "array":
-            return [e.node.value() for e in self.entries]
-        return self.scalar
+        if self._src is not None:
+            return _SCAN(self._src.text, self.start)[0]
+        if self._val is _UNSET:
+            if self.kind == "object":
+                self._val = {e.key: e.node.value() for e in self.entries}
+            else:
+                self._val = [e.node.value() for e in self.entries]
+        return self._val
 
 
 class _Entry:
@@ -90,24 +155,66 @@ class _Entry:
         self.key, self.start, self.node, self.comma = key, start, node, comma  # comma: offset or -1
 
 
+def _ws(text: str, pos: int) -> int:
+    return _WS.match(text, pos).end()  # type: ignore[union-attr]
+
+
+def _scan(m: _Masked, c: _Node) -> list[_Entry]:
+    """The entries of a container in text the fast path has already accepted."""
+    s, out, scan, ws = m.text, [], _SCAN, _WS.match
+    pos = ws(s, c.start + 1).end()  # type: ignore[union-attr]
+    is_obj = c.kind == "object"
+    while s[pos] not in "}]":
+        at, key = pos, None
+        if is_obj:
+            key, pos = scan(s, pos)
+            pos = ws(s, ws(s, pos).end() + 1).end()  # type: ignore[union-attr]  # past the ':'
+        end = scan(s, pos)[1]
+        q = ws(s, end).end()  # type: ignore[union-attr]
+        comma = q if s[q] == "," else m.comma_in(end, q)
+        out.append(_Entry(key, at, _Node(_KINDS.get(s[pos], "number"), pos, end, src=m), comma))
+        pos = ws(s, q + 1).end() if s[q] == "," else q  # type: ignore[union-attr]
+    return out
+
+
+_last: list[tuple[str, _Node]] = []  # the last document the fast path read: edits read the same text twice
+
+
+def _document(text: str) -> _Node | None:
+    """The top-level object, or None for no document; raises JSONCError."""
+    if _last and (_last[0][0] is text or _last[0][0] == text):
+        return _last[0][1]
+    m = _Masked(text)
+    start = _ws(m.text, 0)
+    if start == len(text):
+        return None
+    try:
+        val = _DECODER.decode(m.text)
+    except (ValueError, RecursionError):
+        return _Parser(text).document()  # raises the precise error (or accepts what the fast path missed)
+    if not isinstance(val, dict):
+        return _Parser(text).document()
+    root = _Node("object", start, len(m.text.rstrip(" \t\r\n")), src=m)
+    _last[:] = [(text, root)]
+    return root
+
+
 class _Parser:
+    """The exact parser: every error with its line and column."""
+
     def __init__(self, text: str) -> None:
         self.text, self.n = text, len(text)
 
-    def found(self, pos: int) -> str:
-        if pos >= self.n:
-            return "end of file"
-        m = _WORD.match(self.text, pos)
-        return repr(m.group()[:20]) if m else repr(self.text[pos])
-
     def fail(self, pos: int, expected: str) -> JSONCError:
+        m = _WORD.match(self.text, pos)
+        found = "end of file" if pos >= self.n else repr(m.group()[:20] if m else self.text[pos])
         extra = " (JSONC strings and keys use double quotes)" if self.text.startswith("'", pos) else ""
-        return _error(self.text, pos, f"expected {expected}, found {self.found(pos)}{extra}")
+        return _error(self.text, pos, f"expected {expected}, found {found}{extra}")
 
     def skip(self, pos: int) -> int:
         text = self.text
         while True:
-            pos = _WS.match(text, pos).end()  # type: ignore[union-attr]
+            pos = _ws(text, pos)
             if text.startswith("//", pos):
                 m = _EOL.search(text, pos)
                 pos = m.start() if m else self.n
@@ -128,18 +235,13 @@ class _Parser:
 
     def bad_string(self, start: int) -> JSONCError:
         text, pos = self.text, start + 1
-        while pos < self.n:
+        while pos < self.n and text[pos] not in "\r\n":
             ch = text[pos]
-            if ch == "\\":
-                if not re.match(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})', text[pos : pos + 6]):
-                    return _error(text, pos, f"invalid escape {text[pos : pos + 2]!r} in a string")
-                pos += 2
-            elif ch in "\r\n":
-                break
-            elif ord(ch) < 0x20:
+            if ch == "\\" and not re.match(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})', text[pos : pos + 6]):
+                return _error(text, pos, f"invalid escape {text[pos : pos + 2]!r} in a string")
+            if ord(ch) < 0x20:
                 return _error(text, pos, f"control character {ch!r} in a string (write it escaped, e.g. \\t)")
-            else:
-                pos += 1
+            pos += 2 if ch == "\\" else 1
         return _error(text, start, "unterminated string")
 
     def value(self, pos: int, depth: int) -> _Node:
@@ -152,27 +254,22 @@ class _Parser:
         if ch == '"':
             s, end = self.string(pos)
             return _Node("string", pos, end, s)
-        if ch == "-" or ch.isdigit():
-            m = _NUMBER.match(text, pos)
-            if m:
-                raw = m.group()
-                num: Any = float(raw) if any(c in raw for c in ".eE") else int(raw)
-                return _Node("number", pos, m.end(), num)
+        m = _NUMBER.match(text, pos)
+        if m:
+            raw = m.group()
+            return _Node("number", pos, m.end(), float(raw) if any(c in raw for c in ".eE") else int(raw))
         for word, lit in _LITERALS.items():
             if text.startswith(word, pos):
                 return _Node("literal", pos, pos + len(word), lit)
         raise self.fail(pos, "a value")
 
     def container(self, start: int, depth: int) -> _Node:
-        text = self.text
-        is_obj = text[start] == "{"
-        close, what = ("}", "object") if is_obj else ("]", "array")
-        entries: list[_Entry] = []
+        text, entries = self.text, []
+        kind, close = ("object", "}") if text[start] == "{" else ("array", "]")
         pos = self.skip(start + 1)
         while not text.startswith(close, pos):
-            key = None
-            at = pos
-            if is_obj:
+            at, key = pos, None
+            if kind == "object":
                 if not text.startswith('"', pos):
                     raise self.fail(pos, "a double-quoted key or '}'")
                 key, pos = self.string(pos)
@@ -188,8 +285,9 @@ class _Parser:
             elif text.startswith(close, pos):
                 entries.append(_Entry(key, at, node, -1))
             else:
-                raise self.fail(pos, f"',' or '{close}' (in the {what} that starts at {_where(text, start)})")
-        return _Node("object" if is_obj else "array", start, pos + 1, None, entries)
+                where = f"in the {kind} that starts at line {_line_of(text, start)}"
+                raise self.fail(pos, f"',' or '{close}' ({where})")
+        return _Node(kind, start, pos + 1, _UNSET, entries)
 
     def document(self) -> _Node | None:
         pos = self.skip(0)
@@ -206,24 +304,16 @@ class _Parser:
         return root
 
 
-def _where(text: str, pos: int) -> str:
-    return f"line {text.count(chr(10), 0, pos) + 1}"
-
-
-# ---- public read API -------------------------------------------------------------------------
-
-
 def parse(text: str) -> Any:
     """The value of the document, or ``MISSING`` for no document (empty or comments only)."""
-    root = _Parser(text).document()
+    root = _document(text)
     return MISSING if root is None else root.value()
 
 
 def _lookup(text: str, path: Sequence[str]) -> tuple[_Node | None, list[_Entry]]:
     """The root and the chain of entries that ``path`` names (shorter when a key is missing)."""
-    root = _Parser(text).document()
+    root = node = _document(text)
     chain: list[_Entry] = []
-    node = root
     for key in path:
         if node is None or node.kind != "object":
             break
@@ -254,9 +344,6 @@ def same_value(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True, ensure_ascii=False) == json.dumps(b, sort_keys=True, ensure_ascii=False)
 
 
-# ---- layout helpers ------------------------------------------------------------------------
-
-
 def _eol(text: str) -> str:
     crlf = text.count("\r\n")
     return "\r\n" if crlf > text.count("\n") - crlf else "\n"
@@ -285,7 +372,7 @@ def _line_indent(text: str, pos: int) -> str:
 
 
 def _line_tail(text: str, pos: int) -> tuple[int, bool]:
-    """Skip blanks and comments that end on this line: (where the line break is, True) or (pos, False)."""
+    """Skip blanks and the comments that start on this line: (the line break after them, True) or (pos, False)."""
     q = pos
     while True:
         q = _HWS.match(text, q).end()  # type: ignore[union-attr]
@@ -293,10 +380,7 @@ def _line_tail(text: str, pos: int) -> tuple[int, bool]:
             m = _EOL.search(text, q)
             return (m.start() if m else len(text)), True
         if text.startswith("/*", q):
-            end = text.find("*/", q + 2)
-            if end < 0 or _EOL.search(text, q, end):
-                return pos, False
-            q = end + 2
+            q = text.find("*/", q + 2) + 2  # the text is valid: the comment ends
             continue
         if q == len(text) or text[q] in "\r\n":
             return q, True
@@ -318,8 +402,6 @@ def _alone(text: str, pos: int) -> bool:
     """Only blanks between the start of the line and ``pos``."""
     return not text[_line_start(text, pos) : pos].strip(" \t")
 
-
-# ---- edits -------------------------------------------------------------------------------
 
 Render = Callable[[str | None], str]  # indent (None: keep it on one line) -> entry text
 
@@ -354,18 +436,20 @@ def _delete(text: str, c: _Node, i: int) -> str:
     prev = ents[i - 1] if i > 0 else None
     end = e.comma + 1 if e.comma >= 0 else e.node.end
     tail, at_eol = _line_tail(text, end)
+    last = i == len(ents) - 1
+    drop_prev_comma = prev is not None and e.comma < 0  # keep the no-trailing-comma style
     if at_eol and _alone(text, e.start):
-        stop = tail + (2 if text.startswith("\r\n", tail) else 1)
-        out = text[: _line_start(text, e.start)] + text[stop:]
-        if e.comma < 0 and prev is not None:  # keep the no-trailing-comma style
-            out = out[: prev.comma] + out[prev.comma + 1 :]
-        return out
-    if i == len(ents) - 1 and prev is not None:
-        return text[: prev.comma + (e.comma >= 0)] + text[end:]
-    inside = text[c.start + 1 : e.start] + text[end : c.end - 1]
-    if prev is None and i == len(ents) - 1 and not inside.strip(" \t"):
-        return text[: c.start + 1] + text[c.end - 1 :]
-    return text[: e.start] + text[_HWS.match(text, end).end() :]  # type: ignore[union-attr]
+        start, stop = _line_start(text, e.start), tail + (2 if text.startswith("\r\n", tail) else 1)
+    elif last and prev is not None and not text[prev.comma + 1 : e.start].strip(" \t"):
+        start, stop, drop_prev_comma = prev.comma + (e.comma >= 0), end, False
+    elif last and prev is None and not (text[c.start + 1 : e.start] + text[end : c.end - 1]).strip(" \t"):
+        start, stop = c.start + 1, c.end - 1
+    else:
+        start, stop = e.start, _HWS.match(text, end).end()  # type: ignore[union-attr]
+    out = text[:start] + text[stop:]
+    if drop_prev_comma and prev is not None:
+        out = out[: prev.comma] + out[prev.comma + 1 :]
+    return out
 
 
 def _nest(keys: Sequence[str], leaf: Render, indent: str | None, unit: str, eol: str) -> str:
@@ -379,7 +463,7 @@ def _nest(keys: Sequence[str], leaf: Render, indent: str | None, unit: str, eol:
 
 def _kind(node: _Node) -> str:
     names = {"object": "an object", "array": "an array", "string": "a string", "number": "a number"}
-    return names.get(node.kind, json.dumps(node.scalar))
+    return names.get(node.kind, json.dumps(node.value()))
 
 
 def _put(text: str, path: Sequence[str], leaf: Callable[[str | None, str], str], same: Callable[[_Node], bool]) -> str:
@@ -430,6 +514,8 @@ def delete(text: str, path: Sequence[str]) -> str:
         parent = chain[-2].node if len(chain) > 1 else root
         assert parent is not None
         text = _delete(text, parent, parent.entries.index(chain[-1]))
+        if sum(e.key == path[-1] for e in parent.entries) == 1:
+            return text
 
 
 def _array(text: str, path: Sequence[str]) -> _Node | None:
@@ -446,8 +532,8 @@ def _find_item(node: _Node, key: str, key_value: Any) -> int:
     for i in range(len(node.entries) - 1, -1, -1):
         item = node.entries[i].node
         if item.kind == "object":
-            vals = [m.node for m in item.entries if m.key == key]
-            if vals and same_value(vals[-1].value(), key_value):
+            val = item.value()
+            if key in val and same_value(val[key], key_value):
                 return i
     return -1
 

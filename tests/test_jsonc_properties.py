@@ -142,15 +142,19 @@ def model_set(model: dict[str, Any], path: list[str], value: Any) -> None:
     node[path[-1]] = value
 
 
-def locate(text: str, path: list[str]) -> tuple[int, int, int]:
-    """(key start, value start, value end) of an existing member, via the parser's offsets."""
+def locate(text: str, path: list[str]) -> tuple[int, int, int, int]:
+    """(key start, value start, value end, member end) of an existing member, via the parser's offsets."""
     _, chain = jsonc._lookup(text, path)
     assert len(chain) == len(path)
-    return chain[-1].start, chain[-1].node.start, chain[-1].node.end
+    e = chain[-1]
+    return e.start, e.node.start, e.node.end, e.comma + 1 if e.comma >= 0 else e.node.end
 
 
 def line_region(text: str, start: int, end: int) -> str:
+    """The lines of a member, with the comments that start on its last line (they go with it)."""
     ls = text.rfind("\n", 0, start) + 1
+    while m := re.match(r"[ \t]*/\*", text[end:]):
+        end = text.index("*/", end + m.end()) + 2
     le = text.find("\n", end)
     return text[ls : len(text) if le < 0 else le + 1]
 
@@ -158,7 +162,7 @@ def line_region(text: str, start: int, end: int) -> str:
 def check_set(old: str, new: str, path: list[str], model_before: dict[str, Any], raw: str | None) -> None:
     existing = jsonc.get(old, path) is not jsonc.MISSING
     if existing:
-        _, vs, ve = locate(old, path)
+        _, vs, ve, _ = locate(old, path)
         if new != old:
             assert new.startswith(old[:vs]) and new.endswith(old[ve:])
             new_raw = new[vs : len(new) - (len(old) - ve)]
@@ -195,8 +199,8 @@ def test_random_edit_sequences(doc: dict[str, Any], rnd: random.Random, data: st
             model_set(model, path, value)
             check_set(old, text, path, before, raw)
         elif op == "delete":
-            key_start, _, ve = locate(text, path)
-            region = line_region(text, key_start, ve)
+            key_start, _, _, member_end = locate(text, path)
+            region = line_region(text, key_start, member_end)
             text = jsonc.delete(text, path)
             parent = model
             for key in path[:-1]:
@@ -253,3 +257,27 @@ def test_apply_then_revert_restores_the_bytes(doc: dict[str, Any], rnd: random.R
     assert again == new
     record = vscode_settings.SettingsRecord.from_json(json.loads(json.dumps(record.to_json())))
     assert vscode_settings.revert_settings(new, record) == (text, [])
+
+
+def slow_parse(text: str) -> Any:
+    root = jsonc._Parser(text).document()
+    return jsonc.MISSING if root is None else root.value()
+
+
+@SETTINGS
+@given(documents, st.randoms(use_true_random=False), st.data())
+def test_fast_path_agrees_with_the_exact_parser(doc: dict[str, Any], rnd: random.Random, data: st.DataObject) -> None:
+    """The fast path (blank comments and trailing commas, then the C decoder) accepts exactly what the
+    exact parser accepts, with the same value, also on damaged text."""
+    text = Renderer(rnd).document(doc)
+    for _ in range(data.draw(st.integers(0, 3))):
+        i = data.draw(st.integers(0, len(text)))
+        piece = data.draw(st.sampled_from(["", ",", '"', "/", "*", "/*", "//", "\n", "}", "]", "{", "[", ":", "1", "'", "\\"]))
+        text = text[:i] + piece + text[i + data.draw(st.integers(0, 2)) :]
+    try:
+        expected = slow_parse(text)
+    except jsonc.JSONCError:
+        with pytest.raises(jsonc.JSONCError):
+            jsonc.parse(text)
+    else:
+        assert jsonc.parse(text) == expected
