@@ -100,8 +100,12 @@ def find_culprit(config: Path, alias: str, keyword: str, ssh_dir: Path, depth: i
 
 
 def _norm(keyword: str, value: str, pw_home: Path) -> str:
-    if keyword == "identityfile" and value.startswith("~/"):
-        value = str(pw_home / value[2:])
+    if keyword == "hostname":  # ssh lower-cases the host name it connects to
+        value = value.lower()
+    if keyword == "identityfile":  # ssh -G prints the raw value: '%' escaped as '%%', '~' unexpanded
+        value = value.replace("%%", "%")
+        if value.startswith("~/"):
+            value = str(pw_home / value[2:])
     return value
 
 

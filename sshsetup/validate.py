@@ -55,7 +55,8 @@ def hostname(value: str, *, what: str = "hostname") -> str:
     except ValueError:
         pass
     else:
-        return value
+        if "%" not in value:  # an IPv6 zone id ("fe80::1%eth0") would be a %-token to ssh
+            return value
     labels = value.rstrip(".").split(".")
     if not value or len(value) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise BadInput(

@@ -55,7 +55,7 @@ def print_handoff(paths: Paths, sites: list[Site], public_line: str, line: KeyLi
         say(f"note: {note}")
     if line.line is None:
         click.echo(public_line.strip())
-        say("warning: this key line has no from= part yet: JSC needs the hosts or subnets you log in from.")
+        say("warning: no from= part: sshsetup could not find your public address, and JSC needs the hosts or subnets you log in from.")
         say("hint: get your network's range with: sshsetup key-line   (or give it: sshsetup key-line --from 93.199.0.0/16)")
     else:
         click.echo(line.line)
@@ -76,7 +76,8 @@ def print_handoff(paths: Paths, sites: list[Site], public_line: str, line: KeyLi
     jsc = [s for s in sites if s.is_jsc]
     if jsc:
         url = jsc[0].get("judoor_url", "https://judoor.fz-juelich.de")
-        say(f"Next: paste the line into JuDoor > Manage SSH keys ({url}), once for each system:")
+        what = "the line above" if line.line else "the line from 'sshsetup key-line'"
+        say(f"Next: paste {what} into JuDoor > Manage SSH keys ({url}), once for each system:")
         for s in jsc:
             say(f"  - {s.name} ({s.alias})")
         say(f"At FZJ? Also allow the campus network: sshsetup key-line --from {cidr.FZJ} (plus your other ranges).")
