@@ -33,12 +33,11 @@ class NewKey:
 
 
 def generate(passphrase: bytes | None, comment: str, rounds: int = KDF_ROUNDS) -> NewKey:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.asymmetric import ed25519  # not .serialization: ~30 ms of imports
 
     key = ed25519.Ed25519PrivateKey.generate()
-    pub_raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption())
+    pub_raw = key.public_key().public_bytes_raw()
+    seed = key.private_bytes_raw()
     pub_blob = _s(b"ssh-ed25519") + _s(pub_raw)
     check = os.urandom(4)
     body = check + check + _s(b"ssh-ed25519") + _s(pub_raw) + _s(seed + pub_raw) + _s(comment.encode("utf-8"))
