@@ -38,8 +38,11 @@ def _preload() -> None:
     import importlib.resources  # noqa: F401
     import pwd  # noqa: F401
     import ssl  # noqa: F401
+    import sys
     import tempfile  # noqa: F401
-    import tomllib  # noqa: F401
+
+    if sys.version_info >= (3, 11):
+        import tomllib  # noqa: F401
 
     import platformdirs
     import platformdirs.unix  # noqa: F401
