@@ -233,15 +233,19 @@ def write_backup(target: Path, old: bytes, stamp: str) -> Path:
             fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         except FileExistsError:
             continue
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(old)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(old)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:  # a half-written backup is worse than none: the write fails as a whole
+            backup.unlink(missing_ok=True)
+            raise
         return backup
     raise Refused(f"too many backups of {target}", hint=f"delete old backups: ls {target}.sshsetup-backup-*")
 
 
-def _write_error(target: Path, exc: OSError) -> Refused:
+def write_error(target: Path, exc: OSError) -> Refused:
     if exc.errno == errno.ENOSPC:
         return Refused(f"cannot write {target}: the disk is full", hint="free some space, then run sshsetup again")
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
@@ -273,7 +277,7 @@ def apply(planned: Sequence[Planned], *, dry_run: bool, stamp: str | None = None
             elif p.verb is Verb.DELETE:
                 p.target.unlink()
         except OSError as exc:
-            raise _write_error(p.target, exc) from None
+            raise write_error(p.target, exc) from None
         out.append(Outcome(p.change.path, p.verb, backup))
     return out
 

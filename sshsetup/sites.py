@@ -151,15 +151,16 @@ def _check_types(facts: dict[str, Fact]) -> None:
         if key not in _KNOWN:
             raise _FieldError(key, f"unknown key {key!r}", "known keys: " + ", ".join(sorted(_KNOWN)))
         if fact.confidence not in CONFIDENCES:
-            raise _FieldError(key, f"{key}: confidence {fact.confidence!r} is not one of {', '.join(CONFIDENCES)}")
+            raise _FieldError(key, f"{key}: confidence {fact.confidence!r} is not one of {', '.join(CONFIDENCES)}",
+                              'e.g. { value = "...", source = "...", confidence = "medium" }')
         if key in _STR_FACTS and not isinstance(v, str):
-            raise _FieldError(key, f"{key} must be a string, not {type(v).__name__}")
+            raise _FieldError(key, f"{key} must be a string, not {type(v).__name__}", f'write it in quotes: {key} = "..."')
         if key in _LIST_FACTS and not (isinstance(v, list) and all(isinstance(x, str) for x in v)):
-            raise _FieldError(key, f"{key} must be a list of strings")
+            raise _FieldError(key, f"{key} must be a list of strings", f'write it as: {key} = ["a", "b"]')
         if key in _INT_FACTS and (isinstance(v, bool) or not isinstance(v, int)):
-            raise _FieldError(key, f"{key} must be an integer, not {type(v).__name__}")
+            raise _FieldError(key, f"{key} must be an integer, not {type(v).__name__}", f"write it without quotes: {key} = 2222")
         if key in _BOOL_FACTS and not isinstance(v, bool):
-            raise _FieldError(key, f"{key} must be true or false")
+            raise _FieldError(key, f"{key} must be true or false", f"write it as: {key} = true")
 
 
 def _check_values(facts: dict[str, Fact]) -> None:
@@ -180,7 +181,7 @@ def _check_values(facts: dict[str, Fact]) -> None:
             except BadInput as exc:
                 raise _FieldError(key, exc.message, exc.hint) from None
     if "address_family" in facts and facts["address_family"].value not in _FAMILIES:
-        raise _FieldError("address_family", f"address_family must be one of {', '.join(_FAMILIES)}")
+        raise _FieldError("address_family", f"address_family must be one of {', '.join(_FAMILIES)}", 'e.g. address_family = "inet"')
 
 
 def _check(facts: dict[str, Fact]) -> None:
@@ -208,7 +209,7 @@ def parse_sites(text: str, origin: str, where: str) -> dict[str, Site]:
     out: dict[str, Site] = {}
     for sid, raw in sites_tbl.items():
         if not isinstance(raw, dict):
-            raise BadInput(f"{where}:{_line_of(text, sid, None)}: sites.{sid} must be a table")
+            raise BadInput(f"{where}:{_line_of(text, sid, None)}: sites.{sid} must be a table", hint=f'start it with [sites.{sid}]')
         try:
             validate.site_id(sid)
             facts = {k: _fact(v, origin) for k, v in raw.items()}

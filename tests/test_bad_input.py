@@ -3,6 +3,7 @@ the documented exit code, no traceback, and no file changed."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ class Case:
     rc: int
     error: str  # the exact error line (after "error: ")
     setup: Callable[[Path], None] | None = None
+    teardown: Callable[[Path], None] | None = None
 
 
 def _cfg(data: bytes) -> Callable[[Path], None]:
@@ -46,6 +48,37 @@ def _pw(text: str) -> Callable[[Path], None]:
         (home / "pw").write_text(text)
 
     return setup
+
+
+def _full_ssh_dir(home: Path) -> None:
+    """Mount a 64 KiB tmpfs over ~/.ssh (keeping its files), then fill it up."""
+    ssh = home / ".ssh"
+    saved = {p.name: p.read_bytes() for p in ssh.iterdir()}
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(ssh)], capture_output=True, text=True)
+    if r.returncode != 0:
+        from tests.testbed.require import missing
+
+        missing("a tmpfs mount for the full-disk case", r.stderr.strip())
+    for name, data in saved.items():
+        (ssh / name).write_bytes(data)
+        (ssh / name).chmod(0o600)
+    (ssh / "config").write_text("Host a\n  HostName a.org\n")
+    fd = os.open(ssh / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 1024)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _umount(home: Path) -> None:
+    subprocess.run(["umount", str(home / ".ssh")], check=False)
+
+
+def _chattr(path: Path, flag: str) -> None:
+    subprocess.run(["chattr", flag, str(path)], check=True)
 
 
 H = "{home}"
@@ -94,6 +127,51 @@ CASES = {
                                 f"{H}/sites.toml:2: [sites.x] hostname -a.org is not a valid host name", _sites('[sites.x]\nhostname = "-a.org"\n')),
     "sites-file-hash-alias": Case((*KEYED, "--sites-file", f"{H}/sites.toml"), 2,
                                   f"{H}/sites.toml:3: [sites.x] alias a#b is not a valid ssh alias", _sites('[sites.x]\nhostname = "a.org"\nalias = "a#b"\n')),
+    # key-line
+    "from-prefix-33": Case(("key-line", "--key", f"{H}/.ssh/id", "--from", "1.2.3.4/33"), 2,
+                           "--from '1.2.3.4/33': prefix length /33 is invalid for IPv4 (0-32)"),
+    "from-hostname": Case(("key-line", "--key", f"{H}/.ssh/id", "--from", "example.org"), 2,
+                          "--from 'example.org': hostnames are not allowed; JSC needs addresses or CIDRs"),
+    "from-star": Case(("key-line", "--key", f"{H}/.ssh/id", "--from", "*"), 2,
+                      "--from '*': wildcards are not allowed; give an address or CIDR"),
+    "from-quote": Case(("key-line", "--key", f"{H}/.ssh/id", "--from", '1.2.3.4"'), 2,
+                       "--from '1.2.3.4\"': quotes are not allowed (sshsetup adds them)"),
+    "from-comma": Case(("key-line", "--key", f"{H}/.ssh/id", "--from", "1.2.3.4,5.6.7.8"), 2,
+                       "--from '1.2.3.4,5.6.7.8': one range per value; a comma would split it"),
+    "from-everything": Case(("key-line", "--key", f"{H}/.ssh/id", "--from", "0.0.0.0/0"), 2,
+                            "--from '0.0.0.0/0': too broad (wider than /8 for IPv4)"),
+    "from-negation": Case(("key-line", "--key", f"{H}/.ssh/id", "--from", "!1.2.3.4"), 2,
+                          "--from '!1.2.3.4': negation is not supported (it would deny, not allow)"),
+    "from-empty": Case(("key-line", "--key", f"{H}/.ssh/id", "--from", ""), 2, "--from '': empty value"),
+    "keyline-bad-range": Case(("key-line", "--range", "8"), 2, ""),
+    # jobscript
+    "job-too-many-gpus": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--gpus-per-node", "5"), 2,
+                              "--gpus-per-node 5 is more than the 4 GPUs of a JUWELS Booster node; allowed: 1 to 4"),
+    "job-devel-too-long": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--partition", "develbooster",
+                                "--time", "03:00:00"), 2,
+                               "--time 03:00:00 is longer than the 02:00:00 limit of develbooster; allowed: up to 02:00:00"),
+    "job-unknown-partition": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--partition", "batch"), 2,
+                                  "partition 'batch' is not a GPU partition of JUWELS Booster; allowed: booster, develbooster"),
+    "job-account-injection": Case(("jobscript", "--site", "juwels-booster", "--account", "my_proj;rm"), 2,
+                                  "--account my_proj;rm is not a valid Slurm account"),
+    "job-zero-nodes": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--nodes", "0"), 2,
+                           "--nodes 0 is not possible; allowed: 1 or more"),
+    "job-unknown-site": Case(("jobscript", "--site", "nowhere", "--account", "myproj"), 2, "unknown site 'nowhere'"),
+    # other commands
+    "vscode-no-workspace": Case(("vscode", "--workspace", f"{H}/nope", "--yes"), 2, f"workspace {H}/nope is not a directory"),
+    "vscode-broken-tasks": Case(("vscode", "--workspace", f"{H}/ws", "--yes"), 1, "",
+                                lambda h: ((h / "ws" / ".vscode").mkdir(parents=True), (h / "ws" / ".vscode" / "tasks.json").write_text('{"version": "2.0.0", "tasks": [,]}'))),
+    "doctor-unknown-check": Case(("doctor", "no.such"), 2, "unknown check 'no.such'"),
+    "explain-missing-file": Case(("explain", f"{H}/nope.log"), 2, f"{H}/nope.log does not exist"),
+    "wait-zero-probes": Case(("wait", "--probes", "0"), 2, ""),
+    "sites-broken-file": Case(("sites", "--sites-file", f"{H}/sites.toml"), 2, f"{H}/sites.toml:2: [sites.x] port must be an integer, not str",
+                              _sites('[sites.x]\nport = "22"\nhostname = "a.org"\n')),
+    "read-only-ssh-dir": Case(KEYED, 1, f"cannot write {H}/.ssh/config: operation not permitted",
+                              lambda h: _chattr(h / ".ssh", "+i"), lambda h: _chattr(h / ".ssh", "-i")),
+    "read-only-new-key": Case((*INIT, "--passphrase-file", f"{H}/pw", "--site", "jusuf"), 1,
+                              f"cannot write {H}/.ssh/id_ed25519_jsc: operation not permitted",
+                              lambda h: (_pw("a long passphrase\n")(h), _chattr(h / ".ssh", "+i")), lambda h: _chattr(h / ".ssh", "-i")),
+    "disk-full": Case(KEYED, 1, f"cannot write {H}/.ssh/config: the disk is full", _full_ssh_dir, _umount),
     "unknown-option": Case(("init", "--frobnicate"), 2, ""),
     "bad-client": Case(("init", "--client", "putty"), 2, ""),
 }
@@ -104,17 +182,25 @@ def test_refused(case: Case, capsys: pytest.CaptureFixture[str], fake_home: Path
     ssh = fake_home / ".ssh"
     ssh.mkdir(mode=0o700)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "2", "-N", "secret-pass", "-f", str(ssh / "id")], check=True)
-    if case.setup:
-        case.setup(fake_home)
-    before = snapshot(fake_home)
-    args = [a.replace(H, str(fake_home)) for a in case.args]
-    r = run_cli(capsys, *args)
+    try:
+        if case.setup:
+            case.setup(fake_home)
+        before = snapshot(fake_home)
+        args = [a.replace(H, str(fake_home)) for a in case.args]
+        r = run_cli(capsys, *args)
+        after = snapshot(fake_home)
+    finally:
+        if case.teardown:
+            case.teardown(fake_home)
     assert r.rc == case.rc, r.err
     assert "Traceback" not in r.err + r.out
     lines = r.err.splitlines()
     if case.error:
         assert lines == [f"error: {case.error.replace(H, str(fake_home))}", lines[1]]
         assert lines[1].startswith("hint: ") and len(lines[1]) > 10
-    else:  # click usage errors: its own usage line and a hint to --help
+    elif case.rc == 2:  # click usage errors: its own usage line and a hint to --help
         assert "Error:" in r.err and "--help" in r.err
-    assert snapshot(fake_home) == before
+    else:
+        assert len(lines) == 2 and lines[0].startswith("error: ") and lines[1].startswith("hint: ")
+    after.pop(".local/state/sshsetup/sshsetup.lock", None)  # sshsetup's own lock file (state dir), not a user file
+    assert after == before

@@ -89,7 +89,7 @@ def test_directory_and_unreadable_are_refused(tmp_path: Path) -> None:
     ],
 )
 def test_write_errors_become_one_line(err: OSError, message: str) -> None:
-    assert files._write_error(Path("/d/f"), err).message == message
+    assert files.write_error(Path("/d/f"), err).message == message
 
 
 def test_atomic_write_leaves_no_temp_on_failure(tmp_path: Path) -> None:

@@ -223,13 +223,19 @@ def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | Non
             outcomes.insert(0, files.Outcome(plan.key_path, files.Verb.CREATE))
     else:
         with files.locked(paths.lock_file):
+            if plan.control_dir is not None:
+                try:
+                    plan.control_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    plan.control_dir.chmod(0o700)
+                except OSError as exc:
+                    raise files.write_error(plan.control_dir, exc) from None
             if plan.new_key is not None:
-                keys.write_new_key(plan.key_path, plan.new_key)
+                try:
+                    keys.write_new_key(plan.key_path, plan.new_key)
+                except OSError as exc:
+                    raise files.write_error(plan.key_path, exc) from None
                 outcomes.append(files.Outcome(plan.key_path, files.Verb.CREATE))
                 outcomes.append(files.Outcome(Path(str(plan.key_path) + ".pub"), files.Verb.CREATE))
-            if plan.control_dir is not None:
-                plan.control_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-                plan.control_dir.chmod(0o700)
             planned = files.plan(changes + [_manifest_change(paths, plan)])  # re-read under the lock
             outcomes += [o for o in files.apply(planned, dry_run=False) if o.path != paths.manifest]
         files.checkpoint("init-written")
