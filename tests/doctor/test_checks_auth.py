@@ -18,9 +18,16 @@ from sshsetup.doctor.model import Target
 from sshsetup.doctor.model import Status as S
 from sshsetup.paths import Paths
 from tests.doctor.test_checks_local import ctx
+from tests.testbed.require import require_exe
 from tests.testbed.httpd import EchoMode, echo_factory  # noqa: F401 - fixture
 
 PUB = Target("pub", "93.199.55.163", 22, site_id="pub")
+
+
+@pytest.fixture(autouse=True)
+def _real_ssh() -> None:
+    """ssh -G is real here: missing, the tests skip locally and fail under CI=true."""
+    require_exe("ssh")
 
 
 def setup(home: Path, ranges: list[str], config: str, age_minutes: float = 60, site: str = "pub") -> None:

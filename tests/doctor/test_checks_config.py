@@ -10,8 +10,15 @@ from sshsetup.doctor import checks_config, checks_local
 from sshsetup.doctor.model import Target
 from sshsetup.doctor.model import Status as S
 from tests.doctor.test_checks_local import ctx, make_key, run, write_block
+from tests.testbed.require import require_exe
 
 TB = Target("tb", "127.0.0.1", 22, site_id="tb")
+
+
+@pytest.fixture(autouse=True)
+def _real_ssh() -> None:
+    """ssh -G is real here: missing, the tests skip locally and fail under CI=true."""
+    require_exe("ssh")
 
 
 def test_healthy_block(fake_home: Path) -> None:

@@ -17,6 +17,7 @@ from sshsetup.doctor.model import Check, CheckResult, DoctorContext, Target
 from sshsetup.doctor.model import Status as S
 from sshsetup.doctor.runner import run_checks
 from sshsetup.paths import Paths
+from tests.testbed.require import require_exe
 
 
 def ctx(*targets: Target) -> DoctorContext:
@@ -118,6 +119,8 @@ def test_ssh_dir_and_config_modes(fake_home: Path, what: str, mode: int, want: s
 
 @pytest.fixture
 def agent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    require_exe("ssh-agent")
+    require_exe("ssh-add")
     sock = tmp_path / "agent.sock"
     proc = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     end = time.monotonic() + 5
