@@ -17,9 +17,10 @@ last one and ``delete`` removes them all (afterwards the key is really gone).
 The caller strips a UTF-8 BOM first (``textfile.decode(allow_bom=True)``).
 
 Speed: comments and trailing commas are blanked to spaces (same length, so
-offsets stay) and the stdlib's C decoder checks the rest; only the containers
-on the edited path are scanned. Anything the fast path does not accept goes to
-the exact parser below, which produces the error message.
+offsets stay) and the stdlib's C decoder checks the rest and skips over values;
+only the containers on the edited path are scanned. Text the decoder refuses
+is refused with the decoder's error position, which is also the position in
+the original text.
 """
 
 from __future__ import annotations
@@ -34,17 +35,15 @@ from typing import Any, Final
 from sshsetup.errors import Refused
 
 _HINT = "fix the file by hand (VS Code underlines the problem), then run sshsetup again"
-_MAX_DEPTH = 200
 _WS = re.compile(r"[ \t\r\n]*")
 _HWS = re.compile(r"[ \t]*")
 _EOL = re.compile(r"[\r\n]")
-_STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"')
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _WORD = re.compile(r"[A-Za-z0-9_$+.-]+")
 _INDENTED = re.compile(r"\n([ \t]+)[^ \t\r\n]")
-_LITERALS: Final = {"true": True, "false": False, "null": None}
 _KINDS: Final = {"{": "object", "[": "array", '"': "string", "t": "literal", "f": "literal", "n": "literal"}
-_ANY_STR = r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"'
+_ANY_STR = r'"[^"\\]*(?:\\[\s\S][^"\\]*)*"'  # a string token, valid or not (the decoder judges)
+_CONSTANT = re.compile(rf"{_ANY_STR}|(-?(?:NaN|Infinity))")
+_BRACKETS = re.compile(rf"{_ANY_STR}|[\[\]{{}}]")
 _COMMENTS = re.compile(rf"(?:[^\"/]+|{_ANY_STR})+|//[^\r\n]*|/\*[\s\S]*?\*/")
 _COMMAS = re.compile(rf"(?:[^\",]+|{_ANY_STR}|,(?![ \t\r\n]*[}}\]]))+|,")
 
@@ -55,7 +54,6 @@ def _reject(name: str) -> None:
 
 _DECODER = json.JSONDecoder(parse_constant=_reject)
 _SCAN: Callable[[str, int], tuple[Any, int]] = json.scanner.make_scanner(_DECODER)  # type: ignore[arg-type]  # typeshed
-_UNSET: Final = object()
 
 
 class _Missing:
@@ -119,31 +117,22 @@ def _blank_comment(m: re.Match[str]) -> str:
 
 
 class _Node:
-    """A value and its offsets. Fast-path nodes decode their value afresh on every call."""
+    """A value in accepted text: its kind, offsets and (decoded afresh on each call) value."""
 
-    __slots__ = ("kind", "start", "end", "_val", "_entries", "_src")
+    __slots__ = ("kind", "start", "end", "_entries", "_src")
 
-    def __init__(self, kind: str, start: int, end: int, val: Any = _UNSET, entries: list[_Entry] | None = None,
-                 src: _Masked | None = None) -> None:  # fmt: skip
-        self.kind, self.start, self.end = kind, start, end
-        self._val, self._entries, self._src = val, entries, src
+    def __init__(self, kind: str, start: int, end: int, src: _Masked) -> None:
+        self.kind, self.start, self.end, self._src = kind, start, end, src
+        self._entries: list[_Entry] | None = None
 
     @property
     def entries(self) -> list[_Entry]:
         if self._entries is None:
-            assert self._src is not None
             self._entries = _scan(self._src, self)
         return self._entries
 
     def value(self) -> Any:
-        if self._src is not None:
-            return _SCAN(self._src.text, self.start)[0]
-        if self._val is _UNSET:
-            if self.kind == "object":
-                self._val = {e.key: e.node.value() for e in self.entries}
-            else:
-                self._val = [e.node.value() for e in self.entries]
-        return self._val
+        return _SCAN(self._src.text, self.start)[0]
 
 
 class _Entry:
@@ -160,24 +149,23 @@ def _ws(text: str, pos: int) -> int:
 
 
 def _scan(m: _Masked, c: _Node) -> list[_Entry]:
-    """The entries of a container in text the fast path has already accepted."""
-    s, out, scan, ws = m.text, [], _SCAN, _WS.match
-    pos = ws(s, c.start + 1).end()  # type: ignore[union-attr]
-    is_obj = c.kind == "object"
+    """The entries of a container (the decoder skips over each value)."""
+    s, out, scan, ws = m.text, [], _SCAN, _ws
+    pos = ws(s, c.start + 1)
     while s[pos] not in "}]":
         at, key = pos, None
-        if is_obj:
+        if c.kind == "object":
             key, pos = scan(s, pos)
-            pos = ws(s, ws(s, pos).end() + 1).end()  # type: ignore[union-attr]  # past the ':'
+            pos = ws(s, ws(s, pos) + 1)  # past the ':'
         end = scan(s, pos)[1]
-        q = ws(s, end).end()  # type: ignore[union-attr]
+        q = ws(s, end)
         comma = q if s[q] == "," else m.comma_in(end, q)
-        out.append(_Entry(key, at, _Node(_KINDS.get(s[pos], "number"), pos, end, src=m), comma))
-        pos = ws(s, q + 1).end() if s[q] == "," else q  # type: ignore[union-attr]
+        out.append(_Entry(key, at, _Node(_KINDS.get(s[pos], "number"), pos, end, m), comma))
+        pos = ws(s, q + 1) if s[q] == "," else q
     return out
 
 
-_last: list[tuple[str, _Node]] = []  # the last document the fast path read: edits read the same text twice
+_last: list[tuple[str, _Node]] = []  # the last document read: an edit often reads the same text twice
 
 
 def _document(text: str) -> _Node | None:
@@ -189,119 +177,60 @@ def _document(text: str) -> _Node | None:
     if start == len(text):
         return None
     try:
-        val = _DECODER.decode(m.text)
-    except (ValueError, RecursionError):
-        return _Parser(text).document()  # raises the precise error (or accepts what the fast path missed)
-    if not isinstance(val, dict):
-        return _Parser(text).document()
-    root = _Node("object", start, len(m.text.rstrip(" \t\r\n")), src=m)
+        value = _DECODER.decode(m.text)
+    except (ValueError, RecursionError) as exc:
+        raise _explain(text, m.text, exc) from None
+    if not isinstance(value, dict):
+        raise _error(text, start, f"expected '{{' (the file must hold one JSON object), found {_found(text, start)}")
+    root = _Node("object", start, len(m.text.rstrip(" \t\r\n")), m)
     _last[:] = [(text, root)]
     return root
 
 
-class _Parser:
-    """The exact parser: every error with its line and column."""
+_EXPECTED: Final = {
+    "Expecting value": "a value",
+    "Expecting property name enclosed in double quotes": "a double-quoted key or '}'",
+    "Expecting ':' delimiter": "':'",
+    "Extra data": "end of file after the closing '}'",
+}
 
-    def __init__(self, text: str) -> None:
-        self.text, self.n = text, len(text)
 
-    def fail(self, pos: int, expected: str) -> JSONCError:
-        m = _WORD.match(self.text, pos)
-        found = "end of file" if pos >= self.n else repr(m.group()[:20] if m else self.text[pos])
-        extra = " (JSONC strings and keys use double quotes)" if self.text.startswith("'", pos) else ""
-        return _error(self.text, pos, f"expected {expected}, found {found}{extra}")
+def _found(text: str, pos: int) -> str:
+    m = _WORD.match(text, pos)
+    found = "end of file" if pos >= len(text) else repr(m.group()[:20] if m else text[pos])
+    return found + (" (JSONC strings and keys use double quotes)" if text.startswith("'", pos) else "")
 
-    def skip(self, pos: int) -> int:
-        text = self.text
-        while True:
-            pos = _ws(text, pos)
-            if text.startswith("//", pos):
-                m = _EOL.search(text, pos)
-                pos = m.start() if m else self.n
-            elif text.startswith("/*", pos):
-                end = text.find("*/", pos + 2)
-                if end < 0:
-                    raise _error(text, pos, "unterminated /* comment")
-                pos = end + 2
-            else:
-                return pos
 
-    def string(self, pos: int) -> tuple[str, int]:
-        m = _STRING.match(self.text, pos)
-        if m is None:
-            raise self.bad_string(pos)
-        raw = m.group()
-        return (json.loads(raw) if "\\" in raw else raw[1:-1]), m.end()
-
-    def bad_string(self, start: int) -> JSONCError:
-        text, pos = self.text, start + 1
-        while pos < self.n and text[pos] not in "\r\n":
-            ch = text[pos]
-            if ch == "\\" and not re.match(r'\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})', text[pos : pos + 6]):
-                return _error(text, pos, f"invalid escape {text[pos : pos + 2]!r} in a string")
-            if ord(ch) < 0x20:
-                return _error(text, pos, f"control character {ch!r} in a string (write it escaped, e.g. \\t)")
-            pos += 2 if ch == "\\" else 1
-        return _error(text, start, "unterminated string")
-
-    def value(self, pos: int, depth: int) -> _Node:
-        text = self.text
-        ch = text[pos] if pos < self.n else ""
-        if ch == "{" or ch == "[":
-            if depth >= _MAX_DEPTH:
-                raise _error(text, pos, f"nested more than {_MAX_DEPTH} levels deep")
-            return self.container(pos, depth + 1)
-        if ch == '"':
-            s, end = self.string(pos)
-            return _Node("string", pos, end, s)
-        m = _NUMBER.match(text, pos)
-        if m:
-            raw = m.group()
-            return _Node("number", pos, m.end(), float(raw) if any(c in raw for c in ".eE") else int(raw))
-        for word, lit in _LITERALS.items():
-            if text.startswith(word, pos):
-                return _Node("literal", pos, pos + len(word), lit)
-        raise self.fail(pos, "a value")
-
-    def container(self, start: int, depth: int) -> _Node:
-        text, entries = self.text, []
-        kind, close = ("object", "}") if text[start] == "{" else ("array", "]")
-        pos = self.skip(start + 1)
-        while not text.startswith(close, pos):
-            at, key = pos, None
-            if kind == "object":
-                if not text.startswith('"', pos):
-                    raise self.fail(pos, "a double-quoted key or '}'")
-                key, pos = self.string(pos)
-                pos = self.skip(pos)
-                if not text.startswith(":", pos):
-                    raise self.fail(pos, "':'")
-                pos = self.skip(pos + 1)
-            node = self.value(pos, depth)
-            pos = self.skip(node.end)
-            if text.startswith(",", pos):
-                entries.append(_Entry(key, at, node, pos))
-                pos = self.skip(pos + 1)
-            elif text.startswith(close, pos):
-                entries.append(_Entry(key, at, node, -1))
-            else:
-                where = f"in the {kind} that starts at line {_line_of(text, start)}"
-                raise self.fail(pos, f"',' or '{close}' ({where})")
-        return _Node(kind, start, pos + 1, _UNSET, entries)
-
-    def document(self) -> _Node | None:
-        pos = self.skip(0)
-        if pos >= self.n:
-            return None
-        if self.text.startswith("\ufeff", pos):
-            raise _error(self.text, pos, "unexpected byte-order mark (decode with textfile.decode first)")
-        if not self.text.startswith("{", pos):
-            raise self.fail(pos, "'{' (the file must hold one JSON object)")
-        root = self.value(pos, 0)
-        end = self.skip(root.end)
-        if end < self.n:
-            raise self.fail(end, "end of file after the closing '}'")
-        return root
+def _explain(text: str, masked: str, exc: Exception) -> JSONCError:
+    """The decoder's complaint about the blanked text, said about the original (same offsets)."""
+    if isinstance(exc, RecursionError):
+        return _error(text, _ws(masked, 0), "nested too deeply")
+    if not isinstance(exc, json.JSONDecodeError):  # NaN or Infinity (parse_constant)
+        pos = next(m.start(1) for m in _CONSTANT.finditer(masked) if m.group(1))
+        return _error(text, pos, f"expected a value, found {_found(text, pos)}")
+    pos, msg = exc.pos, exc.msg
+    if text.startswith("\ufeff", pos):
+        return _error(text, pos, "unexpected byte-order mark (decode with textfile.decode first)")
+    if text.startswith("/*", pos):
+        return _error(text, pos, "unterminated /* comment")
+    if msg.startswith("Unterminated string") or msg.startswith("Invalid control") and text[pos] in "\r\n":
+        return _error(text, masked.rfind('"', 0, pos + 1), "unterminated string")
+    if msg.startswith("Invalid control"):
+        return _error(text, pos, f"control character {text[pos]!r} in a string (write it escaped, e.g. \\t)")
+    if msg.startswith("Invalid \\"):
+        pos = text.rindex("\\", 0, pos + 1)
+        return _error(text, pos, f"invalid escape {text[pos : pos + 2]!r} in a string")
+    expected = _EXPECTED.get(msg, msg)
+    if msg == "Expecting ',' delimiter":  # name the container that is still open
+        opened = []
+        for t in _BRACKETS.finditer(masked, 0, pos):
+            if t.group() in "{[":
+                opened.append(t.start())
+            elif t.group() in "}]":
+                opened.pop()
+        kind, close = ("object", "}") if masked[opened[-1]] == "{" else ("array", "]")
+        expected = f"',' or '{close}' (in the {kind} that starts at line {_line_of(text, opened[-1])})"
+    return _error(text, pos, f"expected {expected}, found {_found(text, pos)}")
 
 
 def parse(text: str) -> Any:
@@ -499,9 +428,15 @@ def set_value(text: str, path: Sequence[str], value: Any) -> str:
 
 def set_raw(text: str, path: Sequence[str], raw: str) -> str:
     """Set the member at ``path`` to the JSONC value text ``raw``, exactly as given."""
-    node = _Parser(raw).value(0, 0)
-    if node.end != len(raw):
-        raise _error(raw, node.end, "end of the value (give exactly one value, no blanks or comments around it)")
+    m = _Masked(raw)
+    try:
+        end = _SCAN(m.text, 0)[1]
+    except StopIteration:
+        end = -1
+    except (ValueError, RecursionError) as exc:
+        raise _explain(raw, m.text, exc) from None
+    if end != len(raw):
+        raise _error(raw, max(end, 0), "exactly one value, with no blanks or comments around it")
     return _put(text, path, lambda ind, unit: raw, lambda n: text[n.start : n.end] == raw)
 
 
