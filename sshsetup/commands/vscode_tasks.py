@@ -11,6 +11,7 @@ An existing file is changed only after its diff was shown (``--yes`` or ``confir
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,9 @@ def _unmerge(text: str, value: Any) -> str:
         for old in _items(value, array):
             if ours(old):
                 text = jsonc.remove_array_item(text, [array], key, old[key])
+    raw = jsonc.get_raw(text, ["inputs"])
+    if any(slurm_tasks.is_our_input(i) for i in _items(value, "inputs")) and raw is not None and re.sub(r"\s", "", raw) == "[]":
+        text = jsonc.delete(text, ["inputs"])  # merge added the member for our inputs: take it out again
     return text
 
 

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_cli
+
+USER_TASKS = '{\n  // mine\n  "version": "2.0.0",\n  "tasks": [\n    {"label": "build", "type": "shell", "command": "make"},\n  ],\n}\n'
+
+
+@pytest.fixture
+def key(fake_home: Path) -> Path:
+    ssh = fake_home / ".ssh"
+    ssh.mkdir(mode=0o700, exist_ok=True)
+    k = ssh / "id_ed25519_jsc"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "2", "-N", "secret-pass", "-f", str(k)], check=True)
+    return k
+
+
+def test_vscode_tasks_then_remove(capsys: pytest.CaptureFixture[str], key: Path, tmp_path: Path) -> None:
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode").rc == 0
+    ws = tmp_path / "project"
+    (ws / ".vscode").mkdir(parents=True)
+    tasks = ws / ".vscode" / "tasks.json"
+    tasks.write_text(USER_TASKS)
+    r = run_cli(capsys, "vscode", "--workspace", str(ws), "--account", "myproj", "--yes")
+    assert r.rc == 0, r.err
+    import pyjson5
+
+    doc = pyjson5.loads(tasks.read_text())
+    labels = [t["label"] for t in doc["tasks"]]
+    assert labels[0] == "build" and any(lbl.startswith("sshsetup: ") for lbl in labels)
+    assert "jsc-booster" in tasks.read_text()  # the first site init set up
+    again = run_cli(capsys, "vscode", "--workspace", str(ws), "--account", "myproj", "--yes")
+    assert "identical" in again.err
+    assert run_cli(capsys, "remove", "--yes").rc == 0
+    assert tasks.read_text() == USER_TASKS
+
+
+def test_vscode_tasks_dry_run(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    r = run_cli(capsys, "vscode", "--workspace", str(tmp_path), "--site", "jusuf", "--dry-run")
+    assert r.rc == 0
+    assert r.out.startswith(f"--- /dev/null\n+++ {tmp_path / '.vscode' / 'tasks.json'}\n")
+    assert not (tmp_path / ".vscode").exists()
+    body = "".join(line[1:] for line in r.out.splitlines(keepends=True)[3:] if line.startswith("+"))
+    assert json.loads(body)["version"] == "2.0.0"
