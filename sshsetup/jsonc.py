@@ -7,20 +7,20 @@ must be an object. Text with no value at all (empty, blanks, comments only)
 is "no document": ``parse`` gives ``MISSING`` and an edit appends a new object.
 
 Every edit changes only the member it is about; all other bytes stay. A new
-member goes after the last member's comma *and* after that line's trailing
-comment, indented like its siblings; a comma the object lacks is added right
-after the last value. New containers use the file's indent unit (tab or N
-spaces, default 4) and line ending (CRLF when most lines use it). A one-line
-object stays on one line. Replacing a whole container drops the comments in it.
+member goes after the last member's comma *and* after the comments that start
+on that line, indented like its siblings; a comma the object lacks is added
+right after the last value. New containers use the file's indent unit (tab or
+N spaces, default 4) and line ending (CRLF when most lines use it). A one-line
+object stays on one line. Replacing a whole container drops the comments in it;
+deleting a member also deletes the comments that start on its last line.
 Duplicate keys: VS Code lets the last one win, so ``get``/``set_*`` use the
 last one and ``delete`` removes them all (afterwards the key is really gone).
 The caller strips a UTF-8 BOM first (``textfile.decode(allow_bom=True)``).
 
-Speed: comments and trailing commas are blanked to spaces (same length, so
-offsets stay) and the stdlib's C decoder checks the rest and skips over values;
-only the containers on the edited path are scanned. Text the decoder refuses
-is refused with the decoder's error position, which is also the position in
-the original text.
+How: comments and trailing commas are blanked to spaces (same length, so every
+offset stays) and the stdlib's C decoder checks the rest and skips over values;
+only the containers on the edited path are scanned. A decoder error position is
+therefore also the position in the original text.
 """
 
 from __future__ import annotations
@@ -46,6 +46,12 @@ _CONSTANT = re.compile(rf"{_ANY_STR}|(-?(?:NaN|Infinity))")
 _BRACKETS = re.compile(rf"{_ANY_STR}|[\[\]{{}}]")
 _COMMENTS = re.compile(rf"(?:[^\"/]+|{_ANY_STR})+|//[^\r\n]*|/\*[\s\S]*?\*/")
 _COMMAS = re.compile(rf"(?:[^\",]+|{_ANY_STR}|,(?![ \t\r\n]*[}}\]]))+|,")
+_EXPECTED: Final = {
+    "Expecting value": "a value",
+    "Expecting property name enclosed in double quotes": "a double-quoted key or '}'",
+    "Expecting ':' delimiter": "':'",
+    "Extra data": "end of file after the closing '}'",
+}
 
 
 def _reject(name: str) -> None:
@@ -84,7 +90,13 @@ def _line_of(text: str, pos: int) -> int:
 
 
 def _error(text: str, pos: int, detail: str) -> JSONCError:
-    return JSONCError(detail, _line_of(text, pos), pos - (text.rfind("\n", 0, pos) + 1) + 1)
+    return JSONCError(detail, _line_of(text, pos), pos - _line_start(text, pos) + 1)
+
+
+def _found(text: str, pos: int) -> str:
+    m = _WORD.match(text, pos)
+    found = "end of file" if pos >= len(text) else repr(m.group()[:20] if m else text[pos])
+    return found + (" (JSONC strings and keys use double quotes)" if text.startswith("'", pos) else "")
 
 
 class _Masked:
@@ -116,6 +128,38 @@ def _blank_comment(m: re.Match[str]) -> str:
     return " " * len(s) if s.startswith(("//", "/*")) else s
 
 
+def _explain(text: str, masked: str, exc: Exception) -> JSONCError:
+    """The decoder's complaint about the blanked text, said about the original (same offsets)."""
+    if isinstance(exc, RecursionError):
+        return _error(text, _ws(masked, 0), "nested too deeply")
+    if not isinstance(exc, json.JSONDecodeError):  # NaN or Infinity (parse_constant)
+        pos = next(m.start(1) for m in _CONSTANT.finditer(masked) if m.group(1))
+        return _error(text, pos, f"expected a value, found {_found(text, pos)}")
+    pos, msg = exc.pos, exc.msg
+    if text.startswith("\ufeff", pos):
+        return _error(text, pos, "unexpected byte-order mark (decode with textfile.decode first)")
+    if text.startswith("/*", pos):
+        return _error(text, pos, "unterminated /* comment")
+    if msg.startswith("Unterminated string") or msg.startswith("Invalid control") and text[pos] in "\r\n":
+        return _error(text, masked.rfind('"', 0, pos + 1), "unterminated string")
+    if msg.startswith("Invalid control"):
+        return _error(text, pos, f"control character {text[pos]!r} in a string (write it escaped, e.g. \\t)")
+    if msg.startswith("Invalid \\"):
+        pos = text.rindex("\\", 0, pos + 1)
+        return _error(text, pos, f"invalid escape {text[pos : pos + 2]!r} in a string")
+    expected = _EXPECTED.get(msg, msg)
+    if msg == "Expecting ',' delimiter":  # name the container that is still open
+        opened: list[int] = []
+        for t in _BRACKETS.finditer(masked, 0, pos):
+            if t.group() in "{[":
+                opened.append(t.start())
+            elif t.group() in "}]":
+                opened.pop()
+        kind, close = ("object", "}") if masked[opened[-1]] == "{" else ("array", "]")
+        expected = f"',' or '{close}' (in the {kind} that starts at line {_line_of(text, opened[-1])})"
+    return _error(text, pos, f"expected {expected}, found {_found(text, pos)}")
+
+
 class _Node:
     """A value in accepted text: its kind, offsets and (decoded afresh on each call) value."""
 
@@ -133,6 +177,10 @@ class _Node:
 
     def value(self) -> Any:
         return _SCAN(self._src.text, self.start)[0]
+
+    def describe(self) -> str:
+        names = {"object": "an object", "array": "an array", "string": "a string", "number": "a number"}
+        return names.get(self.kind) or self._src.text[self.start : self.end]
 
 
 class _Entry:
@@ -187,50 +235,22 @@ def _document(text: str) -> _Node | None:
     return root
 
 
-_EXPECTED: Final = {
-    "Expecting value": "a value",
-    "Expecting property name enclosed in double quotes": "a double-quoted key or '}'",
-    "Expecting ':' delimiter": "':'",
-    "Extra data": "end of file after the closing '}'",
-}
+def _lookup(text: str, path: Sequence[str]) -> tuple[_Node | None, list[_Entry]]:
+    """The root and the chain of entries that ``path`` names (shorter when a key is missing)."""
+    root = node = _document(text)
+    chain: list[_Entry] = []
+    for key in path:
+        found = [e for e in node.entries if e.key == key] if node is not None and node.kind == "object" else []
+        if not found:
+            break
+        chain.append(found[-1])
+        node = found[-1].node
+    return root, chain
 
 
-def _found(text: str, pos: int) -> str:
-    m = _WORD.match(text, pos)
-    found = "end of file" if pos >= len(text) else repr(m.group()[:20] if m else text[pos])
-    return found + (" (JSONC strings and keys use double quotes)" if text.startswith("'", pos) else "")
-
-
-def _explain(text: str, masked: str, exc: Exception) -> JSONCError:
-    """The decoder's complaint about the blanked text, said about the original (same offsets)."""
-    if isinstance(exc, RecursionError):
-        return _error(text, _ws(masked, 0), "nested too deeply")
-    if not isinstance(exc, json.JSONDecodeError):  # NaN or Infinity (parse_constant)
-        pos = next(m.start(1) for m in _CONSTANT.finditer(masked) if m.group(1))
-        return _error(text, pos, f"expected a value, found {_found(text, pos)}")
-    pos, msg = exc.pos, exc.msg
-    if text.startswith("\ufeff", pos):
-        return _error(text, pos, "unexpected byte-order mark (decode with textfile.decode first)")
-    if text.startswith("/*", pos):
-        return _error(text, pos, "unterminated /* comment")
-    if msg.startswith("Unterminated string") or msg.startswith("Invalid control") and text[pos] in "\r\n":
-        return _error(text, masked.rfind('"', 0, pos + 1), "unterminated string")
-    if msg.startswith("Invalid control"):
-        return _error(text, pos, f"control character {text[pos]!r} in a string (write it escaped, e.g. \\t)")
-    if msg.startswith("Invalid \\"):
-        pos = text.rindex("\\", 0, pos + 1)
-        return _error(text, pos, f"invalid escape {text[pos : pos + 2]!r} in a string")
-    expected = _EXPECTED.get(msg, msg)
-    if msg == "Expecting ',' delimiter":  # name the container that is still open
-        opened = []
-        for t in _BRACKETS.finditer(masked, 0, pos):
-            if t.group() in "{[":
-                opened.append(t.start())
-            elif t.group() in "}]":
-                opened.pop()
-        kind, close = ("object", "}") if masked[opened[-1]] == "{" else ("array", "]")
-        expected = f"',' or '{close}' (in the {kind} that starts at line {_line_of(text, opened[-1])})"
-    return _error(text, pos, f"expected {expected}, found {_found(text, pos)}")
+def _member(text: str, path: Sequence[str]) -> _Entry | None:
+    _, chain = _lookup(text, path)
+    return chain[-1] if path and len(chain) == len(path) else None
 
 
 def parse(text: str) -> Any:
@@ -239,33 +259,16 @@ def parse(text: str) -> Any:
     return MISSING if root is None else root.value()
 
 
-def _lookup(text: str, path: Sequence[str]) -> tuple[_Node | None, list[_Entry]]:
-    """The root and the chain of entries that ``path`` names (shorter when a key is missing)."""
-    root = node = _document(text)
-    chain: list[_Entry] = []
-    for key in path:
-        if node is None or node.kind != "object":
-            break
-        found = [e for e in node.entries if e.key == key]
-        if not found:
-            break
-        chain.append(found[-1])
-        node = found[-1].node
-    return root, chain
-
-
 def get(text: str, path: Sequence[str]) -> Any:
     """The value at ``path`` (a list of object keys), or ``MISSING``."""
-    _, chain = _lookup(text, path)
-    return chain[-1].node.value() if path and len(chain) == len(path) else MISSING
+    entry = _member(text, path)
+    return MISSING if entry is None else entry.node.value()
 
 
 def get_raw(text: str, path: Sequence[str]) -> str | None:
     """The exact source text of the value at ``path`` (comments inside included), or None."""
-    _, chain = _lookup(text, path)
-    if not path or len(chain) != len(path):
-        return None
-    return text[chain[-1].node.start : chain[-1].node.end]
+    entry = _member(text, path)
+    return None if entry is None else text[entry.node.start : entry.node.end]
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -273,31 +276,31 @@ def same_value(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True, ensure_ascii=False) == json.dumps(b, sort_keys=True, ensure_ascii=False)
 
 
-def _eol(text: str) -> str:
+# ---- layout --------------------------------------------------------------------------------
+
+
+def _layout(text: str) -> tuple[str, str]:
+    """The line ending (CRLF when most lines use it) and indent unit (tab, else the smallest run of spaces)."""
     crlf = text.count("\r\n")
-    return "\r\n" if crlf > text.count("\n") - crlf else "\n"
-
-
-def _unit(text: str) -> str:
-    """The file's indent unit: a tab, or the smallest space indentation seen (default 4)."""
+    eol = "\r\n" if crlf > text.count("\n") - crlf else "\n"
     sizes = []
     for i, m in enumerate(_INDENTED.finditer(text)):
-        ws = m.group(1)
-        if ws.startswith("\t"):
-            return "\t"
-        sizes.append(len(ws) - len(ws.lstrip(" ")))
+        if m.group(1).startswith("\t"):
+            return eol, "\t"
+        sizes.append(len(m.group(1)) - len(m.group(1).lstrip(" ")))
         if i >= 200:
             break
-    return " " * min(sizes) if sizes and min(sizes) > 0 else "    "
+    return eol, " " * min(sizes) if sizes and min(sizes) > 0 else "    "
 
 
 def _line_start(text: str, pos: int) -> int:
     return text.rfind("\n", 0, pos) + 1
 
 
-def _line_indent(text: str, pos: int) -> str:
-    start = _line_start(text, pos)
-    return _HWS.match(text, start).group()  # type: ignore[union-attr]
+def _indent(text: str, pos: int) -> str | None:
+    """The indentation of the line ``pos`` starts, or None when something comes before it there."""
+    ls = _line_start(text, pos)
+    return None if text[ls:pos].strip(" \t") else text[ls:pos]
 
 
 def _line_tail(text: str, pos: int) -> tuple[int, bool]:
@@ -308,46 +311,48 @@ def _line_tail(text: str, pos: int) -> tuple[int, bool]:
         if text.startswith("//", q):
             m = _EOL.search(text, q)
             return (m.start() if m else len(text)), True
-        if text.startswith("/*", q):
-            q = text.find("*/", q + 2) + 2  # the text is valid: the comment ends
-            continue
-        if q == len(text) or text[q] in "\r\n":
-            return q, True
-        return pos, False
+        if not text.startswith("/*", q):
+            return (q, True) if q == len(text) or text[q] in "\r\n" else (pos, False)
+        q = text.find("*/", q + 2) + 2  # the text is valid: the comment ends
 
 
-def _dump(value: Any, unit: str, indent: str | None, eol: str) -> str:
+def _dump(value: Any, indent: str | None, eol: str, unit: str) -> str:
     """JSON text for ``value``: one line when ``indent`` is None, else indented from ``indent``."""
     if indent is None:
         return json.dumps(value, ensure_ascii=False, allow_nan=False)
     return json.dumps(value, indent=unit, ensure_ascii=False, allow_nan=False).replace("\n", eol + indent)
 
 
-def _key(key: str) -> str:
-    return json.dumps(key, ensure_ascii=False)
+Render = Callable[[str | None], str]  # indent (None: keep it on one line) -> value text
 
 
-def _alone(text: str, pos: int) -> bool:
-    """Only blanks between the start of the line and ``pos``."""
-    return not text[_line_start(text, pos) : pos].strip(" \t")
+def _nest(keys: Sequence[str], leaf: Render, indent: str | None, eol: str, unit: str) -> str:
+    """``{"k1": {"k2": leaf}}`` laid out like ``json.dumps``."""
+    if not keys:
+        return leaf(indent)
+    key = json.dumps(keys[0], ensure_ascii=False) + ": "
+    if indent is None:
+        return "{" + key + _nest(keys[1:], leaf, None, eol, unit) + "}"
+    inner = indent + unit
+    return "{" + eol + inner + key + _nest(keys[1:], leaf, inner, eol, unit) + eol + indent + "}"
 
 
-Render = Callable[[str | None], str]  # indent (None: keep it on one line) -> entry text
+# ---- edits ---------------------------------------------------------------------------------
 
 
 def _insert(text: str, c: _Node, render: Render) -> str:
     """Add an entry at the end of container ``c``."""
-    eol = _eol(text)
+    eol, unit = _layout(text)
     if not c.entries:
-        close, outer = c.end - 1, _line_indent(text, c.start)
-        inner = outer + _unit(text)
-        if _alone(text, close):  # the closing bracket is on its own line
+        close, outer = c.end - 1, _HWS.match(text, _line_start(text, c.start)).group()  # type: ignore[union-attr]
+        inner = outer + unit
+        if _indent(text, close) is not None:  # the closing bracket is on its own line
             ls = _line_start(text, close)
             return text[:ls] + inner + render(inner) + eol + text[ls:]
         return text[:close] + eol + inner + render(inner) + eol + outer + text[close:]
     last = c.entries[-1]
-    if _alone(text, last.start):  # one entry per line
-        indent = _line_indent(text, last.start)
+    indent = _indent(text, last.start)
+    if indent is not None:  # one entry per line
         if last.comma >= 0:
             at, _ = _line_tail(text, last.comma + 1)
             return text[:at] + eol + indent + render(indent) + "," + text[at:]
@@ -359,6 +364,10 @@ def _insert(text: str, c: _Node, render: Render) -> str:
     return text[: last.node.end] + ", " + render(None) + text[last.node.end :]
 
 
+def _replace(text: str, entry: _Entry, render: Render) -> str:
+    return text[: entry.node.start] + render(_indent(text, entry.start)) + text[entry.node.end :]
+
+
 def _delete(text: str, c: _Node, i: int) -> str:
     """Remove entry ``i`` of ``c`` with its comma and, when it is alone on its lines, those lines."""
     ents, e = c.entries, c.entries[i]
@@ -367,7 +376,7 @@ def _delete(text: str, c: _Node, i: int) -> str:
     tail, at_eol = _line_tail(text, end)
     last = i == len(ents) - 1
     drop_prev_comma = prev is not None and e.comma < 0  # keep the no-trailing-comma style
-    if at_eol and _alone(text, e.start):
+    if at_eol and _indent(text, e.start) is not None:
         start, stop = _line_start(text, e.start), tail + (2 if text.startswith("\r\n", tail) else 1)
     elif last and prev is not None and not text[prev.comma + 1 : e.start].strip(" \t"):
         start, stop, drop_prev_comma = prev.comma + (e.comma >= 0), end, False
@@ -381,40 +390,22 @@ def _delete(text: str, c: _Node, i: int) -> str:
     return out
 
 
-def _nest(keys: Sequence[str], leaf: Render, indent: str | None, unit: str, eol: str) -> str:
-    if not keys:
-        return leaf(indent)
-    if indent is None:
-        return "{" + _key(keys[0]) + ": " + _nest(keys[1:], leaf, None, unit, eol) + "}"
-    inner = indent + unit
-    return "{" + eol + inner + _key(keys[0]) + ": " + _nest(keys[1:], leaf, inner, unit, eol) + eol + indent + "}"
-
-
-def _kind(node: _Node) -> str:
-    names = {"object": "an object", "array": "an array", "string": "a string", "number": "a number"}
-    return names.get(node.kind, json.dumps(node.value()))
-
-
-def _put(text: str, path: Sequence[str], leaf: Callable[[str | None, str], str], same: Callable[[_Node], bool]) -> str:
-    """Set ``path``; ``leaf(indent, unit)`` renders the value; ``same(node)``: nothing to do."""
+def _put(text: str, path: Sequence[str], leaf: Callable[[str | None, str, str], str], same: Callable[[_Node], bool]) -> str:
+    """Set ``path``; ``leaf(indent, eol, unit)`` renders the value; ``same(node)``: nothing to do."""
     if not path:
         raise ValueError("an empty path names the whole document")
     root, chain = _lookup(text, path)
-    eol, unit = _eol(text), _unit(text)
+    eol, unit = _layout(text)
+    render: Render = lambda ind: leaf(ind, eol, unit)  # noqa: E731
     if root is None:
-        body = _nest(path, lambda ind: leaf(ind, unit), "", unit, eol)
-        return text + ("" if not text or text.endswith(("\n", "\r")) else eol) + body + eol
+        return text + ("" if not text or text.endswith(("\n", "\r")) else eol) + _nest(path, render, "", eol, unit) + eol
     if len(chain) == len(path):
-        entry = chain[-1]
-        if same(entry.node):
-            return text
-        indent = _line_indent(text, entry.start) if _alone(text, entry.start) else None
-        return text[: entry.node.start] + leaf(indent, unit) + text[entry.node.end :]
+        return text if same(chain[-1].node) else _replace(text, chain[-1], render)
     parent = chain[-1].node if chain else root
     if parent.kind != "object":
-        raise _error(text, parent.start, f"{'.'.join(path[: len(chain)])!r} is {_kind(parent)}, not an object")
+        raise _error(text, parent.start, f"{'.'.join(path[: len(chain)])!r} is {parent.describe()}, not an object")
     rest = path[len(chain) :]
-    return _insert(text, parent, lambda ind: _key(rest[0]) + ": " + _nest(rest[1:], lambda i: leaf(i, unit), ind, unit, eol))
+    return _insert(text, parent, lambda ind: json.dumps(rest[0], ensure_ascii=False) + ": " + _nest(rest[1:], render, ind, eol, unit))
 
 
 def set_value(text: str, path: Sequence[str], value: Any) -> str:
@@ -422,8 +413,7 @@ def set_value(text: str, path: Sequence[str], value: Any) -> str:
 
     An identical value (``same_value``) gives back ``text`` itself.
     """
-    eol = _eol(text)
-    return _put(text, path, lambda ind, unit: _dump(value, unit, ind, eol), lambda n: same_value(n.value(), value))
+    return _put(text, path, lambda ind, eol, unit: _dump(value, ind, eol, unit), lambda n: same_value(n.value(), value))
 
 
 def set_raw(text: str, path: Sequence[str], raw: str) -> str:
@@ -437,7 +427,7 @@ def set_raw(text: str, path: Sequence[str], raw: str) -> str:
         raise _explain(raw, m.text, exc) from None
     if end != len(raw):
         raise _error(raw, max(end, 0), "exactly one value, with no blanks or comments around it")
-    return _put(text, path, lambda ind, unit: raw, lambda n: text[n.start : n.end] == raw)
+    return _put(text, path, lambda *_: raw, lambda n: text[n.start : n.end] == raw)
 
 
 def delete(text: str, path: Sequence[str]) -> str:
@@ -453,47 +443,37 @@ def delete(text: str, path: Sequence[str]) -> str:
             return text
 
 
-def _array(text: str, path: Sequence[str]) -> _Node | None:
-    _, chain = _lookup(text, path)
-    if not path or len(chain) != len(path):
-        return None
-    node = chain[-1].node
-    if node.kind != "array":
-        raise _error(text, node.start, f"{'.'.join(path)!r} is {_kind(node)}, not an array")
-    return node
-
-
-def _find_item(node: _Node, key: str, key_value: Any) -> int:
-    for i in range(len(node.entries) - 1, -1, -1):
-        item = node.entries[i].node
-        if item.kind == "object":
-            val = item.value()
-            if key in val and same_value(val[key], key_value):
-                return i
-    return -1
+def _array(text: str, path: Sequence[str], key: str, key_value: Any) -> tuple[_Node | None, int]:
+    """The array at ``path`` (None if absent) and the index of its last object with ``key`` = ``key_value``."""
+    entry = _member(text, path)
+    if entry is None:
+        return None, -1
+    if entry.node.kind != "array":
+        raise _error(text, entry.node.start, f"{'.'.join(path)!r} is {entry.node.describe()}, not an array")
+    for i in range(len(entry.node.entries) - 1, -1, -1):
+        item = entry.node.entries[i].node.value()
+        if isinstance(item, dict) and key in item and same_value(item[key], key_value):
+            return entry.node, i
+    return entry.node, -1
 
 
 def upsert_array_item(text: str, path: Sequence[str], key: str, item: dict[str, Any]) -> str:
     """Replace the (last) object in the array at ``path`` whose ``key`` equals ``item[key]``, or append ``item``."""
-    node = _array(text, path)
+    node, i = _array(text, path, key, item[key])
     if node is None:
         return set_value(text, path, [item])
-    eol, unit = _eol(text), _unit(text)
-    i = _find_item(node, key, item[key])
+    eol, unit = _layout(text)
+    render: Render = lambda ind: _dump(item, ind, eol, unit)  # noqa: E731
     if i < 0:
-        return _insert(text, node, lambda ind: _dump(item, unit, ind, eol))
+        return _insert(text, node, render)
     old = node.entries[i]
-    if same_value(old.node.value(), item):
-        return text
-    indent = _line_indent(text, old.start) if _alone(text, old.start) else None
-    return text[: old.node.start] + _dump(item, unit, indent, eol) + text[old.node.end :]
+    return text if same_value(old.node.value(), item) else _replace(text, old, render)
 
 
 def remove_array_item(text: str, path: Sequence[str], key: str, key_value: Any) -> str:
     """Remove every object in the array at ``path`` whose ``key`` equals ``key_value``."""
     while True:
-        node = _array(text, path)
-        i = -1 if node is None else _find_item(node, key, key_value)
+        node, i = _array(text, path, key, key_value)
         if node is None or i < 0:
             return text
         text = _delete(text, node, i)
