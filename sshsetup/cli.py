@@ -166,19 +166,27 @@ def jobscript(site_id: str, sites_file: Path | None, account: str, partition: st
 
 @cli.command()
 @click.argument("ids", nargs=-1, metavar="[CHECK-ID]...")
-@click.option("--site", "sites", multiple=True, metavar="ID", help="Limit to these sites (default: juwels-booster, jusuf).")
+@click.option("--site", "sites", multiple=True, metavar="ID", help="Limit to these sites (default: those init set up).")
 @SITES_FILE
 @click.option("--list", "list_only", is_flag=True, help="List the check ids and exit.")
 @click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
 @click.option("--timeout", type=click.FloatRange(0.1, 120), default=5.0, show_default=True, metavar="SECONDS",
               help="Timeout of one network probe.")
+@click.option("--remote", is_flag=True, help="Also check the login node over the one connection (quota, glibc, .bashrc...).")
+@click.option("--report", "report_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write a redacted report for a support ticket (shown first).")
+@click.option("--from-report", "from_report", type=click.Path(dir_okay=False, exists=True, path_type=Path), metavar="FILE",
+              help="Re-render and re-analyse a report offline (for support staff).")
 @click.option("-v", "--verbose", is_flag=True, help="Show details under each check.")
+@YES
 def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None, list_only: bool, json_out: bool,
-           timeout: float, verbose: bool) -> int:
+           timeout: float, remote: bool, report_file: Path | None, from_report: Path | None, verbose: bool, yes: bool) -> int:
     """Find out why a connection fails, and how to fix it."""
     from sshsetup.doctor import command
 
-    return command(ids, sites, sites_file, json_out, list_only, verbose, timeout)
+    return command(ids, site_ids=sites, sites_file=sites_file, json_out=json_out, list_only=list_only, verbose=verbose,
+                   probe_timeout=timeout, remote=remote, report_file=report_file, from_report_file=from_report, yes=yes,
+                   confirm=_confirm())
 
 
 @cli.command()

@@ -40,15 +40,6 @@ SSH_G_KEYS = ("hostname", "port", "user", "identityfile", "identitiesonly", "add
               "userknownhostsfile", "connecttimeout", "serveraliveinterval", "addkeystoagent", "forwardagent", "macs")
 
 
-def all_checks(remote: bool, registered: Sequence[Check] = ()) -> tuple[Check, ...]:
-    """Local, config, network, auth, VS Code (and remote) in report order, plus any other registered ones."""
-    mine = [*checks_local.CHECKS, *checks_config.CHECKS, *checks_net.CHECKS, *checks_auth.CHECKS, *checks_vscode.CHECKS]
-    if remote:
-        mine += checks_remote.CHECKS
-    ids = {c.id for c in mine} | {c.id for c in checks_remote.CHECKS}
-    return (*mine, *(c for c in registered if c.id not in ids))
-
-
 def _short(transcript: str) -> str:
     lines = transcript.splitlines()
     if len(lines) > TRANSCRIPT_LINES:
@@ -145,55 +136,4 @@ def from_report(path: Path, out: TextIO, json_out: bool = False) -> int:
             out.write(f"  {f.cause}: {f.title}\n    hint: {f.hint}\n")
         if not found:
             out.write("  no known cause found\n")
-    return rep.exit_code
-
-
-def _sites(paths: Paths, site_ids: Sequence[str], sites_file: Path | None) -> list[sites.Site]:
-    opts = checks_local.managed(DoctorContext(paths=paths)).options
-    given = sites_file or (Path(str(opts["sites_file"])) if opts.get("sites_file") else None)
-    catalogue = sites.load_catalogue(given, paths.sites_file)
-    remembered = [str(s) for s in opts.get("sites", []) if str(s) in catalogue]
-    return sites.select(catalogue, list(site_ids) or remembered or list(sites.DEFAULT_SITES))
-
-
-def command(ids: Sequence[str] = (), site_ids: Sequence[str] = (), sites_file: Path | None = None, json_out: bool = False,
-            list_only: bool = False, verbose: bool = False, probe_timeout: float = 5.0, remote: bool = False,
-            report_file: Path | None = None, from_report_file: Path | None = None, yes: bool = False,
-            confirm: Callable[[str], bool] | None = None, registered: Sequence[Check] = (), out: TextIO | None = None) -> int:
-    """What ``sshsetup doctor`` calls. Sites: ``--site``, else the ones the managed block
-    remembers, else the defaults. Remote checks run with ``remote`` (or when an id names one)."""
-    stream = out if out is not None else sys.stdout
-    if from_report_file is not None:
-        return from_report(from_report_file, stream, json_out)
-    paths = Paths.from_env()
-    checks = all_checks(list_only or remote or any(i.startswith("remote.") for i in ids), registered)
-    if list_only:  # every check, the remote ones included (they run with --remote)
-        stream.write(render.check_list(select(checks, ids)))
-        return 0
-    chosen = _sites(paths, site_ids, sites_file)
-    selected = select(checks, ids)
-    with tempfile.TemporaryDirectory(prefix="sshsetup-") as tmp:  # short: a socket path is < 108 bytes
-        ctx = DoctorContext.for_sites(paths, chosen, probe_timeout=probe_timeout, check_timeout=3 * probe_timeout + 5,
-                                      budget=max(60.0, 12 * probe_timeout), control_dir=Path(tmp))
-        spinner = render.Spinner()
-        try:
-            rep = run_checks(selected, ctx, progress=None if json_out else spinner)
-            spinner.clear()
-            if json_out:
-                stream.write(render.as_json(rep))
-            else:
-                stream.write(render.human(rep, render.use_ascii(stream), render.use_colour(stream), verbose))
-            if report_file is not None:
-                text = report_text(ctx, rep)
-                if write_report(text, report_file, yes, confirm, sys.stderr):
-                    sys.stderr.write(f"wrote {report_file} (mode 0600): attach it to your support ticket\n")
-                else:
-                    sys.stderr.write("report not written\n")
-        finally:
-            spinner.clear()
-            for undo in reversed(ctx.on_exit):
-                try:
-                    undo()
-                except Exception:  # noqa: BLE001, S110 - cleanup is best effort
-                    pass
     return rep.exit_code

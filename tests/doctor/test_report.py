@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sshsetup import doctor
 from sshsetup.doctor import report
 from sshsetup.errors import BadInput
 from tests.doctor.test_staged_failures import Setup, as_user
@@ -25,7 +26,7 @@ def _report_as(user: TestUser, sites_file: Path, out_file: Path, *, yes: bool = 
         old = sys.stderr
         sys.stderr = shown
         try:
-            rc = report.command(site_ids=["tb"], sites_file=sites_file, probe_timeout=2, remote=True, report_file=out_file,
+            rc = doctor.command(site_ids=["tb"], sites_file=sites_file, probe_timeout=2, remote=True, report_file=out_file,
                                 yes=yes, confirm=lambda q: answer, out=printed)
         finally:
             sys.stderr = old
@@ -80,7 +81,7 @@ def test_from_report_reanalyses_the_transcript(test_user: TestUser, sshd: Sshd, 
     copy = tmp_path / "ticket.json"
     copy.write_bytes(out_file.read_bytes())
     buf = io.StringIO()
-    assert report.command(from_report_file=copy, out=buf) == 1
+    assert doctor.command(from_report_file=copy, out=buf) == 1
     text = buf.getvalue()
     assert "[XX] auth.probe (tb): the server refused the key although your address 127.0.0.1 is inside" in text
     assert "transcript (tb), analysed again:\n  publickey-refused: the server refused the key" in text
