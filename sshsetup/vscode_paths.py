@@ -71,9 +71,9 @@ class VSCodeHost:
         return None if self.home is None else self.home / ".ssh"
 
 
-def read_proc_version() -> str:
+def read_proc_version(path: str = "/proc/version") -> str:
     try:
-        with open("/proc/version", encoding="utf-8", errors="replace") as fh:
+        with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read()
     except OSError:
         return ""

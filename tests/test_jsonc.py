@@ -35,6 +35,7 @@ def test_parse_realistic_settings() -> None:
 @pytest.mark.parametrize("text", ["", "  \n", fixture("empty.jsonc"), fixture("comment_only.jsonc")])
 def test_no_document(text: str) -> None:
     assert jsonc.parse(text) is jsonc.MISSING
+    assert repr(jsonc.MISSING) == "MISSING" and not jsonc.MISSING
     assert jsonc.get(text, ["a"]) is jsonc.MISSING
     assert jsonc.get_raw(text, ["a"]) is None
     assert jsonc.delete(text, ["a"]) == text

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
 
@@ -145,6 +145,7 @@ def test_remote_ssh_extension(tmp_path: Path) -> None:
     assert vp.remote_ssh_extension(code, lambda p: ["jeanp413.open-remote-ssh-0.0.48"]) == "jeanp413.open-remote-ssh-0.0.48"
 
 
-def test_read_proc_version_is_safe() -> None:
-    assert isinstance(vp.read_proc_version(), str)
-    assert PurePosixPath("/proc/version")  # documented source
+def test_read_proc_version(tmp_path: Path) -> None:
+    (tmp_path / "version").write_text(wsl_proc())
+    assert vp.read_proc_version(str(tmp_path / "version")) == wsl_proc()
+    assert vp.read_proc_version(str(tmp_path / "missing")) == ""

@@ -138,6 +138,12 @@ def test_revert_leaves_what_the_user_changed() -> None:
     }
 
 
+def test_revert_keeps_a_created_document_the_user_commented() -> None:
+    new, record = apply_settings("", ONE)
+    new = new.replace("{\n", "{\n    // mine\n", 1)
+    assert revert_settings(new, record) == ("{\n    // mine\n}\n", [])
+
+
 def test_revert_keeps_a_created_map_that_gained_other_hosts() -> None:
     new, record = apply_settings("{}", ONE)
     new = jsonc.set_value(new, ["remote.SSH.remotePlatform", "other"], "linux")
