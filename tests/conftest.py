@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,13 @@ def _never_the_real_home() -> None:
         return p
 
     paths.Paths.from_env = guarded  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def key(fake_home: Path) -> Path:
+    """An existing passphrase-protected key at the default place (cheap: -a 2)."""
+    ssh = fake_home / ".ssh"
+    ssh.mkdir(mode=0o700, exist_ok=True)
+    k = ssh / "id_ed25519_jsc"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "2", "-N", "secret-pass", "-C", "me@here", "-f", str(k)], check=True)
+    return k

@@ -10,15 +10,6 @@ from tests.helpers import run_cli, snapshot
 
 
 @pytest.fixture
-def key(fake_home: Path) -> Path:
-    ssh = fake_home / ".ssh"
-    ssh.mkdir(mode=0o700, exist_ok=True)
-    k = ssh / "id_ed25519_jsc"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "2", "-N", "secret-pass", "-C", "me@here", "-f", str(k)], check=True)
-    return k
-
-
-@pytest.fixture
 def pwfile(tmp_path: Path) -> Path:
     p = tmp_path / "pw"
     p.write_text("correct horse battery\n")
@@ -69,7 +60,7 @@ def test_dry_run_shows_diff_and_writes_nothing(capsys: pytest.CaptureFixture[str
     before = snapshot(fake_home)
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--dry-run")
     assert r.rc == 0
-    assert r.out.startswith(f"--- /dev/null\n+++ {config(fake_home)}\n@@ -0,0 +1,24 @@\n+# BEGIN sshsetup")
+    assert r.out.startswith(f"--- /dev/null\n+++ {config(fake_home)}\n@@ -0,0 +1,26 @@\n+# BEGIN sshsetup")
     assert "would create" in r.err
     assert snapshot(fake_home) == before
 

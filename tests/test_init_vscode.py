@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -17,15 +16,6 @@ SETTINGS = (
     "\t\"remote.SSH.connectTimeout\": 15,\r\n"
     "}"
 )
-
-
-@pytest.fixture
-def key(fake_home: Path) -> Path:
-    ssh = fake_home / ".ssh"
-    ssh.mkdir(mode=0o700, exist_ok=True)
-    k = ssh / "id_ed25519_jsc"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "2", "-N", "secret-pass", "-f", str(k)], check=True)
-    return k
 
 
 @pytest.fixture

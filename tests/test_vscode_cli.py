@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -9,15 +8,6 @@ import pytest
 from tests.helpers import run_cli
 
 USER_TASKS = '{\n  // mine\n  "version": "2.0.0",\n  "tasks": [\n    {"label": "build", "type": "shell", "command": "make"},\n  ],\n}\n'
-
-
-@pytest.fixture
-def key(fake_home: Path) -> Path:
-    ssh = fake_home / ".ssh"
-    ssh.mkdir(mode=0o700, exist_ok=True)
-    k = ssh / "id_ed25519_jsc"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "2", "-N", "secret-pass", "-f", str(k)], check=True)
-    return k
 
 
 def test_vscode_tasks_then_remove(capsys: pytest.CaptureFixture[str], key: Path, tmp_path: Path) -> None:
