@@ -55,8 +55,8 @@ def cli() -> None:
 @click.option("--passphrase-file", metavar="FILE", help="Read the new key's passphrase from FILE ('-': stdin).")
 @SITES_FILE
 @click.option("--compute-nodes/--no-compute-nodes", default=None, help="Add ProxyJump entries for compute nodes.")
-@click.option("--client", type=click.Choice(["auto", "openssh", "windows"]), default="auto", show_default=True,
-              help="The ssh client the config is for (windows: Win32-OpenSSH, no ControlMaster).")
+@click.option("--client", type=click.Choice(["auto", "openssh", "windows", "macos"]), default="auto", show_default=True,
+              help="The ssh client the config is for (windows: Win32-OpenSSH, no ControlMaster; macos: Keychain).")
 @click.option("--insecure-empty-passphrase", is_flag=True, help="Allow a key without passphrase (never for JSC sites).")
 @FROM
 @RANGE

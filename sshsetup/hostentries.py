@@ -25,6 +25,7 @@ class EntryOptions:
     control_dir: str | None  # as written into the config; None: no multiplexing
     compute_nodes: bool
     address_family: dict[str, str]  # alias -> inet/inet6/any (key-line may widen it)
+    macos_keychain: bool = False  # Apple's ssh: keep the passphrase in the Keychain
 
 
 def config_path_value(p: str) -> str:
@@ -39,15 +40,16 @@ def control_dir_fits(real_dir: Path) -> bool:
 def site_entries(sites: list[Site], o: EntryOptions) -> list[HostEntry]:
     entries = []
     for s in sites:
-        opts: list[tuple[str, str]] = [("HostName", s.hostname)]
-        if s.port != 22:
-            opts.append(("Port", str(s.port)))
+        # Port even when it is 22: a later "Host *" / "Match all" with a Port would win otherwise
+        opts: list[tuple[str, str]] = [("HostName", s.hostname), ("Port", str(s.port))]
         opts += [
             ("User", o.user),
             ("IdentityFile", config_path_value(o.identity_file)),
             ("IdentitiesOnly", "yes"),
             ("AddKeysToAgent", "yes"),
         ]
+        if o.macos_keychain:  # Homebrew's and other OpenSSH builds do not know UseKeychain: ignore it there
+            opts += [("IgnoreUnknown", "UseKeychain"), ("UseKeychain", "yes")]
         fam = o.address_family.get(s.alias, s.address_family)
         if fam in ("inet", "inet6"):
             opts.append(("AddressFamily", fam))

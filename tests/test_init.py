@@ -185,3 +185,11 @@ def test_controlmaster_with_a_short_home(capsys: pytest.CaptureFixture[str], mon
         assert not (home / ".ssh" / "cm").exists()
     finally:
         shutil.rmtree(home)
+
+
+def test_macos_client_keeps_the_passphrase_in_the_keychain(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--client", "macos", "--site", "jusuf").rc == 0
+    text = config(fake_home).read_text()
+    assert "    IgnoreUnknown UseKeychain\n    UseKeychain yes\n" in text
+    g = ssh_g(fake_home, "jsc-jusuf")  # Debian's OpenSSH parses it (and ignores UseKeychain)
+    assert g["ignoreunknown"] == "UseKeychain"

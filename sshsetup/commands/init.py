@@ -33,7 +33,7 @@ class InitOptions:
     passphrase_file: str | None = None
     sites_file: Path | None = None
     compute_nodes: bool | None = None
-    client: str = "auto"  # auto | openssh | windows
+    client: str = "auto"  # auto | openssh | windows | macos
     dry_run: bool = False
     yes: bool = False
     insecure_empty_passphrase: bool = False
@@ -132,6 +132,7 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
         user=user,
         identity_file=paths.ssh_tilde(key_path),
         windows_client=win,
+        macos_keychain=opts.client == "macos" or (opts.client == "auto" and sys.platform == "darwin"),
         control_dir=paths.ssh_tilde(control_dir) if control_dir else None,
         compute_nodes=compute_nodes,
         address_family={s.alias: address_family(s, key_line) for s in sites},

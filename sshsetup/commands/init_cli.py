@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,9 @@ def run(paths: Paths, kw: dict[str, Any], *, interactive: bool) -> int:
     from sshsetup.commands import keyline_cli
 
     keyline_cli.print_handoff(paths, plan.sites, plan.public_line, plan.key_line, write_state=not res.dry_run)
+    if res.key_created:
+        apple = " (macOS: ssh-add --apple-use-keychain KEY)" if opts.client == "macos" or sys.platform == "darwin" else ""
+        say(f"Tip: type the passphrase once per session with: ssh-add {plan.key_path}{apple}")
     return EXIT_OK
 
 
