@@ -390,22 +390,26 @@ def _delete(text: str, c: _Node, i: int) -> str:
     return out
 
 
-def _put(text: str, path: Sequence[str], leaf: Callable[[str | None, str, str], str], same: Callable[[_Node], bool]) -> str:
-    """Set ``path``; ``leaf(indent, eol, unit)`` renders the value; ``same(node)``: nothing to do."""
+Leaf = Callable[[str | None, str, str], str]  # (indent, eol, unit) -> value text
+
+
+def _put(text: str, path: Sequence[str], leaf: Leaf, same: Callable[[_Node], bool]) -> str:
+    """Set ``path``; ``leaf`` renders the value; ``same(node)``: it is already there."""
     if not path:
         raise ValueError("an empty path names the whole document")
     root, chain = _lookup(text, path)
     eol, unit = _layout(text)
     render: Render = lambda ind: leaf(ind, eol, unit)  # noqa: E731
     if root is None:
-        return text + ("" if not text or text.endswith(("\n", "\r")) else eol) + _nest(path, render, "", eol, unit) + eol
+        sep = "" if not text or text.endswith(("\n", "\r")) else eol
+        return text + sep + _nest(path, render, "", eol, unit) + eol
     if len(chain) == len(path):
         return text if same(chain[-1].node) else _replace(text, chain[-1], render)
     parent = chain[-1].node if chain else root
     if parent.kind != "object":
         raise _error(text, parent.start, f"{'.'.join(path[: len(chain)])!r} is {parent.describe()}, not an object")
-    rest = path[len(chain) :]
-    return _insert(text, parent, lambda ind: json.dumps(rest[0], ensure_ascii=False) + ": " + _nest(rest[1:], render, ind, eol, unit))
+    key, rest = json.dumps(path[len(chain)], ensure_ascii=False), path[len(chain) + 1 :]
+    return _insert(text, parent, lambda ind: key + ": " + _nest(rest, render, ind, eol, unit))
 
 
 def set_value(text: str, path: Sequence[str], value: Any) -> str:
