@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import glob
+import ipaddress
 import os
 import re
 import shlex
@@ -100,8 +101,12 @@ def find_culprit(config: Path, alias: str, keyword: str, ssh_dir: Path, depth: i
 
 
 def _norm(keyword: str, value: str, pw_home: Path) -> str:
-    if keyword == "hostname":  # ssh lower-cases the host name it connects to
+    if keyword == "hostname":  # ssh lower-cases a host name and prints an IPv4-mapped IPv6 address dotted
         value = value.lower()
+        try:
+            value = str(ipaddress.ip_address(value))
+        except ValueError:
+            pass
     if keyword == "identityfile":  # ssh -G prints the raw value: '%' escaped as '%%', '~' unexpanded
         value = value.replace("%%", "%")
         if value.startswith("~/"):

@@ -57,6 +57,17 @@ def hostname(value: str, *, what: str = "hostname") -> str:
     else:
         if "%" not in value:  # an IPv6 zone id ("fe80::1%eth0") would be a %-token to ssh
             return value
+    import socket
+
+    try:
+        socket.inet_aton(value)  # "0", "1.2.3", "0x7f.1", "010.0.0.1": ssh connects to an IPv4 address
+    except OSError:
+        pass
+    else:
+        raise BadInput(
+            f"{what} {_show(value)} is an IPv4 address in a short or octal/hex form",
+            hint="write the address as four decimal numbers (e.g. 10.0.0.1) or give a DNS name",
+        )
     labels = value.rstrip(".").split(".")
     if not value or len(value) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise BadInput(
