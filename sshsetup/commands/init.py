@@ -237,7 +237,11 @@ def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | Non
                     raise files.write_error(plan.key_path, exc) from None
                 outcomes.append(files.Outcome(plan.key_path, files.Verb.CREATE))
                 outcomes.append(files.Outcome(Path(str(plan.key_path) + ".pub"), files.Verb.CREATE))
-            planned = files.plan(changes + [_manifest_change(paths, plan)])  # re-read under the lock
+            # the manifest right after the ssh config (changes[0], which remove finds by its markers) and
+            # before the files only the manifest can undo (VS Code settings): a crash never leaves those
+            # changed but unrecorded, and a refused config write still leaves every file unchanged
+            manifest = _manifest_change(paths, plan)
+            planned = files.plan(changes[:1] + [manifest] + changes[1:])  # re-read under the lock
             outcomes += [o for o in files.apply(planned, dry_run=False) if o.path != paths.manifest]
         files.checkpoint("init-written")
     if not opts.dry_run:
