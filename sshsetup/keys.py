@@ -171,7 +171,10 @@ def inspect_key(path: Path) -> KeyInfo:
         raise BadInput(f"{path} is a public key", hint="give the private key file with --key (without .pub)")
     pub_path = Path(str(path) + ".pub")
     pub_line = pub_path.read_text(encoding="utf-8", errors="replace").strip() if pub_path.is_file() else ""
-    header = _openssh_header(data)
+    try:
+        header = _openssh_header(data)
+    except struct.error:  # cut short, e.g. by a crash while it was written
+        raise BadInput(f"{path} is an incomplete OpenSSH private key", hint=f"move it away and run sshsetup init again: mv {path} {path}.broken") from None
     encrypted: bool | None
     if header is not None:
         encrypted, blob = header
