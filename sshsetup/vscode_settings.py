@@ -60,7 +60,7 @@ class Desired:
         for alias in self.aliases:
             if not alias or re.search(r"\s", alias):
                 raise BadInput(f"invalid host alias {alias!r}", hint="use a name without spaces, e.g. jsc-booster")
-        out: list[tuple[Path_, Any]] = [((REMOTE_PLATFORM, a), "linux") for a in self.aliases]
+        out: list[tuple[Path_, Any]] = [((REMOTE_PLATFORM, a), "linux") for a in dict.fromkeys(self.aliases)]
         out += [((key,), value) for key, value in GLOBAL]
         for alias, where in self.server_install_path.items():
             if where is None:
@@ -131,10 +131,8 @@ def apply_settings(old_text: str, desired: Desired) -> tuple[str, SettingsRecord
             if raw is None or jsonc.get(text, [key]) == {}:
                 changes.append(Change((key,), raw, None))
     for path, value in members:
-        old = jsonc.get_raw(text, path)
-        text = jsonc.set_value(text, path, value)
-        changes.append(Change(path, old, json.dumps(value, ensure_ascii=False)))
-    return text, SettingsRecord(tuple(changes), original)
+        changes.append(Change(path, jsonc.get_raw(text, path), json.dumps(value, ensure_ascii=False)))
+    return jsonc.set_values(text, members), SettingsRecord(tuple(changes), original)
 
 
 def _squash(text: str) -> str:
@@ -147,20 +145,23 @@ def revert_settings(text: str, record: SettingsRecord) -> tuple[str, list[str]]:
     Returns the new text and one note per member left alone (the user changed it since).
     """
     notes: list[str] = []
-    for c in reversed(record.changes):
-        name = ".".join(c.path)
-        current = jsonc.get(text, c.path)
-        if c.new is None:  # a per-alias map we created or found empty: only when empty again
-            raw = jsonc.get_raw(text, c.path)
-            if current == {} and raw is not None and _squash(raw) == "{}":
-                text = jsonc.delete(text, c.path) if c.old is None else jsonc.set_raw(text, c.path, c.old)
+    leaves = [c for c in record.changes if c.new is not None]
+    current = [jsonc.get(text, c.path) for c in leaves]  # one read of the text
+    gone = []
+    for c, value in zip(reversed(leaves), reversed(current)):
+        if value is jsonc.MISSING:
             continue
-        if current is jsonc.MISSING:
-            continue
-        if not jsonc.same_value(current, json.loads(c.new)):
-            notes.append(f"left {name} as it is: it was changed after sshsetup set it")
-            continue
-        text = jsonc.delete(text, c.path) if c.old is None else jsonc.set_raw(text, c.path, c.old)
+        if not jsonc.same_value(value, json.loads(c.new or "null")):
+            notes.append(f"left {'.'.join(c.path)} as it is: it was changed after sshsetup set it")
+        elif c.old is None:
+            gone.append(c.path)
+        else:
+            text = jsonc.set_raw(text, c.path, c.old)
+    text = jsonc.delete_many(text, gone)  # one edit for our neighbouring members: fast on big files
+    for c in reversed([c for c in record.changes if c.new is None]):  # a map we created or found empty
+        raw = jsonc.get_raw(text, c.path)
+        if raw is not None and _squash(raw) == "{}":  # empty again (and no comment in it)
+            text = jsonc.delete(text, c.path) if c.old is None else jsonc.set_raw(text, c.path, c.old)
     if record.original is not None and jsonc.parse(text) == {}:
         squashed, before = _squash(text), _squash(record.original)
         if squashed in (before, before + "{}"):

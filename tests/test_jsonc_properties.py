@@ -323,3 +323,39 @@ def test_parse_agrees_with_a_reference_reader(doc: dict[str, Any], rnd: random.R
         assert jsonc.parse(text) == expected
         if expected is not jsonc.MISSING:
             assert pyjson5.decode(text) == expected
+
+
+@SETTINGS
+@given(documents, st.randoms(use_true_random=False), st.data())
+def test_set_values_is_set_value_in_turn(doc: dict[str, Any], rnd: random.Random, data: st.DataObject) -> None:
+    text = Renderer(rnd).document(doc)
+    items = []
+    for _ in range(data.draw(st.integers(1, 6))):
+        path = draw_path(data, doc, existing=False) or [data.draw(st.sampled_from(KEYS))]
+        items.append((path, data.draw(values)))
+    try:
+        expected = text
+        for path, value in items:
+            expected = jsonc.set_value(expected, path, value)
+    except jsonc.JSONCError:
+        with pytest.raises(jsonc.JSONCError):
+            jsonc.set_values(text, items)
+    else:
+        assert jsonc.set_values(text, items) == expected
+
+
+@SETTINGS
+@given(documents, st.randoms(use_true_random=False), st.data())
+def test_delete_many_is_delete_in_turn(doc: dict[str, Any], rnd: random.Random, data: st.DataObject) -> None:
+    """The same value as one delete at a time. The bytes can differ only in a comment that sits
+    between a deleted value and its comma (deleted with the member one way, kept the other)."""
+    text = Renderer(rnd).document(doc)
+    paths = [draw_path(data, doc, existing=data.draw(st.booleans())) or ["a"] for _ in range(data.draw(st.integers(1, 6)))]
+    expected = text
+    for path in paths:
+        expected = jsonc.delete(expected, path)
+    result = jsonc.delete_many(text, paths)
+    assert pyjson5.decode(result) == pyjson5.decode(expected)
+    assert ids(expected) <= ids(result) <= ids(text)
+    if not re.search(r"\*/\s*,", text):
+        assert result == expected
