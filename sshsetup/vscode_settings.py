@@ -158,10 +158,12 @@ def revert_settings(text: str, record: SettingsRecord) -> tuple[str, list[str]]:
         else:
             text = jsonc.set_raw(text, c.path, c.old)
     text = jsonc.delete_many(text, gone)  # one edit for our neighbouring members: fast on big files
-    for c in reversed([c for c in record.changes if c.new is None]):  # a map we created or found empty
-        raw = jsonc.get_raw(text, c.path)
-        if raw is not None and _squash(raw) == "{}":  # empty again (and no comment in it)
-            text = jsonc.delete(text, c.path) if c.old is None else jsonc.set_raw(text, c.path, c.old)
+    maps = [c for c in record.changes if c.new is None]  # a map we created or found empty ...
+    empty = [c for c in maps if _squash(jsonc.get_raw(text, c.path) or "x") == "{}"]  # ... is empty again
+    for c in empty:
+        if c.old is not None:
+            text = jsonc.set_raw(text, c.path, c.old)
+    text = jsonc.delete_many(text, [c.path for c in empty if c.old is None])
     if record.original is not None and jsonc.parse(text) == {}:
         squashed, before = _squash(text), _squash(record.original)
         if squashed in (before, before + "{}"):
