@@ -310,3 +310,30 @@ def test_editing_200_kb_is_fast() -> None:
         best = min(best, time.perf_counter() - start)
     assert jsonc.get(new, PLATFORM) == "linux"
     assert best < 0.1, f"one edit of a 200 KB file took {best * 1000:.0f} ms"
+
+
+# ---- batches ---------------------------------------------------------------------------------
+
+
+def test_set_values_adds_new_neighbours_in_one_edit() -> None:
+    items = [(["remote.SSH.remotePlatform", "jsc-booster"], "linux"), (["remote.SSH.connectTimeout"], 60), (["x", "y"], [1])]
+    one_by_one = S1
+    for path, value in items:
+        one_by_one = jsonc.set_value(one_by_one, path, value)
+    assert jsonc.set_values(S1, items) == one_by_one
+    assert one_by_one.endswith(
+        '    "remote.SSH.connectTimeout": 60,\n'
+        '    "x": {\n'
+        '        "y": [\n'
+        "            1\n"
+        "        ]\n"
+        "    },\n"
+        "    // a comment before the closing brace\n"
+        "}\n"
+    )
+
+
+def test_delete_many_removes_neighbours_and_keeps_comments() -> None:
+    text = '{\n  "a": 1,\n  "b": 2,\n  // about c\n  "c": 3,\n  "d": 4\n}\n'
+    assert jsonc.delete_many(text, [["b"], ["c"], ["d"], ["nope"], []]) == '{\n  "a": 1\n  // about c\n}\n'
+    assert jsonc.delete_many(text, []) == text
