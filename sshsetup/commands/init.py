@@ -218,7 +218,7 @@ def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | Non
             raise Abort()
     outcomes: list[files.Outcome] = []
     mismatches: list[Mismatch] = []
-    if opts.dry_run or not pending:
+    if opts.dry_run:
         outcomes = files.apply(planned, dry_run=True)
         if plan.new_key is not None:
             outcomes.insert(0, files.Outcome(plan.key_path, files.Verb.CREATE))
@@ -243,9 +243,8 @@ def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | Non
             manifest = _manifest_change(paths, plan)
             planned = files.plan(changes[:1] + [manifest] + changes[1:])  # re-read under the lock
             outcomes += [o for o in files.apply(planned, dry_run=False) if o.path != paths.manifest]
+            mismatches = verify_config(paths, plan)  # under the lock: what this run wrote, not a later run's
         files.checkpoint("init-written")
-    if not opts.dry_run:
-        mismatches = verify_config(paths, plan)
     fp = keys.fingerprint(plan.public_line)
     label = f"256 {fp} {plan.public_line.split(None, 2)[2].strip()} (ED25519)" if plan.new_key else (plan.key_info.keygen_line() if plan.key_info else fp)
     changed = any(o.verb in (files.Verb.CREATE, files.Verb.UPDATE, files.Verb.DELETE) for o in outcomes)
