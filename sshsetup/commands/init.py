@@ -16,6 +16,7 @@ from sshsetup.keyline import KeyLine, KeyLineOptions, address_family, compute, l
 from sshsetup.paths import Paths
 from sshsetup.sites import DEFAULT_SITES, Site, load_catalogue, select
 from sshsetup.sshcheck import Expected, Mismatch, verify
+from sshsetup.sshconfig import HostEntry
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,9 @@ class InitPlan:
     control_dir: Path | None = None
     options: dict[str, object] = field(default_factory=dict)
     vscode_records: dict[str, object] = field(default_factory=dict)
+    entries: list[HostEntry] = field(default_factory=list)
+    windows: bool = False
+    install_paths: dict[str, str | None] = field(default_factory=dict)
 
 
 def windows_client(client: str) -> bool:
@@ -143,26 +147,38 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
         options["client"] = opts.client
     if sites_file is not None:
         options["sites_file"] = str(sites_file)
-    eol = doc.eol if doc and doc.text else ("\r\n" if win else "\n")
-    text = doc.text if doc else ""
-    block_opts = {**options, "created": True} if doc is None else options  # created: remove deletes the file
-    new_text = sshconfig.upsert(text, entries, block_opts, eol, paths.ssh_config)
-    changes = [files.FileChange(paths.ssh_config, new_text.encode("utf-8"), mode=0o600, label="ssh config")]
     expected = [
         Expected(s.alias, {"hostname": s.hostname, "user": user, "port": str(s.port), "identityfile": paths.ssh_tilde(key_path)})
         for s in sites
     ]
-    plan = InitPlan(sites, user, key_path, new_key, info, pub_line, key_line, changes, expected, notes, control_dir, options)
+    plan = InitPlan(sites, user, key_path, new_key, info, pub_line, key_line, [], expected, notes, control_dir, options)
+    plan.entries, plan.windows = entries, win
     if opts.vscode:
         from sshsetup.commands import init_vscode
 
         cfg = None if paths.ssh_uses_default_config else paths.ssh_config
-        install, more = init_vscode.project_dirs(sites, user, opts.project_dir, opts.account, cfg)
-        vs = init_vscode.plan(paths, sites, windows_client=win, install_paths=install, manifest=state.load(paths.manifest))
-        plan.changes += vs.changes
-        plan.notes += more + vs.notes
-        plan.vscode_records = vs.records
+        plan.install_paths, more = init_vscode.project_dirs(sites, user, opts.project_dir, opts.account, cfg)
+        plan.notes += more
+    compute_contents(paths, plan, opts.vscode)
     return plan
+
+
+def compute_contents(paths: Paths, plan: InitPlan, vscode: bool) -> None:
+    """The new bytes of every file, from what is on disk now (again under the lock, before writing)."""
+    doc, _ = read_config_text(paths)
+    eol = doc.eol if doc and doc.text else ("\r\n" if plan.windows else "\n")
+    block_opts = {**plan.options, "created": True} if doc is None else plan.options  # created: remove deletes the file
+    new_text = sshconfig.upsert(doc.text if doc else "", plan.entries, block_opts, eol, paths.ssh_config)
+    plan.changes = [files.FileChange(paths.ssh_config, new_text.encode("utf-8"), mode=0o600, label="ssh config")]
+    if vscode:
+        from sshsetup.commands import init_vscode
+
+        vs = init_vscode.plan(paths, plan.sites, windows_client=plan.windows, install_paths=plan.install_paths,
+                              manifest=state.load(paths.manifest))
+        plan.changes += vs.changes
+        if vs.notes and vs.notes[0] not in plan.notes:
+            plan.notes += vs.notes
+        plan.vscode_records = vs.records
 
 
 def _manifest_change(paths: Paths, plan: InitPlan) -> files.FileChange:
@@ -240,8 +256,10 @@ def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | Non
             # the manifest right after the ssh config (changes[0], which remove finds by its markers) and
             # before the files only the manifest can undo (VS Code settings): a crash never leaves those
             # changed but unrecorded, and a refused config write still leaves every file unchanged
+            compute_contents(paths, plan, opts.vscode)  # from the bytes on disk now: never overwrite a concurrent edit
+            changes = list(plan.changes)
             manifest = _manifest_change(paths, plan)
-            planned = files.plan(changes[:1] + [manifest] + changes[1:])  # re-read under the lock
+            planned = files.plan(changes[:1] + [manifest] + changes[1:])
             outcomes += [o for o in files.apply(planned, dry_run=False) if o.path != paths.manifest]
             mismatches = verify_config(paths, plan)  # under the lock: what this run wrote, not a later run's
         files.checkpoint("init-written")
