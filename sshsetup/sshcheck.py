@@ -104,9 +104,11 @@ def _norm(keyword: str, value: str, pw_home: Path) -> str:
     if keyword == "hostname":  # ssh lower-cases a host name and prints an IPv4-mapped IPv6 address dotted
         value = value.lower()
         try:
-            value = str(ipaddress.ip_address(value))
+            ip = ipaddress.ip_address(value)
         except ValueError:
             pass
+        else:  # ssh may also connect to (and print) an IPv4-mapped address as plain IPv4
+            value = str(ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped else ip)
     if keyword == "identityfile":  # ssh -G prints the raw value: '%' escaped as '%%', '~' unexpanded
         value = value.replace("%%", "%")
         if value.startswith("~/"):
