@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import ipaddress
 import os
 import re
 import shutil
@@ -124,6 +125,15 @@ def expected_sites(spec: S.InitSpec) -> list[tuple[str, str, int, str | None]]:
     return out
 
 
+def same_address(host: str) -> str:
+    """ssh prints an IPv4-mapped IPv6 HostName dotted or as plain IPv4: compare IPs as addresses."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return str(ip.ipv4_mapped if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped else ip)
+
+
 def concrete(pattern: str) -> str:
     return pattern.replace("*", "0129").replace("?", "q")
 
@@ -212,6 +222,8 @@ class Example:
                     setter = self.cfg.first_setter(name, key) if key in S.SHADOW_KEYS else None
                     value = setter.value if setter is not None else value
                     actual = got[key].replace("%%", "%") if key == "identityfile" else got[key]  # -G prints it raw
+                    if key == "hostname":
+                        actual, value = same_address(actual), same_address(value)
                     assert actual.lower() == value.lower(), (name, key, got[key], value)
 
     def check_bytes(self, spec: S.InitSpec, first: bool) -> None:
@@ -409,3 +421,18 @@ def test_ipv6_zone_id_is_refused(capsys: pytest.CaptureFixture[str], fake_home: 
     assert r.rc == 2
     assert r.err.splitlines()[0] == f"error: {sf}:2: [sites.v6] hostname fe80::1%eth0 is not a valid host name"
     assert not (fake_home / ".ssh" / "config").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="keyline.address_family (keyline.py:104) forces 'AddressFamily inet' when the key line has no "
+    "IPv6 range, also for a site whose HostName is an IPv6 literal: ssh then fails with 'Could not "
+    "resolve hostname 2001:db8::1: Address family for hostname not supported'. ssh -G does not resolve, "
+    "so init's check passes.",
+)
+def test_ipv6_literal_site_is_not_forced_to_ipv4(capsys: pytest.CaptureFixture[str], fake_home: Path, keys: list[Path], tmp_path: Path) -> None:
+    sf = tmp_path / "sites.toml"
+    sf.write_text('[sites.v6]\nhostname = "2001:db8::1"\n')
+    r = run_cli(capsys, "init", "--yes", "--user", "me", "--key", str(keys[0]), "--sites-file", str(sf), "--site", "v6")
+    assert r.rc == 0, r.err
+    assert ssh_g(fake_home / ".ssh" / "config", "v6")["addressfamily"] != "inet"
