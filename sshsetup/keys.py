@@ -66,29 +66,35 @@ def generate(passphrase: bytes | None, comment: str, rounds: int = KDF_ROUNDS) -
 
 
 def write_new_key(path: Path, key: NewKey) -> None:
-    """Create the private key with O_EXCL and mode 0600 from the first byte, then the .pub."""
-    from sshsetup.files import checkpoint
+    """Create the private key, mode 0600 from the first byte, never over an existing file.
+
+    The bytes go to a temp file in the same directory (``mkstemp``: O_EXCL, 0600), are
+    fsynced, then ``os.link``-ed to the final name, which is atomic and fails if the name
+    exists: a crash leaves either no key or the whole key, never a partial one.
+    """
+    import tempfile
+
+    from sshsetup.files import atomic_write, checkpoint
 
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if os.path.lexists(path):
+        raise Refused(f"{path} already exists; sshsetup never overwrites a key", hint=f"reuse it with --key {path}")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".sshsetup-tmp")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise Refused(f"{path} already exists; sshsetup never overwrites a key", hint=f"reuse it with --key {path}") from None
-    try:
-        os.fchmod(fd, 0o600)  # in case of an unusual umask/ACL default
+        os.fchmod(fd, 0o600)  # mkstemp's default; an unusual umask or ACL cannot widen it
         checkpoint("key-opened")
         with os.fdopen(fd, "wb") as fh:
             fh.write(key.private_pem)
             fh.flush()
             os.fsync(fh.fileno())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise Refused(f"{path} already exists; sshsetup never overwrites a key", hint=f"reuse it with --key {path}") from None
+    finally:
+        os.unlink(tmp)
     checkpoint("key-written")
-    pub = Path(str(path) + ".pub")
-    from sshsetup.files import atomic_write
-
-    atomic_write(pub, key.public_line.encode(), 0o644)
+    atomic_write(Path(str(path) + ".pub"), key.public_line.encode(), 0o644)
 
 
 def fingerprint(public_line: str) -> str:

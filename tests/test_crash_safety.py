@@ -356,13 +356,6 @@ def test_kill_while_creating_a_key(keygen: Scenario, capsys: pytest.CaptureFixtu
         recover_key(sc, capsys)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="keys.write_new_key creates the final path with O_EXCL and writes into it: a SIGKILL after "
-    "'key-opened' (or mid-write) leaves an empty/partial id_ed25519_jsc (0600) that the next init "
-    "refuses as 'not an SSH private key'. Fix: write a temp file in the same directory, fsync, then "
-    "os.link() it to the final name (atomic, fails if it exists) and unlink the temp.",
-)
 def test_kill_after_key_opened_leaves_no_broken_key(keygen: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
     sc = keygen
     sc.restore()
