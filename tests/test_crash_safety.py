@@ -196,6 +196,9 @@ def check_after_kill(sc: Scenario, where: str) -> None:
     _count("leftover temp files", len(temps))
     for t in temps:  # a temp file never has wider permissions than the file it would replace
         assert stat.S_IMODE(t.stat().st_mode) & 0o077 in (0, 0o044), t
+        if t.name.startswith(".id_") and ".pub." not in t.name:  # (part of) a private key
+            assert stat.S_IMODE(t.stat().st_mode) == 0o600, t
+            _count("left-over private key temp files (0600)")
 
 
 def recover(sc: Scenario, capsys: pytest.CaptureFixture[str], via_subprocess: bool, where: str = "") -> None:
@@ -339,11 +342,13 @@ def recover_key(sc: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_kill_while_creating_a_key(keygen: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
-    """Kills after the private key is complete, and random kills during key generation (bcrypt, ~0.8 s)."""
+    """Kills at every checkpoint of a run that creates a key (twice each), and random kills during
+    key generation (bcrypt, ~0.8 s): the key is absent or complete and 0600, the .pub matches it."""
     sc = keygen
     assert {"key-opened", "key-written", "before-rename:id_ed25519_jsc.pub"} <= set(sc.checkpoints)
     rnd = random.Random(7)
-    points: list[tuple[str, float | str]] = [("hook", c) for c in sc.checkpoints if c != "key-opened" for _ in range(2)]
+    STATS.clear()
+    points: list[tuple[str, float | str]] = [("hook", c) for c in sc.checkpoints for _ in range(2)]
     points += [("delay", rnd.uniform(0.3, 1.0) * sc.runtime) for _ in range(8)]
     for kind, arg in points:
         sc.restore()
@@ -352,8 +357,9 @@ def test_kill_while_creating_a_key(keygen: Scenario, capsys: pytest.CaptureFixtu
         else:
             kill_after(sc, float(arg))
         check_key(sc, f"{kind} {arg}")
-        check_after_kill(sc, f"{kind} {arg}")
+        check_after_kill(sc, f"{kind} {arg}")  # also: a left-over key temp file is 0600
         recover_key(sc, capsys)
+    print(f"\ncrash safety (new key): checkpoints {sc.checkpoints}; {STATS}", file=sys.__stderr__)
 
 
 def test_kill_after_key_opened_leaves_no_broken_key(keygen: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
