@@ -102,7 +102,20 @@ def compute(pubkey_line: str, opts: KeyLineOptions, named: dict[str, list[str]],
 
 
 def address_family(site: Site, line: KeyLine) -> str:
-    """What the config must force: IPv4 when the line has no IPv6 range."""
+    """What the config must force: IPv4 when the line has no IPv6 range.
+
+    An IP literal as HostName decides by itself: forcing ``inet`` on an IPv6 literal
+    makes ssh fail ("Address family for hostname not supported"), and ``ssh -G``
+    would not notice, because it does not resolve.
+    """
+    import ipaddress
+
+    try:
+        literal = ipaddress.ip_address(site.hostname)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        return "inet6" if literal.version == 6 else "inet"
     if site.address_family in ("inet", "inet6"):
         return site.address_family
     return "any" if line.covers_ipv6 else "inet"

@@ -423,13 +423,6 @@ def test_ipv6_zone_id_is_refused(capsys: pytest.CaptureFixture[str], fake_home: 
     assert not (fake_home / ".ssh" / "config").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="keyline.address_family (keyline.py:104) forces 'AddressFamily inet' when the key line has no "
-    "IPv6 range, also for a site whose HostName is an IPv6 literal: ssh then fails with 'Could not "
-    "resolve hostname 2001:db8::1: Address family for hostname not supported'. ssh -G does not resolve, "
-    "so init's check passes.",
-)
 def test_ipv6_literal_site_is_not_forced_to_ipv4(capsys: pytest.CaptureFixture[str], fake_home: Path, keys: list[Path], tmp_path: Path) -> None:
     sf = tmp_path / "sites.toml"
     sf.write_text('[sites.v6]\nhostname = "2001:db8::1"\n')

@@ -10,7 +10,7 @@ import click
 
 from sshsetup import cidr, files, keyline_state, keys, sshconfig, textfile
 from sshsetup.errors import EXIT_OK
-from sshsetup.keyline import KeyLine, KeyLineOptions, compute, load_named, named_change, require_line
+from sshsetup.keyline import KeyLine, KeyLineOptions, address_family, compute, load_named, named_change, require_line
 from sshsetup.output import say
 from sshsetup.paths import Paths
 from sshsetup.sites import DEFAULT_SITES, Site, load_catalogue, select
@@ -60,7 +60,7 @@ def print_handoff(paths: Paths, sites: list[Site], public_line: str, line: KeyLi
     else:
         click.echo(line.line)
         say(f"from= covers: {', '.join(map(str, line.ranges))}" + ("" if line.covers_ipv6 else " (IPv4 only)"))
-        forced = [s.alias for s in sites if s.address_family == "inet" or not line.covers_ipv6]
+        forced = [s.alias for s in sites if address_family(s, line) == "inet"]
         if forced:
             say(f"IPv4 only: ssh is told AddressFamily inet for {', '.join(forced)}, so an IPv6 connection cannot miss these ranges.")
         if line.covers_ipv6:
