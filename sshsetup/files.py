@@ -15,6 +15,7 @@ import errno
 import os
 import re
 import stat
+import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -205,11 +206,19 @@ def _fsync_dir(d: Path) -> None:
             os.close(fd)
 
 
+def set_mode(fd: int, path: str, mode: int) -> None:
+    """chmod a file we just created (os.fchmod does not exist on Windows before Python 3.13)."""
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
+    else:  # pragma: no cover - Windows: only the read-only bit exists; ACLs are the user profile's
+        os.chmod(path, mode)
+
+
 def atomic_write(target: Path, data: bytes, mode: int) -> None:
     """Replace ``target`` with ``data``: temp file in the same directory, fsync, rename."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".sshsetup-tmp")
     try:
-        os.fchmod(fd, mode)
+        set_mode(fd, tmp, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -282,6 +291,17 @@ def apply(planned: Sequence[Planned], *, dry_run: bool, stamp: str | None = None
     return out
 
 
+def _try_lock(fd: int) -> None:
+    if sys.platform == "win32":  # pragma: no cover - msvcrt locks are released when the process dies, too
+        import msvcrt
+
+        msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 @contextlib.contextmanager
 def locked(lock_file: Path, timeout: float = 30.0) -> Iterator[None]:
     """Hold an exclusive lock against concurrent sshsetup runs.
@@ -291,14 +311,12 @@ def locked(lock_file: Path, timeout: float = 30.0) -> Iterator[None]:
     lock_file.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        import fcntl
-
         deadline = time.monotonic() + timeout
         while True:
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                _try_lock(fd)
                 break
-            except BlockingIOError:
+            except (BlockingIOError, PermissionError):
                 if time.monotonic() > deadline:
                     raise Refused(
                         "another sshsetup is running (lock held)",

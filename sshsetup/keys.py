@@ -74,14 +74,14 @@ def write_new_key(path: Path, key: NewKey) -> None:
     """
     import tempfile
 
-    from sshsetup.files import atomic_write, checkpoint
+    from sshsetup.files import atomic_write, checkpoint, set_mode
 
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     if os.path.lexists(path):
         raise Refused(f"{path} already exists; sshsetup never overwrites a key", hint=f"reuse it with --key {path}")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".sshsetup-tmp")
     try:
-        os.fchmod(fd, 0o600)  # mkstemp's default; an unusual umask or ACL cannot widen it
+        set_mode(fd, tmp, 0o600)  # mkstemp's default; an unusual umask or ACL cannot widen it
         checkpoint("key-opened")
         with os.fdopen(fd, "wb") as fh:
             fh.write(key.private_pem)
