@@ -206,6 +206,18 @@ def _fsync_dir(d: Path) -> None:
             os.close(fd)
 
 
+def remove_stale_temps(path: Path) -> None:
+    """Delete temp files a killed run left beside ``path`` (call only while holding the lock)."""
+    target = real_target(path) if os.path.lexists(path) else path
+    try:
+        leftovers = list(target.parent.glob(f".{target.name}.*.sshsetup-tmp"))
+    except OSError:
+        return
+    for tmp in leftovers:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
 def set_mode(fd: int, path: str, mode: int) -> None:
     """chmod a file we just created (os.fchmod does not exist on Windows before Python 3.13)."""
     if hasattr(os, "fchmod"):

@@ -156,3 +156,14 @@ def test_checkpoint_hook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     files.checkpoint("a")
     files.checkpoint("b")
     assert (tmp_path / "reached").read_text() == "a\nb\n"
+
+
+def test_remove_stale_temps(tmp_path: Path) -> None:
+    tmp_path = tmp_path / "d"
+    tmp_path.mkdir()
+    (tmp_path / "config").write_text("x")
+    for name in (".config.abc.sshsetup-tmp", ".config.def.sshsetup-tmp", ".other.abc.sshsetup-tmp", "config.bak"):
+        (tmp_path / name).write_text("left over")
+    files.remove_stale_temps(tmp_path / "config")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.abc.sshsetup-tmp", "config", "config.bak"]
+    files.remove_stale_temps(tmp_path / "missing" / "file")  # no directory: nothing to do

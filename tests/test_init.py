@@ -193,3 +193,21 @@ def test_macos_client_keeps_the_passphrase_in_the_keychain(capsys: pytest.Captur
     assert "    IgnoreUnknown UseKeychain\n    UseKeychain yes\n" in text
     g = ssh_g(fake_home, "jsc-jusuf")  # Debian's OpenSSH parses it (and ignores UseKeychain)
     assert g["ignoreunknown"] == "UseKeychain"
+
+
+def test_compute_node_proxyjump_shadowing_is_named(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    cfg = config(fake_home)
+    cfg.write_text("Host *.juwels\n  ProxyJump elsewhere\n")
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "juwels-booster", "--compute-nodes")
+    assert r.rc == 0, r.err  # our block comes first, so the user's later block cannot shadow it
+    cfg.write_text("ProxyJump elsewhere\n" + cfg.read_text())
+    r = run_cli(capsys, "init", "--yes")
+    assert r.rc == 1
+    assert f"  jwb0129i.juwels: proxyjump is 'elsewhere', expected 'jsc-booster'; set first by {cfg}:1 (global options)" in r.err
+
+
+def test_stale_temp_files_of_a_killed_run_are_cleaned(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    leftover = fake_home / ".ssh" / ".config.x1y2z3.sshsetup-tmp"
+    leftover.write_text("half a config")
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes").rc == 0
+    assert not leftover.exists()

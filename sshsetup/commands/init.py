@@ -151,6 +151,12 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
         Expected(s.alias, {"hostname": s.hostname, "user": user, "port": str(s.port), "identityfile": paths.ssh_tilde(key_path)})
         for s in sites
     ]
+    if compute_nodes:  # a compute node must reach the cluster through our login alias, as our user
+        expected += [
+            Expected(str(s.get("compute_node_example")), {"proxyjump": s.alias, "user": user})
+            for s in sites
+            if s.compute_node_pattern and s.get("compute_node_example")
+        ]
     plan = InitPlan(sites, user, key_path, new_key, info, pub_line, key_line, [], expected, notes, control_dir, options)
     plan.entries, plan.windows = entries, win
     if opts.vscode:
@@ -240,6 +246,8 @@ def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | Non
             outcomes.insert(0, files.Outcome(plan.key_path, files.Verb.CREATE))
     else:
         with files.locked(paths.lock_file):
+            for leftover in (paths.ssh_config, plan.key_path, paths.manifest, *(c.path for c in plan.changes)):
+                files.remove_stale_temps(leftover)  # of runs that were killed; safe: we hold the lock
             if plan.control_dir is not None:
                 try:
                     plan.control_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
