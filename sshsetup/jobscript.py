@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from sshsetup.errors import BadInput
 from sshsetup.sites import Partition, Site, parse_time
@@ -215,24 +216,9 @@ def render_jobscript(spec: JobSpec) -> str:
     return render(spec.template, spec=spec, marker=MARKER)
 
 
-def make_jobscript(
-    site: Site,
-    account: str,
-    partition: str | None = None,
-    nodes: int | None = None,
-    gpus_per_node: int | None = None,
-    time: str | None = None,
-    kind: str = "python",
-    *,
-    cpus_per_task: int | None = None,
-    payload: str | None = None,
-    job_name: str | None = None,
-) -> str:
-    """The job script text (see ``make_spec`` for the checks)."""
-    spec = make_spec(
-        site, account, partition, nodes, gpus_per_node, time, kind, cpus_per_task=cpus_per_task, payload=payload, job_name=job_name
-    )
-    return render_jobscript(spec)
+def make_jobscript(site: Site, account: str, *args: Any, **kw: Any) -> str:
+    """The job script text: ``make_spec``'s arguments (and checks), rendered."""
+    return render_jobscript(make_spec(site, account, *args, **kw))
 
 
 def is_ours(text: str) -> bool:
