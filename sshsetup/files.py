@@ -16,7 +16,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -228,6 +227,8 @@ def set_mode(fd: int, path: str, mode: int) -> None:
 
 def atomic_write(target: Path, data: bytes, mode: int) -> None:
     """Replace ``target`` with ``data``: temp file in the same directory, fsync, rename."""
+    import tempfile  # lazily: it pulls in random and shutil, which a dry run never needs
+
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".sshsetup-tmp")
     try:
         set_mode(fd, tmp, mode)

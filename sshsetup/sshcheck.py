@@ -15,7 +15,6 @@ import os
 import re
 import shlex
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +130,8 @@ def verify(expected: list[Expected], config: Path, use_f: bool, pw_home: Path, s
             if _norm(k, want, pw_home) != first:
                 out.append(Mismatch(e.alias, k, want, first, find_culprit(config, e.alias, k, ssh_dir)))
         return out
+
+    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(expected)))) as pool:
         return [m for ms in pool.map(one, expected) for m in ms]
