@@ -119,3 +119,37 @@ def test_server_install_path_from_project_variable(test_user: TestUser, sshd_fac
     assert r.returncode == 0, r.stderr
     settings = _json.loads((test_user.home / ".config" / "Code" / "User" / "settings.json").read_text())
     assert settings["remote.SSH.serverInstallPath"] == {"jsc-testbed": f"/p/project1/myproj/{test_user.name}"}
+
+
+def test_doctor_as_the_user(test_user: TestUser, sshd: Sshd, ssh_agent: SshAgent, py: Path) -> None:
+    """The whole doctor command as a person runs it: all ✓, then a refused key is named, then a report."""
+    import json as _json
+    import stat as _stat
+
+    setup_user(test_user, sshd)
+    r = init_as(test_user, py, "--from", "127.0.0.1", "--no-vscode")
+    assert r.returncode == 0, r.stderr
+    sshd.authorize(test_user, r.stdout.strip())
+    ssh_agent.add(test_user.ssh_dir / "id_ed25519_jsc", PASSPHRASE)
+    env = {**ssh_agent.env, "SSHSETUP_ASCII": "1"}
+    ok = sshsetup_as(test_user, py, "doctor", "--timeout", "5", env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "[ok] auth.probe (jsc-testbed): " in ok.stdout and "[XX]" not in ok.stdout
+    assert ok.stdout.splitlines()[-1].startswith("0 failed, ")
+    doc = _json.loads(sshsetup_as(test_user, py, "doctor", "--json", env=env).stdout)
+    assert doc["version"] == 1 and doc["status"] in ("ok", "warn")
+    assert {c["id"] for c in doc["checks"]} >= {"key.permissions", "config.resolves", "net.banner", "auth.from-range", "auth.probe"}
+
+    sshd.unauthorize(test_user)  # the key is gone on the server (not uploaded / removed in JuDoor)
+    bad = sshsetup_as(test_user, py, "doctor", "--timeout", "5", env=env)
+    assert bad.returncode == 1
+    line = next(ln for ln in bad.stdout.splitlines() if "auth.probe" in ln)
+    assert line.startswith("[XX] auth.probe (jsc-testbed): "), bad.stdout
+    report = test_user.home / "ticket.json"
+    rep = sshsetup_as(test_user, py, "doctor", "--report", str(report), "--yes", env=env)
+    assert rep.returncode == 1 and report.is_file(), rep.stderr
+    assert _stat.S_IMODE(report.stat().st_mode) == 0o600
+    text = report.read_text()
+    assert str(test_user.home) not in text and test_user.name not in text and "PRIVATE KEY" not in text
+    again = sshsetup_as(test_user, py, "doctor", "--from-report", str(report), env=env)
+    assert again.returncode == 1 and "transcript (jsc-testbed), analysed again:" in again.stdout
