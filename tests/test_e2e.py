@@ -142,6 +142,7 @@ def test_doctor_as_the_user(test_user: TestUser, sshd: Sshd, ssh_agent: SshAgent
 
     sshd.unauthorize(test_user)  # the key is gone on the server (not uploaded / removed in JuDoor)
     bad = sshsetup_as(test_user, py, "doctor", "--timeout", "5", env=env)
+    assert "[ok] net.family (jsc-testbed): ssh will connect over IPv4 (127.0.0.1) [AddressFamily inet]" in ok.stdout
     assert bad.returncode == 1
     line = next(ln for ln in bad.stdout.splitlines() if "auth.probe" in ln)
     assert line.startswith("[XX] auth.probe (jsc-testbed): "), bad.stdout

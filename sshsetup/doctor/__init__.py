@@ -41,6 +41,20 @@ def _sites(paths: Paths, site_ids: Sequence[str], sites_file: Path | None) -> li
     return sites.select(catalogue, list(site_ids) or remembered or list(sites.DEFAULT_SITES))
 
 
+def real_targets(ctx: DoctorContext) -> tuple[Target, ...]:
+    """What ssh will really connect to (``ssh -G``: HostName, Port, AddressFamily), not what the catalogue says."""
+    out = []
+    for t in ctx.targets:
+        r = checks_config.resolved(ctx, t.alias)  # memoised: config.ssh-g reuses it
+        if r.options is None or (r.first("hostname") == t.alias.lower() != t.hostname.lower()):
+            out.append(t)  # ssh -G failed, or no config knows the alias yet: the catalogue is all we have
+            continue
+        port = r.first("port", str(t.port))
+        out.append(Target(t.alias, r.first("hostname", t.hostname), int(port) if port.isdigit() else t.port,
+                          r.first("addressfamily", t.address_family), t.site_id))
+    return tuple(out)
+
+
 def run_report(ctx: DoctorContext, checks: Sequence[Check], *, json_out: bool, verbose: bool, stream: TextIO,
                after: Callable[[Report], None] | None = None) -> Report:
     """Run, print, let ``after`` use the report (e.g. write --report), then undo what checks left running."""
@@ -96,6 +110,7 @@ def command(ids: Sequence[str] = (), site_ids: Sequence[str] = (), sites_file: P
     with tempfile.TemporaryDirectory(prefix="sshsetup-") as tmp:  # short: a socket path is < 108 bytes
         ctx = DoctorContext.for_sites(paths, chosen, probe_timeout=probe_timeout, check_timeout=3 * probe_timeout + 5,
                                       budget=max(60.0, 12 * probe_timeout), control_dir=Path(tmp))
+        ctx.targets = real_targets(ctx)
 
         def write(rep: Report) -> None:
             if report_file is None:
