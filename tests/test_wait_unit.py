@@ -1,0 +1,42 @@
+"""``wait`` in-process (the real-sshd runs as the user are in tests/test_wait.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sshsetup.commands import wait
+
+
+def test_refused_port_stops_after_one_probe(tmp_path: Path, refused_port: int) -> None:
+    cfg = tmp_path / "config"
+    cfg.write_text(f"Host dead\n  HostName 127.0.0.1\n  Port {refused_port}\n  UserKnownHostsFile /dev/null\n")
+    said: list[str] = []
+    slept: list[float] = []
+    rc = wait.run(["dead"], cfg, max_wait_s=60, probes=4, say=said.append, sleep=slept.append)
+    assert rc == 1
+    assert said[0] == "✗ dead: the connection was refused"
+    assert said[1].startswith("  hint: wrong host name or port")
+    assert slept == []  # no second probe
+
+
+def test_probe_classifies_a_silent_server(tmp_path: Path, tarpit) -> None:  # type: ignore[no-untyped-def]
+    cfg = tmp_path / "config"
+    cfg.write_text(f"Host pit\n  HostName 127.0.0.1\n  Port {tarpit.port}\n  UserKnownHostsFile /dev/null\n")
+    r = wait.probe("pit", cfg, timeout=1)
+    assert r.cause == "banner-timeout", r.transcript
+
+
+def test_gives_up_after_the_probes(tmp_path: Path, sshd, key: Path) -> None:  # type: ignore[no-untyped-def]
+    """A real sshd that never authorises the key: every probe is refused, then wait gives up."""
+    cfg = tmp_path / "config"
+    cfg.write_text(f"Host tb\n  HostName 127.0.0.1\n  Port {sshd.port}\n  User nobody\n  IdentityFile {key}\n"
+                   "  IdentitiesOnly yes\n  UserKnownHostsFile /dev/null\n")
+    said: list[str] = []
+    slept: list[float] = []  # time is the boundary: the gaps are recorded, not slept
+    rc = wait.run(["tb"], cfg, max_wait_s=3, probes=3, say=said.append, sleep=slept.append)
+    assert rc == 1
+    assert [s for s in said if s.startswith("…")] == [
+        f"… tb: not accepted yet (probe {n} of 3): the upload may still be propagating." for n in (1, 2, 3)
+    ]
+    assert said[-2] == "✗ tb: still refused after 3 probes over 0 min."
+    assert len(slept) == 2 and all(0 < s <= 3 for s in slept)
