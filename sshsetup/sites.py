@@ -20,7 +20,7 @@ from sshsetup.errors import BadInput
 DEFAULT_SITES = ("juwels-booster", "jusuf")
 CONFIDENCES = ("high", "medium", "low", "unknown")
 _FAMILIES = ("inet", "inet6", "any")
-_TIME = re.compile(r"(?:(\d+)-)?(\d{1,2}):(\d{2}):(\d{2})")
+TIME_PATTERN = re.compile(r"(?:(\d+)-)?(\d{1,2}):(\d{2}):(\d{2})")
 
 # field -> (type check, default) for the optional facts
 _STR_FACTS = (
@@ -111,7 +111,7 @@ def parse_time(value: str) -> int:
     """Slurm time ``[D-]HH:MM:SS`` or minutes -> minutes (rounded up)."""
     if value.isdigit():
         return int(value)
-    m = _TIME.fullmatch(value)
+    m = TIME_PATTERN.fullmatch(value)
     if not m:
         raise BadInput(f"time {value!r} is not a valid Slurm time", hint="use HH:MM:SS, D-HH:MM:SS or minutes")
     days, h, mi, s = (int(g) if g else 0 for g in m.groups())

@@ -18,14 +18,15 @@ _PATTERN = re.compile(r"[A-Za-z0-9*?][A-Za-z0-9*?_.-]{0,252}")
 _SITE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 
-def _show(value: str) -> str:
-    return repr(value) if any(c.isspace() or not c.isprintable() for c in value) or value == "" else value
+def shown(value: str) -> str:
+    """A value as an error message shows it: quoted when it is empty or holds spaces, quotes or controls."""
+    return repr(value) if not value or any(c.isspace() or not c.isprintable() or c in "'\"" for c in value) else value
 
 
 def user(value: str, *, what: str = "--user") -> str:
     if not _USER.fullmatch(value):
         raise BadInput(
-            f"{what} {_show(value)} is not a valid user name",
+            f"{what} {shown(value)} is not a valid user name",
             hint="use your JSC user name as shown in JuDoor (letters, digits, '_', '.', '-'; no spaces or quotes)",
         )
     return value
@@ -34,7 +35,7 @@ def user(value: str, *, what: str = "--user") -> str:
 def alias(value: str, *, what: str = "alias") -> str:
     if not _ALIAS.fullmatch(value):
         raise BadInput(
-            f"{what} {_show(value)} is not a valid ssh alias",
+            f"{what} {shown(value)} is not a valid ssh alias",
             hint="use letters, digits, '.', '_' and '-' only (no wildcards, spaces, '#' or quotes)",
         )
     return value
@@ -43,7 +44,7 @@ def alias(value: str, *, what: str = "alias") -> str:
 def site_id(value: str) -> str:
     if not _SITE_ID.fullmatch(value):
         raise BadInput(
-            f"site id {_show(value)} is not valid",
+            f"site id {shown(value)} is not valid",
             hint="use lower-case letters, digits, '-' and '_' (see: sshsetup sites)",
         )
     return value
@@ -65,13 +66,13 @@ def hostname(value: str, *, what: str = "hostname") -> str:
         pass
     else:
         raise BadInput(
-            f"{what} {_show(value)} is an IPv4 address in a short or octal/hex form",
+            f"{what} {shown(value)} is an IPv4 address in a short or octal/hex form",
             hint="write the address as four decimal numbers (e.g. 10.0.0.1) or give a DNS name",
         )
     labels = value.rstrip(".").split(".")
     if not value or len(value) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
         raise BadInput(
-            f"{what} {_show(value)} is not a valid host name",
+            f"{what} {shown(value)} is not a valid host name",
             hint="give a DNS name such as login.example.org or an IP address",
         )
     return value
@@ -80,7 +81,7 @@ def hostname(value: str, *, what: str = "hostname") -> str:
 def host_pattern(value: str, *, what: str = "compute_node_pattern") -> str:
     if not _PATTERN.fullmatch(value) or "*" not in value and "?" not in value:
         raise BadInput(
-            f"{what} {_show(value)} is not a valid host pattern",
+            f"{what} {shown(value)} is not a valid host pattern",
             hint="use one ssh Host pattern with a wildcard, e.g. jwb*i.juwels",
         )
     return value
@@ -96,7 +97,7 @@ def config_path(value: str, *, what: str = "path") -> str:
     """A path written into ssh_config: no newline, no quote; '%' is escaped by the caller."""
     if not value or any(c in value for c in "\"'\r\n\t\0"):
         raise BadInput(
-            f"{what} {_show(value)} cannot be written into ~/.ssh/config",
+            f"{what} {shown(value)} cannot be written into ~/.ssh/config",
             hint="use a path without quotes, tabs or newlines",
         )
     return value

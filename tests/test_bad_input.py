@@ -88,7 +88,7 @@ CASES = {
     "user-space": Case(("init", "--yes", "--user", "smith 1"), 2, "--user 'smith 1' is not a valid user name"),
     "user-newline": Case(("init", "--yes", "--user", "smith1\nHost *"), 2, "--user 'smith1\\nHost *' is not a valid user name"),
     "user-hash": Case(("init", "--yes", "--user", "smith#1"), 2, "--user smith#1 is not a valid user name"),
-    "user-quote": Case(("init", "--yes", "--user", 'smith"1'), 2, "--user smith\"1 is not a valid user name"),
+    "user-quote": Case(("init", "--yes", "--user", 'smith"1'), 2, "--user 'smith\"1' is not a valid user name"),
     "user-empty": Case(("init", "--yes", "--user", ""), 2, "--user '' is not a valid user name"),
     "user-missing": Case(("init", "--yes", "--key", f"{H}/.ssh/id"), 2, "--user is required"),
     "unknown-site": Case((*KEYED, "--site", "juwels"), 2, "unknown site 'juwels'"),
