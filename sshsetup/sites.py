@@ -8,6 +8,7 @@ a file given with ``--sites-file``; there a plain value is a fact with source
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -221,12 +222,17 @@ def parse_sites(text: str, origin: str, where: str) -> dict[str, Site]:
     return out
 
 
-def load_catalogue(sites_file: Path | None, default_user_file: Path | None) -> dict[str, Site]:
-    """The packaged catalogue, then the user's file (whose sites add to or replace ours)."""
+@functools.lru_cache(maxsize=1)
+def packaged_text() -> str:
+    """The packaged catalogue (read once per process)."""
     from importlib import resources
 
-    text = resources.files("sshsetup").joinpath("data/sites.toml").read_text(encoding="utf-8")
-    sites = parse_sites(text, "catalogue", "sshsetup/data/sites.toml")
+    return resources.files("sshsetup").joinpath("data/sites.toml").read_text(encoding="utf-8")
+
+
+def load_catalogue(sites_file: Path | None, default_user_file: Path | None) -> dict[str, Site]:
+    """The packaged catalogue, then the user's file (whose sites add to or replace ours)."""
+    sites = parse_sites(packaged_text(), "catalogue", "sshsetup/data/sites.toml")
     path = sites_file or (default_user_file if default_user_file and default_user_file.is_file() else None)
     if path is not None:
         try:

@@ -47,9 +47,17 @@ def _preload() -> None:
     import platformdirs
     import platformdirs.unix  # noqa: F401
 
-    from sshsetup import cli, ipecho, jsonc, keyline_state, sites  # noqa: F401
-    from sshsetup.commands import init, init_cli  # noqa: F401
-    from sshsetup.doctor import runner  # noqa: F401
+    import importlib
+    import pkgutil
+
+    import sshsetup
+    from sshsetup import sites
+
+    # every sshsetup module and the catalogue: the checkout may sit in a directory the user cannot read
+    for mod in pkgutil.walk_packages(sshsetup.__path__, "sshsetup."):
+        if mod.name != "sshsetup.__main__":
+            importlib.import_module(mod.name)
+    sites.packaged_text()
 
     platformdirs.user_state_dir("x")
     for enc in ("utf-16", "utf-8-sig", "idna", "ascii", "latin-1"):
