@@ -13,6 +13,7 @@ import base64
 import hashlib
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +33,39 @@ class NewKey:
     public_line: str  # "ssh-ed25519 AAAA... comment\n"
 
 
+def _kdf_started(passphrase: bytes, salt: bytes, rounds: int) -> Callable[[], bytes]:
+    """Start bcrypt_pbkdf for aes256-ctr's key and IV on another thread; call the result to wait.
+
+    The KDF is almost all of generate()'s time and releases the GIL, so the imports and
+    the key itself are made meanwhile on the other core.
+    """
+    import threading
+
+    import bcrypt
+
+    box: list[bytes | BaseException] = []
+
+    def work() -> None:
+        try:
+            box.append(bcrypt.kdf(password=passphrase, salt=salt, desired_key_bytes=48, rounds=rounds, ignore_few_rounds=True))
+        except BaseException as exc:  # handed to the caller's thread, never printed here
+            box.append(exc)
+
+    thread = threading.Thread(target=work, name="sshsetup-kdf", daemon=True)
+    thread.start()
+
+    def result() -> bytes:
+        thread.join()
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        return box[0]
+
+    return result
+
+
 def generate(passphrase: bytes | None, comment: str, rounds: int = KDF_ROUNDS) -> NewKey:
+    salt = os.urandom(16)
+    derive = _kdf_started(passphrase, salt, rounds) if passphrase else None
     from cryptography.hazmat.primitives.asymmetric import ed25519  # not .serialization: ~30 ms of imports
 
     key = ed25519.Ed25519PrivateKey.generate()
@@ -41,15 +74,13 @@ def generate(passphrase: bytes | None, comment: str, rounds: int = KDF_ROUNDS) -
     pub_blob = _s(b"ssh-ed25519") + _s(pub_raw)
     check = os.urandom(4)
     body = check + check + _s(b"ssh-ed25519") + _s(pub_raw) + _s(seed + pub_raw) + _s(comment.encode("utf-8"))
-    if passphrase:
-        import bcrypt
+    if derive is not None:
         from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
         block = 16
-        salt = os.urandom(16)
         kdfopts = _s(salt) + struct.pack(">I", rounds)
         body += bytes(range(1, 1 + (-len(body) % block)))
-        derived = bcrypt.kdf(password=passphrase, salt=salt, desired_key_bytes=48, rounds=rounds, ignore_few_rounds=True)
+        derived = derive()
         enc = Cipher(algorithms.AES(derived[:32]), modes.CTR(derived[32:])).encryptor()
         body = enc.update(body) + enc.finalize()
         header = _s(b"aes256-ctr") + _s(b"bcrypt") + _s(kdfopts)

@@ -55,6 +55,20 @@ def test_kdf_rounds_are_100(new_key: keys.NewKey) -> None:
     assert struct.unpack(">I", fields[2][-4:]) == (100,)
 
 
+def test_kdf_error_reaches_the_caller_thread() -> None:
+    # The KDF runs on another thread; its failure must surface in generate(), not as a thread traceback.
+    with pytest.raises(ValueError, match="rounds"):
+        keys.generate(PW, "alice@laptop", rounds=0)
+
+
+def test_kdf_library_is_the_openbsd_c_code() -> None:
+    import bcrypt
+
+    # bcrypt 4+ (Rust) is ~16 % slower at bcrypt_pbkdf than OpenBSD's C code, which 3.2.x wraps
+    # and ssh-keygen runs; pyproject pins the C one (README, "Speed").
+    assert bcrypt.__version__.startswith("3.2.")
+
+
 def test_unencrypted_key_and_comment_in_agent(tmp_path: Path) -> None:
     k = keys.generate(None, "bob@box")
     p = tmp_path / "k"

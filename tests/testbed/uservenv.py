@@ -17,10 +17,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
 from .require import missing
 
-DEPS = ("click>=8.1", "jinja2>=3.1", "cryptography>=42", "bcrypt>=4", "platformdirs>=4")
 ROOT = Path(__file__).resolve().parents[2]
+# The runtime dependencies exactly as pyproject.toml declares them.
+DEPS = tuple(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])
 
 
 def _system_python() -> str | None:
