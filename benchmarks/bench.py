@@ -7,6 +7,7 @@ Not a timed test: machines differ, so the README quotes this script's output.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -17,6 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 PY = sys.executable
@@ -83,53 +85,102 @@ class Tarpit:
         self.sock.close()
 
 
+ROOT = Path(__file__).resolve().parents[1]
+_fresh_names = itertools.count()  # key files are never overwritten: each run gets a new name
+Row = tuple[str, float, float, "float | None"]
+
+
+@dataclass(frozen=True)
+class Env:
+    name: str
+    python: str  # the interpreter sshsetup runs on there
+    sshsetup: list[str]  # the command a user types there
+
+
+def this_interpreter() -> Env:
+    return Env(f"this interpreter ({PY}, sshsetup from the checkout)", PY, [PY, "-m", "sshsetup"])
+
+
+def fresh_venv(tmp: Path) -> Env | None:
+    """sshsetup as a user gets it from `pipx install`: its own venv, a wheel install, compiled bytecode.
+
+    The interpreter here may carry site hooks (.pth files) that a user's venv has not; they slow
+    `python -c pass` and pre-import modules that click would otherwise pay for.
+    """
+    venv = tmp / "venv"
+    made = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
+    py = venv / "bin" / "python"
+    if made.returncode == 0:
+        made = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(ROOT)],
+                              capture_output=True, text=True)
+    if made.returncode != 0:
+        print(f"(no fresh-venv rows: {made.stderr.strip().splitlines()[-1:]})", file=sys.stderr)
+        return None
+    return Env("a fresh venv with sshsetup installed from the checkout, as pipx does", str(py), [str(venv / "bin" / "sshsetup")])
+
+
+def env_rows(e: Env, tmp: Path, env: dict[str, str], cfg: Path, key: Path, sshg: float, runs: int) -> list[Row]:
+    rows: list[Row] = []
+    base = median_time(lambda: run([e.python, "-c", "pass"]), runs)
+    click = median_time(lambda: run([e.python, "-c", "import click"]), runs)
+    helpt = median_time(lambda: run([*e.sshsetup, "--help"], env), runs)
+    rows.append(("sshsetup --help / python -c pass", helpt, base, 4.0))
+    rows.append(("  floor: python -c 'import click' / python -c pass", click, base, None))
+    dry = median_time(lambda: run([*e.sshsetup, "init", "--dry-run", "--user", "bench", "--key", str(key),
+                                   "--from", "93.199.0.0/16", "--no-vscode"], env), runs)
+    rows.append(("init --dry-run on a 10,000-host config / ssh -G on it", dry, sshg, 2.0))
+    rows.append(("  floor: python -c 'import click' / ssh -G", click, sshg, None))
+
+    code = (
+        "from sshsetup import keys; import sys;"
+        "keys.write_new_key(__import__('pathlib').Path(sys.argv[1]), keys.generate(b'bench passphrase', 'b@b'))"
+    )
+    kdf = "import bcrypt, os; bcrypt.kdf(b'bench passphrase', os.urandom(16), 48, 100)"
+    version = subprocess.run([e.python, "-c", "import bcrypt; print(bcrypt.__version__)"], capture_output=True, text=True).stdout.strip()
+    n = _fresh_names
+    few = max(3, runs // 2)
+    ours = median_time(lambda: run([e.python, "-c", code, str(tmp / f"k{next(n)}")]), few)
+    kdf_only = median_time(lambda: run([e.python, "-c", kdf]), few)
+    theirs = median_time(lambda: run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "100", "-N", "bench passphrase", "-f", str(tmp / f"s{next(n)}")]), few)
+    rows.append(("key generation, 100 rounds / ssh-keygen -a 100", ours, theirs, 1.1))
+    rows.append((f"  floor: bcrypt {version} kdf alone / ssh-keygen -a 100", kdf_only, theirs, None))
+    return rows
+
+
 def main() -> int:
     runs = int(os.environ.get("BENCH_RUNS", "7"))
     tmp = Path(tempfile.mkdtemp(prefix="sshsetup-bench-"))
     env = {**os.environ, "HOME": str(tmp / "home"), "XDG_CONFIG_HOME": str(tmp / "cfg"), "XDG_STATE_HOME": str(tmp / "state"),
            "SSHSETUP_IP_ECHO_URLS": "http://127.0.0.1:9/", "SSHSETUP_NO_CLIPBOARD": "1"}  # never a public service
     (tmp / "home" / ".ssh").mkdir(parents=True)
-    rows: list[tuple[str, float, float, float]] = []
+    sections: list[tuple[str, list[Row]]] = []
     try:
-        base = median_time(lambda: run([PY, "-c", "pass"]), runs)
-        helpt = median_time(lambda: run([PY, "-m", "sshsetup", "--help"], env), runs)
-        rows.append(("sshsetup --help / python -c pass", helpt, base, 4.0))
-
         cfg = tmp / "home" / ".ssh" / "config"
         big_config(cfg)
         key = tmp / "home" / ".ssh" / "id"
         run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "2", "-N", "bench-pass", "-f", str(key)])
         sshg = median_time(lambda: run(["ssh", "-T", "-G", "-F", str(cfg), "node09999"]), runs)
         edit = median_time(lambda: edit_in_process(cfg), runs)
-        rows.append(("edit a 10,000-host config in-process / ssh -G on it", edit, sshg, 2.0))
-        dry = median_time(lambda: run([PY, "-m", "sshsetup", "init", "--dry-run", "--user", "bench", "--key", str(key),
-                                       "--from", "93.199.0.0/16", "--no-vscode"], env), runs)
-        rows.append(("init --dry-run (whole CLI), same config / ssh -G", dry, sshg, 2.0))
-
-        pwf = tmp / "pw"
-        pwf.write_text("bench passphrase\n")
-        code = (
-            "from sshsetup import keys; import sys;"
-            "keys.write_new_key(__import__('pathlib').Path(sys.argv[1]), keys.generate(b'bench passphrase', 'b@b'))"
-        )
-        n = iter(range(10_000))
-        ours = median_time(lambda: run([PY, "-c", code, str(tmp / f"k{next(n)}")]), max(3, runs // 2))
-        theirs = median_time(lambda: run(["ssh-keygen", "-q", "-t", "ed25519", "-a", "100", "-N", "bench passphrase", "-f", str(tmp / f"s{next(n)}")]), max(3, runs // 2))
-        rows.append(("key generation, 100 rounds / ssh-keygen -a 100", ours, theirs, 1.1))
-
+        common: list[Row] = [("edit a 10,000-host config in-process / ssh -G on it", edit, sshg, 2.0)]
         doctor = doctor_row(tmp, env)
         if doctor:
-            rows.append(doctor)
+            common.append(doctor)
+        sections.append(("independent of the environment", common))
+        for e in (fresh_venv(tmp), this_interpreter()):
+            if e is not None:
+                sections.append((e.name, env_rows(e, tmp, env, cfg, key, sshg, runs)))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{'measurement':<55} {'sshsetup':>10} {'reference':>10} {'ratio':>7} {'goal':>6}")
-    for name, a, b, goal in rows:
-        ok = "ok" if a / b <= goal else "MISSED"
-        print(f"{name:<55} {a * 1000:>8.1f}ms {b * 1000:>8.1f}ms {a / b:>6.2f}x {'<=' + str(goal):>6} {ok}")
+    print(f"{'measurement':<58} {'sshsetup':>10} {'reference':>10} {'ratio':>7} {'goal':>6}")
+    for title, rows in sections:
+        print(f"-- {title}")
+        for name, a, b, goal in rows:
+            verdict = "" if goal is None else f"{'<=' + str(goal):>6} {'ok' if a / b <= goal else 'MISSED'}"
+            print(f"{name:<58} {a * 1000:>8.1f}ms {b * 1000:>8.1f}ms {a / b:>6.2f}x {verdict}".rstrip())
     return 0
 
 
-def doctor_row(tmp: Path, env: dict[str, str]) -> tuple[str, float, float, float] | None:
+def doctor_row(tmp: Path, env: dict[str, str]) -> Row | None:
     """doctor over three tarpit hosts versus one probe timeout."""
     pits = [Tarpit() for _ in range(3)]
     sites = tmp / "pits.toml"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
-import socket
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -116,6 +114,9 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     else:
         prompt = ask.new_secret if ask is not None else None
         pw = passphrase.obtain(opts.passphrase_file, prompt, jsc=jsc, allow_empty=opts.insecure_empty_passphrase)
+        import getpass  # only for a new key's comment: socket alone costs a dry run ~2 ms
+        import socket
+
         comment = f"{getpass.getuser()}@{socket.gethostname().split('.')[0]}"
         new_key = keys.generate(pw or None, comment)
     compute_nodes = opts.compute_nodes if opts.compute_nodes is not None else bool(remembered.get("compute_nodes", False))
