@@ -74,7 +74,9 @@ def as_user(user: TestUser, fn: Callable[[], Any], env: Mapping[str, str] | None
             os.close(r)
             os.setgroups([])
             os.setgid(user.gid)
-            os.setuid(user.uid)
+            # Real and effective uid are the user's (exec'd ssh gets the user's saved uid too);
+            # the saved uid stays root only so that coverage can write this child's data at exit.
+            os.setresuid(user.uid, user.uid, 0)
             os.environ.clear()
             os.environ.update(user.env(env))
             os.environ["SSHSETUP_IP_ECHO_URLS"] = "http://127.0.0.1:9/"
@@ -85,6 +87,7 @@ def as_user(user: TestUser, fn: Callable[[], Any], env: Mapping[str, str] | None
             data = json.dumps({"crash": traceback.format_exc()})
         with os.fdopen(w, "w") as fh:
             fh.write(data)
+        os.setresuid(0, 0, 0)  # coverage's data file is in root's checkout
         os._exit(0)
     os.close(w)
     with os.fdopen(r) as fh:
