@@ -17,7 +17,7 @@ import re
 import stat
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -302,6 +302,26 @@ def apply(planned: Sequence[Planned], *, dry_run: bool, stamp: str | None = None
             raise write_error(p.target, exc) from None
         out.append(Outcome(p.change.path, p.verb, backup))
     return out
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    outcomes: list[Outcome]
+    diff: str
+    declined: bool  # an existing file was to change and nobody agreed: nothing was written
+
+
+def apply_confirmed(change: FileChange, *, dry_run: bool, yes: bool, ask: Callable[[str], bool] | None,
+                    question: Callable[[Verb], str]) -> Confirmed:
+    """Plan and apply one change; replacing or deleting an existing file needs ``yes`` or ``ask(question(verb))``.
+
+    A new or identical file needs no agreement, and ``dry_run`` never asks.
+    """
+    (planned,) = plan([change])
+    shown = diff(planned)
+    if planned.verb in (Verb.UPDATE, Verb.DELETE) and not (dry_run or yes or (ask is not None and ask(question(planned.verb)))):
+        return Confirmed(apply([planned], dry_run=True), shown, declined=True)
+    return Confirmed(apply([planned], dry_run=dry_run), shown, declined=False)
 
 
 def _try_lock(fd: int) -> None:

@@ -4,6 +4,7 @@ import os
 import stat
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,32 @@ def test_remove_stale_temps(tmp_path: Path) -> None:
     files.remove_stale_temps(tmp_path / "config")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".other.abc.sshsetup-tmp", "config", "config.bak"]
     files.remove_stale_temps(tmp_path / "missing" / "file")  # no directory: nothing to do
+
+
+def test_apply_confirmed_asks_only_before_replacing_or_deleting(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    asked: list[str] = []
+
+    def ask(answer: bool) -> Callable[[str], bool]:
+        def answered(q: str) -> bool:
+            asked.append(q)
+            return answer
+
+        return answered
+
+    def question(verb: Verb) -> str:
+        return f"{verb.value} {p.name}?"
+
+    new = files.apply_confirmed(FileChange(p, b"a\n"), dry_run=False, yes=False, ask=ask(False), question=question)
+    assert (new.declined, [o.verb for o in new.outcomes], p.read_bytes(), asked) == (False, [Verb.CREATE], b"a\n", [])
+    no = files.apply_confirmed(FileChange(p, b"b\n"), dry_run=False, yes=False, ask=ask(False), question=question)
+    assert (no.declined, [o.verb for o in no.outcomes], p.read_bytes(), asked) == (True, [Verb.UPDATE], b"a\n", ["update f?"])
+    assert "-a\n+b\n" in no.diff
+    dry = files.apply_confirmed(FileChange(p, b"b\n"), dry_run=True, yes=False, ask=ask(False), question=question)
+    assert (dry.declined, p.read_bytes(), len(asked)) == (False, b"a\n", 1)
+    unasked = files.apply_confirmed(FileChange(p, None), dry_run=False, yes=False, ask=None, question=question)
+    assert (unasked.declined, p.exists()) == (True, True)
+    gone = files.apply_confirmed(FileChange(p, None), dry_run=False, yes=False, ask=ask(True), question=question)
+    assert (gone.declined, [o.verb for o in gone.outcomes], p.exists(), asked[-1]) == (False, [Verb.DELETE], False, "delete f?")
+    same = files.apply_confirmed(FileChange(p, None), dry_run=False, yes=True, ask=None, question=question)
+    assert (same.declined, [o.verb for o in same.outcomes]) == (False, [Verb.IDENTICAL])

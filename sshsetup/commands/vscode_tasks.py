@@ -128,13 +128,12 @@ def remove_change(workspace: Path) -> files.FileChange | None:
 def _run(change: files.FileChange | None, path: Path, dry_run: bool, yes: bool, confirm: Callable[[str], bool] | None) -> TasksResult:
     if change is None:
         return TasksResult(path, [files.Outcome(path, files.Verb.IDENTICAL)], dry_run=dry_run)
-    (planned,) = files.plan([change])
-    diff = files.diff(planned)
-    needs_ok = planned.verb in (files.Verb.UPDATE, files.Verb.DELETE)
-    if needs_ok and not (dry_run or yes or (confirm is not None and confirm(f"{planned.verb.value.capitalize()} {path}?"))):
-        msg = f"{path} was left unchanged (diff above). Re-run with --yes to {planned.verb.value} it."
-        return TasksResult(path, files.apply([planned], dry_run=True), diff, dry_run, (msg,), EXIT_FAIL)
-    return TasksResult(path, files.apply([planned], dry_run=dry_run), diff, dry_run)
+    done = files.apply_confirmed(change, dry_run=dry_run, yes=yes, ask=confirm,
+                                 question=lambda verb: f"{verb.value.capitalize()} {path}?")
+    if done.declined:
+        msg = f"{path} was left unchanged (diff above). Re-run with --yes to {done.outcomes[0].verb.value} it."
+        return TasksResult(path, done.outcomes, done.diff, dry_run, (msg,), EXIT_FAIL)
+    return TasksResult(path, done.outcomes, done.diff, dry_run)
 
 
 def vscode_tasks(
