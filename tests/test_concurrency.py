@@ -26,8 +26,8 @@ import pytest
 from sshsetup.commands import init as init_cmd
 from sshsetup.commands import remove as remove_cmd
 from sshsetup.paths import Paths
-from tests.helpers import run_cli
-from tests.test_crash_safety import USER_CONFIG, USER_SETTINGS, env_for, environ
+from tests.helpers import environ, run_cli
+from tests.test_crash_safety import USER_CONFIG, USER_SETTINGS, env_for, in_process
 
 ROUNDS = int(os.environ.get("SSHSETUP_CONCURRENCY_ROUNDS", "2"))
 N = 20
@@ -69,7 +69,7 @@ def make_home(root: Path) -> Path:
 
 def run_alone(root: Path, args: list[str], capsys: pytest.CaptureFixture[str]) -> bytes:
     home = make_home(root)
-    with environ(env_for(home, None)):
+    with environ(in_process(env_for(home, None))):
         r = run_cli(capsys, *args)
     assert r.rc == 0, r.err
     return (home / ".ssh" / "config").read_bytes()
@@ -110,7 +110,7 @@ def test_twenty_concurrent_inits(differing: bool, key: Path, tmp_path: Path, cap
         assert temps == [], temps
         pyjson5.decode((home / ".config" / "Code" / "User" / "settings.json").read_text())
         json.loads((home / ".local" / "state" / "sshsetup" / "manifest.json").read_text())
-        with environ(env):
+        with environ(in_process(env)):
             r = run_cli(capsys, "remove", "--yes")
         assert r.rc == 0, r.err
         assert cfg.read_bytes() == USER_CONFIG
@@ -123,7 +123,7 @@ def test_stale_manifest_read_keeps_the_settings_record(key: Path, tmp_path: Path
     home = make_home(tmp_path)
     env = env_for(home, None)
     manifest = home / ".local" / "state" / "sshsetup" / "manifest.json"
-    with environ(env):
+    with environ(in_process(env)):
         paths = Paths.from_env()
         opts_a = init_cmd.InitOptions(sites=("jusuf",), user="smith1", key=key, yes=True)
         assert run_cli(capsys, "init", "--yes", "--user", "smith1", "--key", str(key), "--site", "juwels-booster").rc == 0  # B

@@ -18,7 +18,6 @@ and RDAP services on a closed loopback port. ``SSHSETUP_CRASH_ROUNDS`` scales th
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 import shutil
@@ -27,13 +26,13 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import environ, run_cli
 
 ROUNDS = int(os.environ.get("SSHSETUP_CRASH_ROUNDS", "1"))
 PASS = "correct horse battery"
@@ -71,19 +70,9 @@ def snapshot(home: Path) -> dict[str, bytes]:
     return {rel: (home / rel).read_bytes() for rel in TRACKED if (home / rel).is_file()}
 
 
-@contextlib.contextmanager
-def environ(env: dict[str, str]) -> Iterator[None]:
-    keys = [k for k in env if k != "PATH"]
-    old = {k: os.environ.get(k) for k in keys}
-    os.environ.update({k: env[k] for k in keys if k != "SSHSETUP_TEST_HOOK_DIR"})
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def in_process(env: dict[str, str]) -> dict[str, str]:
+    """``env_for``'s variables for an in-process run: the test's own PATH stays."""
+    return {k: v for k, v in env.items() if k not in ("PATH", "SSHSETUP_TEST_HOOK_DIR")}
 
 
 @dataclass
@@ -119,14 +108,14 @@ class Scenario:
         return f.read_text().split() if f.exists() else []
 
 
-def make_scenario(root: Path, name: str, args: list[str], setup) -> Scenario:  # type: ignore[no-untyped-def]
+def make_scenario(root: Path, name: str, args: list[str], setup: Callable[[Scenario], dict[str, bytes]]) -> Scenario:
     home = root / name / "home"
     (home / ".ssh").mkdir(parents=True, mode=0o700)
     (home / ".config" / "Code" / "User").mkdir(parents=True)  # VS Code "installed": settings.json is written too
     hook = root / name / "hook"
     hook.mkdir()
     sc = Scenario(name, home, root / name / "pristine", [a.replace("{home}", str(home)) for a in args], hook)
-    sc.original = setup(sc) or {}
+    sc.original = setup(sc)
     shutil.copytree(home, sc.pristine, symlinks=True)
     sc.old = snapshot(home)
     runs = []
@@ -211,12 +200,12 @@ def recover(sc: Scenario, capsys: pytest.CaptureFixture[str], via_subprocess: bo
         assert time.monotonic() - t < 10, "the next run waited for a lock of a dead process"
         _count("recoveries (subprocess)")
     else:
-        with environ(env_for(sc.home, None)):
+        with environ(in_process(env_for(sc.home, None))):
             r = run_cli(capsys, *sc.args)
         assert r.rc == 0, r.err
         _count("recoveries (in-process)")
     assert snapshot(sc.home) == sc.new, f"{sc.name}, killed at {where}: the next run did not give the uninterrupted result"
-    with environ(env_for(sc.home, None)):
+    with environ(in_process(env_for(sc.home, None))):
         r = run_cli(capsys, "remove", "--yes")
     assert r.rc == 0, r.err
     for rel in BACKED_UP:
@@ -225,7 +214,7 @@ def recover(sc: Scenario, capsys: pytest.CaptureFixture[str], via_subprocess: bo
 
 
 def remove_restores(sc: Scenario, capsys: pytest.CaptureFixture[str], where: str) -> None:
-    with environ(env_for(sc.home, None)):
+    with environ(in_process(env_for(sc.home, None))):
         r = run_cli(capsys, "remove", "--yes")
     assert r.rc == 0, r.err
     for rel in BACKED_UP:
@@ -333,7 +322,7 @@ def check_key(sc: Scenario, where: str) -> None:
 
 
 def recover_key(sc: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
-    with environ(env_for(sc.home, None)):
+    with environ(in_process(env_for(sc.home, None))):
         r = run_cli(capsys, *sc.args)
     assert r.rc == 0, f"the next run after a kill does not recover: {r.err}"
     k, pub = key_state(sc)

@@ -45,7 +45,7 @@ from sshsetup.paths import Paths
 from sshsetup.sites import DEFAULT_SITES, load_catalogue
 from sshsetup.sshconfig import HostEntry
 from tests import strategies as S
-from tests.helpers import run_cli
+from tests.helpers import environ, run_cli
 
 EXAMPLES = S.env_examples(100)
 _PHASES = [Phase.explicit, Phase.generate] if os.environ.get("SSHSETUP_HYPOTHESIS_NO_SHRINK") else list(Phase)
@@ -145,20 +145,6 @@ def example_dir(scratch: Path) -> Iterator[Path]:
         yield d
     finally:
         shutil.rmtree(d, ignore_errors=True)
-
-
-@contextlib.contextmanager
-def environ(**kv: str) -> Iterator[None]:
-    old = {k: os.environ.get(k) for k in kv}
-    os.environ.update(kv)
-    try:
-        yield
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 class Example:
@@ -267,7 +253,7 @@ def check_init(ex: Example, raw: S.InitSpec, via_cli: bool, capsys: pytest.Captu
         kind = "none" if not ex.cfg.exists else "crlf" if CRLF in ex.original else "lf"
         event(f"config: {kind}, include: {ex.cfg.include is not None}")
     if via_cli:
-        with environ(**ex.env()):
+        with environ(ex.env()):
             r = run_cli(capsys, *raw.args(str(ex.key), str(ex.sites_file) if ex.sites_file and raw.file_sites else None))
         assert "Traceback" not in r.err
         assert r.rc == (1 if predicted else 0), r.err
@@ -287,7 +273,7 @@ def check_init(ex: Example, raw: S.InitSpec, via_cli: bool, capsys: pytest.Captu
 
 def run_remove(ex: Example, via_cli: bool, capsys: pytest.CaptureFixture[str]) -> None:
     if via_cli:
-        with environ(**ex.env()):
+        with environ(ex.env()):
             r = run_cli(capsys, "remove", "--yes")
         assert r.rc == 0, r.err
     else:
