@@ -120,23 +120,16 @@ def processes_mentioning(text: str) -> list[int]:
 def kill_pids(pids: Iterable[int], timeout: float = 3.0) -> None:
     """SIGTERM the given pids (by id), wait, then SIGKILL whatever is left."""
     pids = [p for p in pids if p != os.getpid()]
-    for p in pids:
-        try:
-            os.kill(p, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(alive(p) for p in pids):
-        time.sleep(0.02)
-    for p in pids:
-        if alive(p):
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(alive(p) for p in pids):
-        time.sleep(0.02)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for p in pids:
+            if alive(p):
+                try:
+                    os.kill(p, sig)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(alive(p) for p in pids):
+            time.sleep(0.02)
 
 
 _LIBC = _LIBC_LOADED
