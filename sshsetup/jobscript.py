@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from sshsetup.errors import BadInput
 from sshsetup.sites import TIME_PATTERN, Partition, Site, parse_time
@@ -210,11 +209,6 @@ def render_jobscript(spec: JobSpec) -> str:
     from sshsetup.templating import render
 
     return render(spec.template, spec=spec, marker=MARKER)
-
-
-def make_jobscript(site: Site, account: str, *args: Any, **kw: Any) -> str:
-    """The job script text: ``make_spec``'s arguments (and checks), rendered."""
-    return render_jobscript(make_spec(site, account, *args, **kw))
 
 
 def is_ours(text: str) -> bool:

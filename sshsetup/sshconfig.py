@@ -147,8 +147,3 @@ def remembered_options(text: str, path: Path) -> dict[str, Any]:
     if block is None:
         return {}
     return {k: v for k, v in block.options.items() if k not in ("eof_newline", "created")}
-
-
-def block_text(text: str, path: Path) -> str | None:
-    block = find_block(text, path)
-    return None if block is None else text[block.start : block.end]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,13 +206,4 @@ def check_settings(text: str, desired: Desired) -> list[Difference]:
         actual = jsonc.get(text, path)
         if actual is jsonc.MISSING or not jsonc.same_value(actual, value):
             out.append(Difference(path, value, actual))
-    return out
-
-
-def aliases_in(text: str, keys: Sequence[str] = PER_ALIAS) -> dict[str, list[str]]:
-    """The aliases listed in each per-alias map (for doctor's view of other hosts)."""
-    out: dict[str, list[str]] = {}
-    for key in keys:
-        value = jsonc.get(text, [key])
-        out[key] = sorted(value) if isinstance(value, dict) else []
     return out

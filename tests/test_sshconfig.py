@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from sshsetup.errors import Refused
-from sshsetup.sshconfig import HostEntry, block_text, find_block, remembered_options, remove, upsert
+from sshsetup.sshconfig import HostEntry, find_block, remembered_options, remove, upsert
 
 P = Path("/x/config")
 ENTRY = [HostEntry("jsc-booster", (("HostName", "juwels-booster.fz-juelich.de"), ("User", "smith1")), comment="JUWELS Booster")]
@@ -77,10 +77,11 @@ def test_malformed_markers_are_refused(text: str, message: str) -> None:
             fn()
 
 
-def test_block_text_and_quoting() -> None:
+def test_whole_block_and_quoting() -> None:
     e = [HostEntry("a", (("IdentityFile", "/My Keys/id"),))]
     text = upsert("", e, {}, "\n", P)
     assert '    IdentityFile "/My Keys/id"\n' in text
-    assert block_text(text, P) == text
-    assert block_text("Host a\n", P) is None
+    block = find_block(text, P)
+    assert block is not None and text[block.start : block.end] == text
+    assert find_block("Host a\n", P) is None
     assert remembered_options("Host a\n", P) == {}

@@ -12,7 +12,6 @@ from sshsetup.vscode_settings import (
     Desired,
     Difference,
     SettingsRecord,
-    aliases_in,
     apply_settings,
     check_settings,
     merge_records,
@@ -222,8 +221,9 @@ def test_check_settings_lists_differences() -> None:
     )
 
 
-def test_aliases_in() -> None:
-    assert aliases_in(EXISTING) == {"remote.SSH.remotePlatform": ["mac-mini", "old-box"], "remote.SSH.serverInstallPath": []}
+def test_existing_per_alias_maps() -> None:
+    assert sorted(jsonc.get(EXISTING, ["remote.SSH.remotePlatform"])) == ["mac-mini", "old-box"]
+    assert jsonc.get(EXISTING, ["remote.SSH.serverInstallPath"]) is jsonc.MISSING
 
 
 @pytest.mark.parametrize(
