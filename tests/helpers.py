@@ -7,10 +7,13 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sshsetup.cli import main
+from sshsetup.jobscript import make_spec, render_jobscript
+from sshsetup.sites import Site
 
 
 @dataclass
@@ -44,3 +47,8 @@ def environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def make_jobscript(site: Site, account: str, *args: Any, **kw: Any) -> str:
+    """A job script's text: ``make_spec``'s arguments (and checks), rendered."""
+    return render_jobscript(make_spec(site, account, *args, **kw))

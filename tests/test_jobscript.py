@@ -1,18 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from sshsetup import files
 from sshsetup.commands.jobscript import jobscript, show
 from sshsetup.errors import EXIT_FAIL, BadInput, Refused
-from sshsetup.jobscript import MARKER, canonical_time, is_ours, make_spec, render_jobscript
-from sshsetup.sites import Site, load_catalogue, parse_sites
-
-
-def make_jobscript(site: Site, account: str, *args: Any, **kw: Any) -> str:
-    return render_jobscript(make_spec(site, account, *args, **kw))
+from sshsetup.jobscript import MARKER, canonical_time, is_ours, make_spec
+from sshsetup.sites import load_catalogue, parse_sites
+from tests.helpers import make_jobscript
 
 
 @pytest.fixture(scope="module")

@@ -27,9 +27,9 @@ from typing import Any
 
 import pytest
 
-from sshsetup.jobscript import make_jobscript
 from sshsetup.sites import load_catalogue
 from sshsetup.slurm_tasks import make_tasks
+from tests.helpers import make_jobscript
 
 ALIAS = "jsc-testbed"
 SITE = load_catalogue(None, None)["juwels-booster"]
