@@ -48,7 +48,8 @@ def big_config(path: Path, hosts: int = 10_000) -> None:
 
 def edit_in_process(cfg: Path) -> None:
     """What init does to the file: read, decode, find/insert the block, diff."""
-    from sshsetup import files, sshconfig, textfile
+    from sshsetup import files, textfile
+    from sshsetup.ssh import block as sshconfig
 
     doc = textfile.decode(cfg.read_bytes(), cfg, allow_bom=False)
     sshconfig.remembered_options(doc.text, cfg)

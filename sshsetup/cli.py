@@ -67,7 +67,7 @@ def cli() -> None:
 @YES
 def init(**kw: object) -> int:
     """Create a key, the ~/.ssh/config entries and print the JuDoor key line."""
-    from sshsetup.commands import init_cli
+    from sshsetup.commands import init as init_cli
 
     return init_cli.run(_paths(), kw, interactive=_interactive())
 
@@ -85,7 +85,7 @@ def init(**kw: object) -> int:
 def key_line(sites: tuple[str, ...], sites_file: Path | None, key: Path | None, from_ranges: tuple[str, ...],
              range_policy: str, internal: bool | None, name: str | None, as_json: bool) -> int:
     """Print the from="..." key line to paste into JuDoor."""
-    from sshsetup.commands import keyline_cli
+    from sshsetup.commands import key_line as keyline_cli
 
     return keyline_cli.run(_paths(), site_ids=sites, sites_file=sites_file, key=key, from_ranges=from_ranges,
                            policy=range_policy, internal=internal, name=name, as_json=as_json)
@@ -96,7 +96,7 @@ def key_line(sites: tuple[str, ...], sites_file: Path | None, key: Path | None, 
 @YES
 def remove(dry_run: bool, yes: bool) -> int:
     """Undo everything sshsetup wrote (keys are listed, never deleted)."""
-    from sshsetup.commands import init_cli
+    from sshsetup.commands import init as init_cli
 
     return init_cli.run_remove(_paths(), dry_run=dry_run, yes=yes, interactive=_interactive())
 
@@ -107,7 +107,7 @@ def remove(dry_run: bool, yes: bool) -> int:
 def sites(sites_file: Path | None, as_json: bool) -> int:
     """List the site catalogue."""
     from sshsetup.commands.sites import render_json, render_text
-    from sshsetup.sites import load_catalogue
+    from sshsetup.catalogue import load_catalogue
 
     cat = load_catalogue(sites_file, _paths().sites_file)
     click.echo(render_json(cat) if as_json else render_text(cat), nl=as_json)
@@ -133,7 +133,7 @@ def _confirm() -> Callable[[str], bool] | None:
 def vscode(workspace: Path, site_id: str | None, sites_file: Path | None, account: str | None, partition: str | None,
            alias: str | None, dry_run: bool, yes: bool) -> int:
     """Create or merge VS Code tasks that submit, watch and cancel Slurm jobs."""
-    from sshsetup.commands import vscode_cli
+    from sshsetup.commands import vscode as vscode_cli
 
     return vscode_cli.run(_paths(), workspace=workspace, site_id=site_id, sites_file=sites_file, account=account,
                           partition=partition, alias=alias, dry_run=dry_run, yes=yes, confirm=_confirm())
@@ -157,7 +157,7 @@ def jobscript(site_id: str, sites_file: Path | None, account: str, partition: st
               output: Path | None, dry_run: bool, yes: bool) -> int:
     """Write a checked Slurm job script (single-GPU Python or multi-node torchrun)."""
     from sshsetup.commands import jobscript as js
-    from sshsetup.sites import load_catalogue
+    from sshsetup.catalogue import load_catalogue
 
     cat = load_catalogue(sites_file, _paths().sites_file)
     return js.show(js.jobscript(cat, site_id, account, partition, nodes, gpus_per_node, time_, kind, output, dry_run, yes,
@@ -182,7 +182,7 @@ def jobscript(site_id: str, sites_file: Path | None, account: str, partition: st
 def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None, list_only: bool, json_out: bool,
            timeout: float, remote: bool, report_file: Path | None, from_report: Path | None, verbose: bool, yes: bool) -> int:
     """Find out why a connection fails, and how to fix it."""
-    from sshsetup.doctor import command
+    from sshsetup.support.doctor import command
 
     return command(ids, site_ids=sites, sites_file=sites_file, json_out=json_out, list_only=list_only, verbose=verbose,
                    probe_timeout=timeout, remote=remote, report_file=report_file, from_report_file=from_report, yes=yes,
@@ -198,9 +198,9 @@ def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None
 def wait(sites: tuple[str, ...], sites_file: Path | None, max_wait: float, probes: int) -> int:
     """Check, with a few slow probes, that the uploaded key works."""
     from sshsetup.commands import wait as wait_cmd
-    from sshsetup.commands.keyline_cli import remembered, sites_file_for
+    from sshsetup.commands.key_line import remembered, sites_file_for
     from sshsetup.output import say
-    from sshsetup.sites import DEFAULT_SITES, load_catalogue, select
+    from sshsetup.catalogue import DEFAULT_SITES, load_catalogue, select
 
     paths = _paths()
     rem = remembered(paths)

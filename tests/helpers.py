@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from sshsetup.cli import main
-from sshsetup.jobscript import make_spec, render_jobscript
-from sshsetup.sites import Site
+from sshsetup.slurm.jobscript import make_spec, render_jobscript
+from sshsetup.catalogue import Site
 
 
 @dataclass

@@ -23,8 +23,8 @@ from pathlib import Path
 import pyjson5
 import pytest
 
-from sshsetup.commands import init as init_cmd
-from sshsetup.commands import remove as remove_cmd
+from sshsetup import initplan as init_cmd
+from sshsetup import removeplan as remove_cmd
 from sshsetup.paths import Paths
 from tests.helpers import environ, run_cli
 from tests.test_crash_safety import USER_CONFIG, USER_SETTINGS, env_for, in_process

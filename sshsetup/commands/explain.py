@@ -1,7 +1,7 @@
 """``sshsetup explain [FILE|-]``: name the causes in a pasted ssh or VS Code log.
 
 Support staff run this on a ticket. Reads FILE (or stdin for ``-``), classifies it with
-``sshsetup.sshlog`` and prints each cause with its evidence lines and hint, or the JSON
+``sshsetup.support.sshlog`` and prints each cause with its evidence lines and hint, or the JSON
 envelope ``{"version": 1, "causes": [...]}``. Exit 0 (also when nothing is recognised;
 the output says so); exit 2 when the input cannot be read.
 """
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from sshsetup import sshlog
+from sshsetup.support import sshlog
 from sshsetup.errors import BadInput
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from sshsetup import files
 from sshsetup.errors import EXIT_FAIL, EXIT_OK, Refused
-from sshsetup.jobscript import JobSpec, is_ours, make_spec, render_jobscript
-from sshsetup.sites import Site, select
+from sshsetup.slurm.jobscript import JobSpec, is_ours, make_spec, render_jobscript
+from sshsetup.catalogue import Site, select
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sshsetup.paths import Paths
 
 
 def changes(paths: Paths, manifest: dict[str, object], notes: list[str]) -> list[files.FileChange]:
-    from sshsetup.commands import init_vscode, vscode_tasks
+    from sshsetup.vscode import settings_plan as init_vscode, tasks_file as vscode_tasks
 
     out, more = init_vscode.revert_changes(manifest)
     notes += more

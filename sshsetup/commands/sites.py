@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sshsetup.sites import Site
+from sshsetup.catalogue import Site
 
 JSON_VERSION = 1
 

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sshsetup import sshlog
+from sshsetup.support import sshlog
 from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput
 
 WORKS = {"accepted", "partial-success-2fa", "passphrase-needed"}

@@ -1,0 +1,215 @@
+"""VS Code workspace tasks for Slurm on a JSC login node (``.vscode/tasks.json``, version 2.0.0).
+
+Pure: a ``Site`` and the options in, task and input dicts out.
+
+Every task is a ``"type": "process"`` task: VS Code runs ``[command, *args]`` with no
+shell in between, so a test can run exactly the same argv. Two sets:
+
+* remote tasks run where the workspace is open; over Remote-SSH that is the login node;
+* local tasks run ``ssh <alias> <one command string>`` from a local workspace. The remote
+  command is the remote argv joined with ``shlex.join``: ssh joins its arguments with
+  spaces and the remote shell splits them again, and a badly split ``sbatch`` can still
+  exit 0 (testbed.md 1.9).
+
+VS Code replaces ``${input:...}`` and ``${file}`` inside every string before it runs a
+task. Each such reference is therefore a whole argv element of its own (never part of a
+shell script): in a remote task it is passed through untouched; in a local task
+``shlex.join`` puts it in single quotes, so the typed value reaches the remote command
+as one word (a value containing ``'`` would break out and is the user's own doing).
+Scripts run by ``bash -c`` take their inputs as positional parameters (``"$1"``).
+
+Our tasks' labels start with ``PREFIX`` and our inputs' ids with ``INPUT_PREFIX``; that is
+how ``commands/vscode_tasks.py`` finds them again to update or remove them.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from typing import Any
+
+from sshsetup.errors import BadInput
+from sshsetup.slurm.jobscript import DEFAULT_MINUTES, catalogue_partitions, check_account, fmt_minutes
+from sshsetup.catalogue import Partition, Site
+
+PREFIX = "sshsetup: "
+INPUT_PREFIX = "sshsetup"
+VERSION = "2.0.0"
+ACCOUNT = "${input:sshsetupAccount}"
+PARTITION = "${input:sshsetupPartition}"
+JOB_ID = "${input:sshsetupJobId}"
+TIME = "${input:sshsetupTime}"
+REMOTE_SCRIPT = "${input:sshsetupRemoteScript}"
+
+FOLLOW_SCRIPT = (
+    "job=$(squeue --me --noheader --states=all --sort=-i --format=%i | head -n 1)\n"
+    'if [ -z "$job" ]; then echo "sshsetup: you have no recent jobs (squeue --me --states=all)"; exit 1; fi\n'
+    "out=$(scontrol show job \"$job\" | sed -n 's/^ *StdOut=//p')\n"
+    'echo "sshsetup: job $job writes to $out (stop with Ctrl+C)"\n'
+    'exec tail -n +1 -F "$out"\n'
+)
+LIMITS_SCRIPT = "sinfo --format='%P %a %l %D %G' && scontrol show partition \"$1\"\n"
+SUBMIT_REMOTE_SCRIPT = 'cd "$(dirname "$1")" && sbatch "$(basename "$1")"\n'
+
+
+@dataclass(frozen=True)
+class Command:
+    key: str  # stable part of the label
+    title: str
+    argv: tuple[str, ...]
+    detail: str
+    interactive: bool = False  # needs a terminal (ssh -t), own panel
+
+
+def _bash(script: str, *args: str) -> tuple[str, ...]:
+    return ("bash", "-c", script, "sshsetup", *args)
+
+
+def _partitions(site: Site) -> dict[str, Partition] | None:
+    parts = catalogue_partitions(site)
+    if parts == {}:
+        raise BadInput(f"site {site.id} has no GPU partitions, so no Slurm tasks", hint="choose a system with a batch system: sshsetup sites")
+    return parts
+
+
+def default_partition(site: Site, partition: str | None) -> str:
+    """The partition the pick list starts on: the option, else the first devel, else the first GPU partition."""
+    parts = _partitions(site)
+    if partition is not None:
+        if parts is not None and partition not in parts:
+            raise BadInput(
+                f"partition {partition!r} is not a GPU partition of {site.name}; allowed: {', '.join(parts)}",
+                hint=f"use --partition {next(iter(parts))}, or add {partition} to gpu_partitions of [sites.{site.id}] in your sites file",
+            )
+        return partition
+    if parts is None:
+        return ""
+    devel = [p.name for p in parts.values() if p.kind == "devel"]
+    return devel[0] if devel else next(iter(parts))
+
+
+def _interactive_argv(site: Site) -> tuple[str, ...]:
+    gpus = site.gpus_per_node
+    gres = (f"--gres=gpu:{gpus}",) if gpus else ()
+    return (
+        "srun", f"--account={ACCOUNT}", f"--partition={PARTITION}", "--nodes=1", "--ntasks=1", *gres,
+        f"--time={TIME}", "--cpu-bind=none", "--pty", "/bin/bash", "-i",
+    )  # fmt: skip
+
+
+def commands(site: Site) -> list[Command]:
+    """What runs on the login node; the same list drives the remote and the local tasks."""
+    return [
+        Command("jobs", "my jobs (squeue --me)", ("squeue", "--me"), "List your pending and running jobs."),
+        Command("cancel", "cancel a job (scancel)", ("scancel", JOB_ID), "Cancel one job by its id."),
+        Command("show", "show a job (scontrol show job)", ("scontrol", "show", "job", JOB_ID), "Everything Slurm knows about one job."),
+        Command(
+            "follow", "follow the newest job's output (tail -F)", _bash(FOLLOW_SCRIPT),
+            "Find your newest job's StdOut with scontrol show job and follow it.", interactive=True,
+        ),
+        Command(
+            "interactive", "interactive shell on a compute node (srun --pty)", _interactive_argv(site),
+            f"An interactive allocation on {site.name}; exit the shell to give the node back.", interactive=True,
+        ),
+        Command(
+            "limits", "partition limits (sinfo, scontrol show partition)", _bash(LIMITS_SCRIPT, PARTITION),
+            "The limits Slurm enforces right now (MaxTime, nodes, GPUs), read live.",
+        ),
+        Command("quota", "quotas (jutil user dataquota)", ("jutil", "user", "dataquota"), "Your disk and file-count quotas ($HOME has few inodes)."),
+    ]  # fmt: skip
+
+
+def _presentation(interactive: bool) -> dict[str, Any]:
+    if interactive:
+        return {"reveal": "always", "focus": True, "panel": "dedicated", "clear": True}
+    return {"reveal": "always", "panel": "shared", "clear": True}
+
+
+def _task(label: str, command: str, args: list[str], detail: str, interactive: bool, cwd: str | None = None) -> dict[str, Any]:
+    task: dict[str, Any] = {"label": label, "type": "process", "command": command, "args": args}
+    if cwd is not None:
+        task["options"] = {"cwd": cwd}
+    task["detail"] = detail
+    task["problemMatcher"] = []
+    task["presentation"] = _presentation(interactive)
+    return task
+
+
+def remote_tasks(site: Site) -> list[dict[str, Any]]:
+    """Tasks for a workspace opened on the login node over Remote-SSH."""
+    out = [
+        _task(
+            f"{PREFIX}submit the current file (sbatch)", "sbatch", ["${file}"],
+            "Submit the job script open in the editor; its output goes next to it.", False, cwd="${fileDirname}",
+        )
+    ]  # fmt: skip
+    for c in commands(site):
+        out.append(_task(PREFIX + c.title, c.argv[0], list(c.argv[1:]), c.detail, c.interactive))
+    return out
+
+
+def ssh_args(alias: str, argv: tuple[str, ...], interactive: bool) -> list[str]:
+    """``ssh`` arguments running ``argv`` on ``alias`` as one correctly quoted command string."""
+    return [*(["-t"] if interactive else []), alias, shlex.join(argv)]
+
+
+def local_tasks(site: Site, alias: str) -> list[dict[str, Any]]:
+    """Tasks for a local workspace: each runs one command on ``alias`` through ssh."""
+    prefix = f"{PREFIX}{alias}: "
+    submit = _bash(SUBMIT_REMOTE_SCRIPT, REMOTE_SCRIPT)
+    out = [
+        _task(
+            f"{prefix}submit a job script on the cluster (sbatch)", "ssh", ssh_args(alias, submit, False),
+            f"Submit a job script that is already on {alias}; its output goes next to it.", False,
+        )
+    ]  # fmt: skip
+    for c in commands(site):
+        out.append(_task(prefix + c.title, "ssh", ssh_args(alias, c.argv, c.interactive), c.detail, c.interactive))
+    return out
+
+
+def inputs(site: Site, account: str, partition: str, alias: str) -> list[dict[str, Any]]:
+    parts = _partitions(site)
+    if parts is None:
+        part_input: dict[str, Any] = {
+            "id": "sshsetupPartition", "type": "promptString",
+            "description": f"Slurm partition on {site.name} (list them: sinfo -s)", "default": partition,
+        }  # fmt: skip
+    else:
+        options = []
+        for p in parts.values():
+            shown = f"up to {fmt_minutes(p.max_time_minutes)}" if p.max_time_minutes else "limit: ask Slurm"
+            options.append({"label": f"{p.name} ({p.kind}, {shown})", "value": p.name})
+        part_input = {
+            "id": "sshsetupPartition", "type": "pickString",
+            "description": f"Slurm partition on {site.name}", "options": options, "default": partition,
+        }  # fmt: skip
+    limit = parts[partition].max_time_minutes if parts and partition in parts else None
+    return [
+        {"id": "sshsetupAccount", "type": "promptString", "description": "Slurm account: your compute project (budget) in JuDoor", "default": account},
+        part_input,
+        {"id": "sshsetupJobId", "type": "promptString", "description": "Slurm job id (see: squeue --me)"},
+        {"id": "sshsetupTime", "type": "promptString", "description": "Time limit, HH:MM:SS", "default": fmt_minutes(min(DEFAULT_MINUTES, limit or DEFAULT_MINUTES))},
+        {"id": "sshsetupRemoteScript", "type": "promptString", "description": f"Job script on {alias}: absolute path, or relative to your home there"},
+    ]  # fmt: skip
+
+
+def make_tasks(site: Site, account: str = "", partition: str | None = None, alias: str | None = None) -> dict[str, Any]:
+    """The whole tasks.json document sshsetup would write into an empty workspace."""
+    if account:
+        check_account(account)
+    alias = alias or site.alias
+    part = default_partition(site, partition)
+    return {
+        "version": VERSION,
+        "tasks": remote_tasks(site) + local_tasks(site, alias),
+        "inputs": inputs(site, account, part, alias),
+    }
+
+
+def is_our_task(task: object) -> bool:
+    return isinstance(task, dict) and isinstance(task.get("label"), str) and task["label"].startswith(PREFIX)
+
+
+def is_our_input(item: object) -> bool:
+    return isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"].startswith(INPUT_PREFIX)

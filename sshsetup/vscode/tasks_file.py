@@ -1,0 +1,174 @@
+"""``sshsetup vscode`` (tasks part): create or merge ``<workspace>/.vscode/tasks.json``.
+
+tasks.json is JSONC; it is edited with ``sshsetup.vscode.jsonc.editor`` so the user's tasks, inputs,
+comments and layout stay byte for byte. Our tasks are found by their label prefix
+(``slurm_tasks.PREFIX``) and our inputs by their id prefix: each is replaced in place,
+added when missing, and removed when sshsetup no longer generates it (e.g. after a
+change of site). Rename a task to make it yours; sshsetup then leaves it alone.
+An existing file is changed only after its diff was shown (``--yes`` or ``confirm``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sshsetup import files, textfile
+from sshsetup.vscode.jsonc import editor as jsonc
+from sshsetup.vscode import tasks as slurm_tasks
+from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput, Refused
+from sshsetup.catalogue import Site, select
+
+
+@dataclass(frozen=True)
+class TasksResult:
+    path: Path
+    outcomes: list[files.Outcome] = field(default_factory=list)
+    diff: str = ""
+    dry_run: bool = False
+    messages: tuple[str, ...] = ()
+    exit_code: int = EXIT_OK
+
+
+def tasks_path(workspace: Path) -> Path:
+    return workspace / ".vscode" / "tasks.json"
+
+
+def _read(path: Path) -> tuple[textfile.TextDoc | None, Any]:
+    data = files.read_bytes(path)
+    if data is None:
+        return None, jsonc.MISSING
+    doc = textfile.decode(data, path, allow_bom=True)
+    try:
+        value = jsonc.parse(doc.text)
+    except jsonc.JSONCError as exc:
+        raise exc.for_file(path) from None
+    if value is not jsonc.MISSING:
+        version = value.get("version")
+        if version is not None and version != slurm_tasks.VERSION:
+            raise Refused(
+                f"{path} has version {version!r}; sshsetup writes version {slurm_tasks.VERSION} tasks",
+                hint=f"convert it in VS Code (it offers to migrate old tasks.json files), or move it away: {path}",
+            )
+    return doc, value
+
+
+def _items(value: Any, key: str) -> list[Any]:
+    items = value.get(key) if isinstance(value, dict) else None
+    return items if isinstance(items, list) else []
+
+
+def merge(text: str, value: Any, doc: dict[str, Any]) -> str:
+    """Upsert our tasks (by label) and inputs (by id) into ``text``; drop our stale ones."""
+    if value is jsonc.MISSING:
+        return text + ("" if not text or text.endswith("\n") else "\n") + json.dumps(doc, indent=4, ensure_ascii=False) + "\n"
+    if value.get("version") != slurm_tasks.VERSION:
+        text = jsonc.set_value(text, ["version"], slurm_tasks.VERSION)
+    for array, key, ours in (("tasks", "label", slurm_tasks.is_our_task), ("inputs", "id", slurm_tasks.is_our_input)):
+        wanted = {item[key] for item in doc[array]}
+        for old in _items(value, array):
+            if ours(old) and old[key] not in wanted:
+                text = jsonc.remove_array_item(text, [array], key, old[key])
+        for item in doc[array]:
+            text = jsonc.upsert_array_item(text, [array], key, item)
+    return text
+
+
+def _unmerge(text: str, value: Any) -> str:
+    for array, key, ours in (("tasks", "label", slurm_tasks.is_our_task), ("inputs", "id", slurm_tasks.is_our_input)):
+        for old in _items(value, array):
+            if ours(old):
+                text = jsonc.remove_array_item(text, [array], key, old[key])
+    raw = jsonc.get_raw(text, ["inputs"])
+    if any(slurm_tasks.is_our_input(i) for i in _items(value, "inputs")) and raw is not None and re.sub(r"\s", "", raw) == "[]":
+        text = jsonc.delete(text, ["inputs"])  # merge added the member for our inputs: take it out again
+    return text
+
+
+def tasks_change(
+    catalogue: Mapping[str, Site],
+    site_id: str,
+    workspace: Path,
+    account: str | None = None,
+    partition: str | None = None,
+    *,
+    alias: str | None = None,
+) -> files.FileChange:
+    """The new tasks.json for ``workspace`` (for callers that plan several files at once)."""
+    (site,) = select(catalogue, [site_id])
+    doc = slurm_tasks.make_tasks(site, account or "", partition, alias)
+    path = tasks_path(workspace)
+    old, value = _read(path)
+    try:
+        new_text = merge(old.text if old else "", value, doc)
+    except jsonc.JSONCError as exc:  # e.g. "tasks" is not an array
+        raise exc.for_file(path) from None
+    data = old.encode(new_text) if old else new_text.encode("utf-8")
+    return files.FileChange(path, data, mode=0o644, label="VS Code tasks")
+
+
+def remove_change(workspace: Path) -> files.FileChange | None:
+    """Our tasks and inputs taken out again; the file goes if nothing else was in it."""
+    path = tasks_path(workspace)
+    old, value = _read(path)
+    if old is None or value is jsonc.MISSING:
+        return None
+    text = _unmerge(old.text, value)  # only arrays that hold our items are edited
+    if text == old.text:
+        return None
+    left = jsonc.parse(text)
+    empty = all(k in ("version", "tasks", "inputs") and v in (slurm_tasks.VERSION, []) for k, v in left.items())
+    if empty and "//" not in text and "/*" not in text:
+        return files.FileChange(path, None, label="VS Code tasks")
+    return files.FileChange(path, old.encode(text), label="VS Code tasks")
+
+
+def _run(change: files.FileChange | None, path: Path, dry_run: bool, yes: bool, confirm: Callable[[str], bool] | None) -> TasksResult:
+    if change is None:
+        return TasksResult(path, [files.Outcome(path, files.Verb.IDENTICAL)], dry_run=dry_run)
+    done = files.apply_confirmed(change, dry_run=dry_run, yes=yes, ask=confirm,
+                                 question=lambda verb: f"{verb.value.capitalize()} {path}?")
+    if done.declined:
+        msg = f"{path} was left unchanged (diff above). Re-run with --yes to {done.outcomes[0].verb.value} it."
+        return TasksResult(path, done.outcomes, done.diff, dry_run, (msg,), EXIT_FAIL)
+    return TasksResult(path, done.outcomes, done.diff, dry_run)
+
+
+def vscode_tasks(
+    catalogue: Mapping[str, Site],
+    site_id: str,
+    workspace: Path,
+    account: str | None = None,
+    partition: str | None = None,
+    dry_run: bool = False,
+    yes: bool = False,
+    *,
+    alias: str | None = None,
+    confirm: Callable[[str], bool] | None = None,
+) -> TasksResult:
+    """Create or merge the workspace's tasks.json (a new file needs no confirmation)."""
+    if not workspace.is_dir():
+        raise BadInput(f"workspace {workspace} is not a directory", hint="give the folder you open in VS Code: --workspace DIR")
+    change = tasks_change(catalogue, site_id, workspace, account, partition, alias=alias)
+    return _run(change, change.path, dry_run, yes, confirm)
+
+
+def remove(workspace: Path, dry_run: bool = False, yes: bool = False, *, confirm: Callable[[str], bool] | None = None) -> TasksResult:
+    """Take sshsetup's tasks and inputs out of the workspace's tasks.json (``sshsetup remove``)."""
+    return _run(remove_change(workspace), tasks_path(workspace), dry_run, yes, confirm)
+
+
+def show(result: TasksResult) -> int:
+    """Print a result the usual way (diff on stdout, outcome lines on stderr); the exit code."""
+    from sshsetup.output import outcome_line, print_diff, say
+
+    print_diff(result.diff)
+    for o in result.outcomes:
+        say(outcome_line(o, result.dry_run or result.exit_code != EXIT_OK))
+    for msg in result.messages:
+        say(msg)
+    return result.exit_code

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sshsetup.errors import Refused
+from sshsetup.ssh.block import HostEntry, find_block, remembered_options, remove, upsert
+
+P = Path("/x/config")
+ENTRY = [HostEntry("jsc-booster", (("HostName", "juwels-booster.fz-juelich.de"), ("User", "smith1")), comment="JUWELS Booster")]
+BLOCK = (
+    "# BEGIN sshsetup (managed block: change it with 'sshsetup init', delete it with 'sshsetup remove')\n"
+    '# sshsetup-options: {"sites":["juwels-booster"]}\n'
+    "# JUWELS Booster\n"
+    "Host jsc-booster\n"
+    "    HostName juwels-booster.fz-juelich.de\n"
+    "    User smith1\n"
+    "# END sshsetup\n"
+)
+OPTS = {"sites": ["juwels-booster"]}
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param("", BLOCK, id="empty"),
+        pytest.param("Host *\n  User x\n", BLOCK + "Host *\n  User x\n", id="before-host-star"),
+        pytest.param("Port 22\n\n# mine\nHost a\n", "Port 22\n\n" + BLOCK + "# mine\nHost a\n", id="above-comments-of-first-host"),
+        pytest.param("Include conf.d/*\nMatch host x\n", "Include conf.d/*\n" + BLOCK + "Match host x\n", id="before-match"),
+        pytest.param("Host=eq\n", BLOCK + "Host=eq\n", id="host-equals"),
+        pytest.param("\tHOST a\n", BLOCK + "\tHOST a\n", id="indented-upper"),
+        pytest.param("Port 22\n", "Port 22\n" + BLOCK, id="globals-only"),
+        pytest.param("Port 22", "Port 22\n" + BLOCK.replace('{"sites"', '{"eof_newline":true,"sites"'), id="no-final-newline"),
+    ],
+)
+def test_upsert_places_block_and_remove_restores(before: str, after: str) -> None:
+    assert upsert(before, ENTRY, OPTS, "\n", P) == after
+    assert remove(after, P) == before
+    assert upsert(after, ENTRY, OPTS, "\n", P) == after  # idempotent
+
+
+def test_crlf_is_kept() -> None:
+    before = "Port 22\r\nHost *\r\n  User x\r\n"
+    after = upsert(before, ENTRY, OPTS, "\r\n", P)
+    assert after == "Port 22\r\n" + BLOCK.replace("\n", "\r\n") + "Host *\r\n  User x\r\n"
+    assert remove(after, P) == before
+
+
+def test_replace_in_place_keeps_position_and_flags() -> None:
+    text = upsert("Port 22", ENTRY, OPTS, "\n", P)
+    text = "# top\n" + text + "Host z\n"
+    other = [HostEntry("jsc-jusuf", (("HostName", "jusuf.fz-juelich.de"),))]
+    new = upsert(text, other, {"sites": ["jusuf"]}, "\n", P)
+    assert new.startswith("# top\nPort 22\n# BEGIN sshsetup")
+    assert new.endswith("Host jsc-jusuf\n    HostName jusuf.fz-juelich.de\n# END sshsetup\nHost z\n")
+    assert remembered_options(new, P) == {"sites": ["jusuf"]}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(BLOCK + BLOCK, "/x/config has more than one sshsetup block (line 1, line 7, line 8, line 14)", id="duplicated"),
+        pytest.param("# END sshsetup\n# BEGIN sshsetup\n", "/x/config: the sshsetup markers are reversed (line 1, line 2)", id="reversed"),
+        pytest.param("Port 1\n# BEGIN sshsetup\nHost a\n", "/x/config: the sshsetup block starting at line 2 is not closed", id="unclosed"),
+        pytest.param("Host a\n# END sshsetup\n", "/x/config: '# END sshsetup' at line 2 has no '# BEGIN sshsetup' line", id="end-only"),
+        pytest.param("# BEGIN sshsetup\n# sshsetup-options: {bad\n# END sshsetup\n", "/x/config: the sshsetup options line in the block is damaged", id="bad-options"),
+    ],
+)
+def test_malformed_markers_are_refused(text: str, message: str) -> None:
+    with pytest.raises(Refused) as exc:
+        find_block(text, P)
+    assert exc.value.message == message
+    assert exc.value.hint is not None and "by hand" in exc.value.hint
+    for fn in (lambda: upsert(text, ENTRY, OPTS, "\n", P), lambda: remove(text, P)):
+        with pytest.raises(Refused):
+            fn()
+
+
+def test_whole_block_and_quoting() -> None:
+    e = [HostEntry("a", (("IdentityFile", "/My Keys/id"),))]
+    text = upsert("", e, {}, "\n", P)
+    assert '    IdentityFile "/My Keys/id"\n' in text
+    block = find_block(text, P)
+    assert block is not None and text[block.start : block.end] == text
+    assert find_block("Host a\n", P) is None
+    assert remembered_options("Host a\n", P) == {}

@@ -1,0 +1,136 @@
+"""``doctor --report`` / ``--from-report``: a real run as the test user, planted secrets, offline re-analysis."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sshsetup.support import doctor
+from sshsetup.support.doctor import report
+from sshsetup.errors import BadInput
+from tests.support.doctor.test_staged_failures import Setup, as_user
+from tests.testbed.sshd import Sshd
+from tests.testbed.users import TestUser
+
+PASSPHRASE = "correct-horse-battery-staple"
+
+
+def _report_as(user: TestUser, sites_file: Path, out_file: Path, *, yes: bool = True, answer: bool = True) -> Any:
+    def child() -> Any:
+        shown, printed = io.StringIO(), io.StringIO()
+        old = sys.stderr
+        sys.stderr = shown
+        try:
+            rc = doctor.command(site_ids=["tb"], sites_file=sites_file, probe_timeout=2, remote=True, report_file=out_file,
+                                yes=yes, confirm=lambda q: answer, out=printed)
+        finally:
+            sys.stderr = old
+        return {"rc": rc, "shown": shown.getvalue(), "printed": printed.getvalue()}
+
+    return as_user(user, child)
+
+
+def _plant(user: TestUser, private_text: str) -> None:
+    """Secrets inside the managed block (it is copied into the report) and beside it."""
+    cfg = user.ssh_dir / "config"
+    text = cfg.read_text()
+    planted = ("# from 93.199.55.163 and 2a00:1450:4001:80b::200e (home network)\n"
+               f"# passphrase: {PASSPHRASE}\n" + "".join(f"# {ln}\n" for ln in private_text.splitlines()))
+    text = text.replace("# END sshsetup", planted + "# END sshsetup")
+    user.write(".ssh/config", text)
+
+
+@pytest.mark.sshd
+def test_report_has_no_planted_secret(test_user: TestUser, sshd: Sshd) -> None:
+    s = Setup(test_user, sshd)
+    key = s.key(passphrase=None)
+    s.init(key, ["127.0.0.0/8", "::1/128"])
+    private_text = key.private.read_text()
+    _plant(test_user, private_text)
+    out_file = test_user.home / "report.json"
+    res = _report_as(test_user, s.sites, out_file)
+    text = out_file.read_text()
+    assert res["shown"].startswith(text)  # what was shown is exactly what was written
+    assert oct(out_file.stat().st_mode & 0o777) == "0o600"
+    forbidden = ["PRIVATE KEY", *private_text.splitlines()[1:-1], PASSPHRASE, "93.199.55.163", "2a00:1450:4001:80b",
+                 str(test_user.home), test_user.name, "alice@laptop", "alice"]
+    assert [f for f in forbidden if f in text] == []
+    doc = json.loads(text)
+    assert "93.199.0.0/16" in doc["managed_block"] and "2a00:1450:4001::/48" in doc["managed_block"]
+    assert "[private key removed]" in doc["managed_block"] and "passphrase: <secret>" in doc["managed_block"]
+    assert "hostname 127.0.0.1" in doc["ssh_g"]["tb"] and "user <user>" in doc["ssh_g"]["tb"]
+    assert "identityfile ~/.ssh/id_ed25519_jsc" in doc["ssh_g"]["tb"]
+    assert "Authenticated to 127.0.0.1" in doc["transcripts"]["tb"]
+    assert {c["id"] for c in doc["checks"]} >= {"auth.probe", "remote.glibc", "key.type"}
+    assert res["rc"] == 0 and res["printed"].splitlines()[-1].startswith("0 failed")
+
+
+@pytest.mark.sshd
+def test_from_report_reanalyses_the_transcript(test_user: TestUser, sshd: Sshd, tmp_path: Path) -> None:
+    s = Setup(test_user, sshd)
+    key = s.key(authorize_from=None)  # not uploaded
+    s.init(key, ["127.0.0.0/8", "::1/128"])
+    out_file = test_user.home / "report.json"
+    res = _report_as(test_user, s.sites, out_file)
+    assert res["rc"] == 1
+    copy = tmp_path / "ticket.json"
+    copy.write_bytes(out_file.read_bytes())
+    buf = io.StringIO()
+    assert doctor.command(from_report_file=copy, out=buf) == 1
+    text = buf.getvalue()
+    assert "[XX] auth.probe (tb): the server refused the key although your address 127.0.0.1 is inside" in text
+    assert "transcript (tb), analysed again:\n  publickey-refused: the server refused the key" in text
+    doc = json.loads(_json(copy))
+    assert doc["transcripts"]["tb"]["causes"][0]["cause"] == "publickey-refused"
+
+
+def _json(path: Path) -> str:
+    buf = io.StringIO()
+    report.from_report(path, buf, json_out=True)
+    return buf.getvalue()
+
+
+@pytest.mark.sshd
+def test_declined_or_unconfirmed_report_is_not_written(test_user: TestUser, sshd: Sshd) -> None:
+    s = Setup(test_user, sshd)
+    key = s.key()
+    s.init(key, ["127.0.0.0/8"])
+    out_file = test_user.home / "report.json"
+    res = _report_as(test_user, s.sites, out_file, yes=False, answer=False)
+    assert not out_file.exists() and "report not written" in res["shown"] and '"sshsetup_report": 1' in res["shown"]
+
+
+def test_from_report_refuses_other_files(tmp_path: Path) -> None:
+    f = tmp_path / "x.json"
+    f.write_text('{"version": 1, "checks": []}')
+    with pytest.raises(BadInput, match="is not an sshsetup report"):
+        report.from_report(f, io.StringIO())
+    with pytest.raises(BadInput, match="does not exist"):
+        report.from_report(tmp_path / "missing.json", io.StringIO())
+
+
+def test_from_report_offline_from_a_hand_written_report(tmp_path: Path) -> None:
+    transcript = (Path(__file__).parents[2] / "data" / "sshlogs" / "too-many-failures.log").read_text()
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps({"sshsetup_report": 1, "created": "2026-11-29T14:30:00+00:00", "sshsetup": "0.1.0", "ssh": "OpenSSH_9.2p1",
+                             "os": "Linux", "checks": [{"id": "local.ssh", "status": "ok", "summary": "OpenSSH_9.2p1", "hint": None,
+                                                        "details": [], "subject": None}],
+                             "transcripts": {"jureca": transcript}}))
+    buf = io.StringIO()
+    assert report.from_report(f, buf) == 0
+    assert buf.getvalue().splitlines()[1:] == [
+        "[ok] local.ssh: OpenSSH_9.2p1", "0 failed, 0 warnings, 1 ok, 0 skipped", "transcript (jureca), analysed again:",
+        "  too-many-failures: the server disconnected: too many authentication failures",
+        "    hint: ssh offered too many keys (agent or defaults) before the right one: add IdentitiesOnly yes and the IdentityFile to the host",
+    ]
+
+
+def test_unconfirmed_without_a_prompt_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(BadInput, match="needs a confirmation"):
+        report.write_report("{}\n", tmp_path / "r.json", yes=False, confirm=None, show=io.StringIO())
+    assert not (tmp_path / "r.json").exists()

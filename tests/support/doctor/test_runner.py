@@ -1,0 +1,110 @@
+"""The runner: crash isolation, timeouts, needs, selection, order, progress; the model."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from sshsetup.support.doctor import CHECKS, doctor
+from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Report, Status, Target
+from sshsetup.support.doctor.runner import run_checks, select
+from sshsetup.errors import BadInput
+from sshsetup.paths import Paths
+
+
+def ctx(*aliases: str, **kw) -> DoctorContext:
+    return DoctorContext(paths=Paths.from_env(), targets=tuple(Target(a, "127.0.0.1") for a in aliases), **kw)
+
+
+def ok(cid: str):
+    return lambda c, t: CheckResult(cid, Status.OK, f"fine{' ' + t.alias if t else ''}")
+
+
+def boom(c, t):
+    raise ValueError("bad")
+
+
+def test_crash_becomes_fail_and_the_others_run() -> None:
+    checks = (Check("a", "A", boom), Check("b", "B", ok("b")))
+    rep = run_checks(checks, ctx())
+    assert rep.results == (
+        CheckResult("a", Status.FAIL, "check crashed: ValueError('bad')", "please report this (sshsetup doctor --json output helps)"),
+        CheckResult("b", Status.OK, "fine"),
+    )
+    assert (rep.status, rep.exit_code) == (Status.FAIL, 1)
+
+
+def test_timeout_becomes_fail() -> None:
+    checks = (Check("slow", "S", lambda c, t: time.sleep(5) or CheckResult("slow", Status.OK, ""), timeout=0.2), Check("b", "B", ok("b")))
+    t0 = time.monotonic()
+    rep = run_checks(checks, ctx())
+    assert time.monotonic() - t0 < 2
+    assert rep.results[0].summary == "timed out after 0.2 s"
+    assert rep.results[0].status is Status.FAIL and rep.results[1].status is Status.OK
+
+
+def test_overall_budget() -> None:
+    checks = (Check("slow", "S", lambda c, t: time.sleep(5) or CheckResult("slow", Status.OK, ""), timeout=10),)
+    rep = run_checks(checks, ctx(budget=0.3))
+    assert rep.results[0].status is Status.FAIL and "0.3 s" in rep.results[0].summary
+
+
+def test_per_host_needs_and_shared_results_in_registry_order() -> None:
+    def produce(c: DoctorContext, t: Target | None) -> CheckResult:
+        assert t is not None
+        time.sleep(0.2 if t.alias == "h1" else 0)  # finishes last, still reported first
+        c.shared.put("n", t.alias, t.alias.upper())
+        return CheckResult("p", Status.FAIL if t.alias == "h2" else Status.OK, "made")
+
+    def consume(c: DoctorContext, t: Target | None) -> CheckResult:
+        assert t is not None
+        return CheckResult("q", Status.OK, str(c.shared.get("n", t.alias, str)))
+
+    checks = (Check("p", "P", produce, per_host=True), Check("q", "Q", consume, per_host=True, needs=("p",)))
+    seen: list[tuple[int, int, str]] = []
+    rep = run_checks(checks, ctx("h1", "h2"), progress=lambda d, n, r: seen.append((d, n, r.id)))
+    assert [(r.id, r.subject, r.status, r.summary) for r in rep.results] == [
+        ("p", "h1", Status.OK, "made"), ("p", "h2", Status.FAIL, "made"),
+        ("q", "h1", Status.OK, "H1"), ("q", "h2", Status.SKIP, "skipped: needs p, which did not pass"),
+    ]
+    assert [d for d, _, _ in seen] == [1, 2, 3, 4] and {n for _, n, _ in seen} == {4}
+
+
+def test_shared_refuses_a_second_write() -> None:
+    c = ctx()
+    c.shared.put("auth.probe", "h", 1)
+    with pytest.raises(RuntimeError):
+        c.shared.put("auth.probe", "h", 2)
+    assert c.shared.get("auth.probe", "h", int) == 1 and c.shared.get("auth.probe", "h", str) is None
+
+
+def test_select_adds_needs_and_rejects_unknown_ids() -> None:
+    assert [c.id for c in select(CHECKS, ["net.banner"])] == ["net.dns", "net.tcp", "net.banner"]
+    assert select(CHECKS, []) == CHECKS
+    with pytest.raises(BadInput) as e:
+        select(CHECKS, ["net.tcp", "nope"])
+    assert e.value.message == "unknown check 'nope'"
+    assert e.value.hint == "known checks: " + ", ".join(c.id for c in CHECKS) + " (see: sshsetup doctor --list)"
+
+
+def test_report_status_and_exit_code() -> None:
+    r = lambda s: CheckResult("x", s, "")  # noqa: E731
+    assert (Report(()).status, Report(()).exit_code) == (Status.OK, 0)
+    assert (Report((r(Status.SKIP),)).status, Report((r(Status.SKIP),)).exit_code) == (Status.OK, 0)
+    assert (Report((r(Status.OK), r(Status.WARN))).status, Report((r(Status.WARN),)).exit_code) == (Status.WARN, 0)
+    assert Report((r(Status.WARN), r(Status.FAIL), r(Status.OK))).status is Status.FAIL
+
+
+def test_doctor_list_and_json(capsys: pytest.CaptureFixture[str]) -> None:
+    checks = (Check("a.one", "first check", ok("a.one")), Check("b.two", "second", ok("b.two"), per_host=True))
+    assert doctor(ctx("h"), list_only=True, checks=checks) == 0
+    assert capsys.readouterr().out == "a.one  first check\nb.two  second (per host)\n"
+    assert doctor(ctx("h"), ids=["b.two"], json_out=True, checks=checks) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "version": 1, "status": "ok",
+        "checks": [{"id": "b.two", "status": "ok", "summary": "fine h", "hint": None, "details": [], "subject": "h"}],
+    }
+    checks = (Check("a.one", "first", boom),)
+    assert doctor(ctx(), checks=checks) == 1
