@@ -120,7 +120,7 @@ def fresh_venv(tmp: Path) -> Env | None:
     return Env("a fresh venv with sshsetup installed from the checkout, as pipx does", str(py), [str(venv / "bin" / "sshsetup")])
 
 
-def env_rows(e: Env, tmp: Path, env: dict[str, str], cfg: Path, key: Path, sshg: float, runs: int) -> list[Row]:
+def env_rows(e: Env, tmp: Path, env: dict[str, str], cfg: Path, key: Path, sshg: float, runs: int) -> list[Row]:  # noqa: ARG001
     rows: list[Row] = []
     base = median_time(lambda: run([e.python, "-c", "pass"]), runs)
     click = median_time(lambda: run([e.python, "-c", "import click"]), runs)

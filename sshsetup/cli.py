@@ -106,8 +106,8 @@ def remove(dry_run: bool, yes: bool) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON (with sources).")
 def sites(sites_file: Path | None, as_json: bool) -> int:
     """List the site catalogue."""
-    from sshsetup.commands.sites import render_json, render_text
     from sshsetup.catalogue import load_catalogue
+    from sshsetup.commands.sites import render_json, render_text
 
     cat = load_catalogue(sites_file, _paths().sites_file)
     click.echo(render_json(cat) if as_json else render_text(cat), nl=as_json)
@@ -156,8 +156,8 @@ def jobscript(site_id: str, sites_file: Path | None, account: str, partition: st
               gpus_per_node: int | None, cpus_per_task: int | None, time_: str | None, kind: str,
               output: Path | None, dry_run: bool, yes: bool) -> int:
     """Write a checked Slurm job script (single-GPU Python or multi-node torchrun)."""
-    from sshsetup.commands import jobscript as js
     from sshsetup.catalogue import load_catalogue
+    from sshsetup.commands import jobscript as js
 
     cat = load_catalogue(sites_file, _paths().sites_file)
     return js.show(js.jobscript(cat, site_id, account, partition, nodes, gpus_per_node, time_, kind, output, dry_run, yes,
@@ -197,10 +197,10 @@ def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None
 @click.option("--probes", type=click.IntRange(1, 10), default=6, show_default=True, help="How many probes at most.")
 def wait(sites: tuple[str, ...], sites_file: Path | None, max_wait: float, probes: int) -> int:
     """Check, with a few slow probes, that the uploaded key works."""
+    from sshsetup.catalogue import DEFAULT_SITES, load_catalogue, select
     from sshsetup.commands import wait as wait_cmd
     from sshsetup.commands.key_line import remembered, sites_file_for
     from sshsetup.output import say
-    from sshsetup.catalogue import DEFAULT_SITES, load_catalogue, select
 
     paths = _paths()
     rem = remembered(paths)

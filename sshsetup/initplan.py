@@ -8,14 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sshsetup import files, state, textfile
-from sshsetup.ssh import keys, passphrase, block as sshconfig
+from sshsetup.catalogue import DEFAULT_SITES, Site, load_catalogue, select
 from sshsetup.errors import BadInput
-from sshsetup.ssh.entries import EntryOptions, control_dir_fits, site_entries
 from sshsetup.judoor.keyline import KeyLine, KeyLineOptions, address_family, compute, load_named
 from sshsetup.paths import Paths
-from sshsetup.catalogue import DEFAULT_SITES, Site, load_catalogue, select
-from sshsetup.ssh.verify import Expected, Mismatch, verify
+from sshsetup.ssh import block as sshconfig
+from sshsetup.ssh import keys, passphrase
 from sshsetup.ssh.block import HostEntry
+from sshsetup.ssh.entries import EntryOptions, control_dir_fits, site_entries
+from sshsetup.ssh.verify import Expected, Mismatch, verify
 
 
 @dataclass(frozen=True)

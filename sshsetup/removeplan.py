@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sshsetup import files, state, textfile
-from sshsetup.ssh import block as sshconfig
 from sshsetup.errors import BadInput
 from sshsetup.paths import Paths
+from sshsetup.ssh import block as sshconfig
 
 
 @dataclass

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from sshsetup.catalogue import Site
 from sshsetup.cli import main
 from sshsetup.slurm.jobscript import make_spec, render_jobscript
-from sshsetup.catalogue import Site
 
 
 @dataclass

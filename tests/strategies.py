@@ -161,7 +161,7 @@ class ConfigSpec:
     def render(self, include_path: str) -> bytes:
         if not self.exists:
             return b""
-        text = "".join(ln.replace(INCLUDE, include_path) + e for ln, e in zip(self.lines, self.eols))
+        text = "".join(ln.replace(INCLUDE, include_path) + e for ln, e in zip(self.lines, self.eols, strict=True))
         return text.encode("utf-8")
 
     def include_bytes(self) -> bytes:

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sshsetup.errors import BadInput
 from sshsetup.catalogue import CONFIDENCES, load_catalogue, parse_sites, parse_time, select
+from sshsetup.errors import BadInput
 from tests.helpers import run_cli
 
 JSC = ("juwels-booster", "jusuf", "juwels-cluster", "jureca-dc", "jupiter", "judac")

@@ -95,7 +95,7 @@ def test_twenty_concurrent_inits(differing: bool, key: Path, tmp_path: Path, cap
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for a in sets]
         errs = [p.communicate(timeout=120)[1].decode() for p in procs]
         took = time.monotonic() - t
-        for p, err in zip(procs, errs):
+        for p, err in zip(procs, errs, strict=True):
             assert p.returncode == 0, err
         cfg = home / ".ssh" / "config"
         data = cfg.read_bytes()

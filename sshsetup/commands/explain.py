@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from sshsetup.support import sshlog
 from sshsetup.errors import BadInput
+from sshsetup.support import sshlog
 
 
 def decode(data: bytes) -> str:

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from sshsetup import output
 from sshsetup import initplan as init_cmd
+from sshsetup import output
 from sshsetup import removeplan as remove_cmd
 from sshsetup.errors import EXIT_FAIL, EXIT_OK
 from sshsetup.files import Verb

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sshsetup import files
+from sshsetup.catalogue import Site, select
 from sshsetup.errors import EXIT_FAIL, EXIT_OK, Refused
 from sshsetup.slurm.jobscript import JobSpec, is_ours, make_spec, render_jobscript
-from sshsetup.catalogue import Site, select
 
 
 @dataclass(frozen=True)

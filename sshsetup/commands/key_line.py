@@ -8,14 +8,16 @@ from pathlib import Path
 
 import click
 
-from sshsetup.judoor import cidr, records as keyline_state
 from sshsetup import files, textfile
-from sshsetup.ssh import keys, block as sshconfig
+from sshsetup.catalogue import DEFAULT_SITES, Site, load_catalogue, select
 from sshsetup.errors import EXIT_OK
+from sshsetup.judoor import cidr
+from sshsetup.judoor import records as keyline_state
 from sshsetup.judoor.keyline import KeyLine, KeyLineOptions, address_family, compute, load_named, named_change, require_line
 from sshsetup.output import say
 from sshsetup.paths import Paths
-from sshsetup.catalogue import DEFAULT_SITES, Site, load_catalogue, select
+from sshsetup.ssh import block as sshconfig
+from sshsetup.ssh import keys
 
 JSON_VERSION = 1
 

@@ -8,8 +8,10 @@ from sshsetup import files
 from sshsetup.paths import Paths
 
 
-def changes(paths: Paths, manifest: dict[str, object], notes: list[str]) -> list[files.FileChange]:
-    from sshsetup.vscode import settings_plan as init_vscode, tasks_file as vscode_tasks
+def changes(paths: Paths,  # noqa: ARG001 - the shape every remove part has
+            manifest: dict[str, object], notes: list[str]) -> list[files.FileChange]:
+    from sshsetup.vscode import settings_plan as init_vscode
+    from sshsetup.vscode import tasks_file as vscode_tasks
 
     out, more = init_vscode.revert_changes(manifest)
     notes += more

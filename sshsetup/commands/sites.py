@@ -28,7 +28,7 @@ def render_text(catalogue: Mapping[str, Site]) -> str:
     rows = [("ID", "ALIAS", "HOSTNAME", "NAME")]
     rows += [(s.id, s.alias, f"{s.hostname}" + (f":{s.port}" if s.port != 22 else ""), s.name) for s in catalogue.values()]
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3] for r in rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=False)) + "  " + r[3] for r in rows]
     unknown = {s.id: s.unknown_facts() for s in catalogue.values() if s.unknown_facts()}
     if unknown:
         lines.append("")

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sshsetup import files, state
-from sshsetup.vscode import tasks_file as vscode_tasks
-from sshsetup.paths import Paths
 from sshsetup.catalogue import load_catalogue
+from sshsetup.paths import Paths
+from sshsetup.vscode import tasks_file as vscode_tasks
 
 
 def run(paths: Paths, *, workspace: Path, site_id: str | None, sites_file: Path | None, account: str | None,

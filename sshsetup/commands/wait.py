@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sshsetup.support import sshlog
 from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput
+from sshsetup.support import sshlog
 
 WORKS = {"accepted", "partial-success-2fa", "passphrase-needed"}
 RETRY = {"publickey-refused"}

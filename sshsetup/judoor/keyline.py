@@ -12,10 +12,10 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sshsetup.judoor import cidr
+from sshsetup.catalogue import Site
 from sshsetup.errors import BadInput, SshSetupError
 from sshsetup.files import FileChange, read_bytes
-from sshsetup.catalogue import Site
+from sshsetup.judoor import cidr
 
 DEFAULT_POLICY = cidr.Policy.P16
 

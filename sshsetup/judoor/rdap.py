@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sshsetup.judoor.cidr import Address, Network, classify
 from sshsetup.errors import SshSetupError
+from sshsetup.judoor.cidr import Address, Network, classify
 
 ENV_URL = "SSHSETUP_RDAP_URL"
 BOOTSTRAP_URLS = {4: "https://data.iana.org/rdap/ipv4.json", 6: "https://data.iana.org/rdap/ipv6.json"}

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sshsetup.errors import BadInput
 from sshsetup.catalogue import TIME_PATTERN, Partition, Site, parse_time
+from sshsetup.errors import BadInput
 from sshsetup.validate import shown
 
 KINDS = ("python", "torchrun")

@@ -29,7 +29,7 @@ def template_root() -> Path:
     raise SshSetupError("sshsetup's templates are missing", hint="reinstall sshsetup: pipx reinstall sshsetup")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _env(root: str) -> jinja2.Environment:
     import jinja2  # lazily: only commands that render pay for the import
 

@@ -48,7 +48,7 @@ def _kdf_started(passphrase: bytes, salt: bytes, rounds: int) -> Callable[[], by
     def work() -> None:
         try:
             box.append(bcrypt.kdf(password=passphrase, salt=salt, desired_key_bytes=48, rounds=rounds, ignore_few_rounds=True))
-        except BaseException as exc:  # handed to the caller's thread, never printed here
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, never printed here
             box.append(exc)
 
     thread = threading.Thread(target=work, name="sshsetup-kdf", daemon=True)

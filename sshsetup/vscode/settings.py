@@ -30,8 +30,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sshsetup.vscode.jsonc import editor as jsonc
 from sshsetup.errors import BadInput, Refused
+from sshsetup.vscode.jsonc import editor as jsonc
 
 REMOTE_PLATFORM = "remote.SSH.remotePlatform"
 SERVER_INSTALL_PATH = "remote.SSH.serverInstallPath"
@@ -148,7 +148,7 @@ def revert_settings(text: str, record: SettingsRecord) -> tuple[str, list[str]]:
     leaves = [c for c in record.changes if c.new is not None]
     current = [jsonc.get(text, c.path) for c in leaves]  # one read of the text
     gone = []
-    for c, value in zip(reversed(leaves), reversed(current)):
+    for c, value in zip(reversed(leaves), reversed(current), strict=True):
         if value is jsonc.MISSING:
             continue
         if not jsonc.same_value(value, json.loads(c.new or "null")):

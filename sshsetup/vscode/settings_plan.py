@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from sshsetup import files, textfile
-from sshsetup.vscode.jsonc import editor as jsonc
-from sshsetup.vscode import paths as vscode_paths, settings as vscode_settings
+from sshsetup.catalogue import Site
 from sshsetup.errors import BadInput
 from sshsetup.paths import Paths
-from sshsetup.catalogue import Site
+from sshsetup.vscode import paths as vscode_paths
+from sshsetup.vscode import settings as vscode_settings
+from sshsetup.vscode.jsonc import editor as jsonc
 
 
 @dataclass

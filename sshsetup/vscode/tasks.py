@@ -28,9 +28,9 @@ import shlex
 from dataclasses import dataclass
 from typing import Any
 
+from sshsetup.catalogue import Partition, Site
 from sshsetup.errors import BadInput
 from sshsetup.slurm.jobscript import DEFAULT_MINUTES, catalogue_partitions, check_account, fmt_minutes
-from sshsetup.catalogue import Partition, Site
 
 PREFIX = "sshsetup: "
 INPUT_PREFIX = "sshsetup"

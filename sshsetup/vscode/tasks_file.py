@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from sshsetup import files, textfile
-from sshsetup.vscode.jsonc import editor as jsonc
-from sshsetup.vscode import tasks as slurm_tasks
-from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput, Refused
 from sshsetup.catalogue import Site, select
+from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput, Refused
+from sshsetup.vscode import tasks as slurm_tasks
+from sshsetup.vscode.jsonc import editor as jsonc
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from sshsetup.support import sshlog
 from sshsetup.commands.explain import explain
 from sshsetup.errors import BadInput
+from sshsetup.support import sshlog
 from tests.support.test_sshlog import DATA, EXPECTED
 
 

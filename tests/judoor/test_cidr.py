@@ -4,9 +4,9 @@ import ipaddress
 
 import pytest
 
+from sshsetup.errors import EXIT_USAGE, BadInput, SshSetupError
 from sshsetup.judoor import cidr
 from sshsetup.judoor.cidr import Kind, Policy, Ranges
-from sshsetup.errors import EXIT_USAGE, BadInput, SshSetupError
 
 net = ipaddress.ip_network
 ip = ipaddress.ip_address

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from sshsetup.judoor import cidr, rdap
 from sshsetup.errors import SshSetupError
+from sshsetup.judoor import cidr, rdap
 from tests.testbed.httpd import RDAP_DIR, EchoMode, echo_factory, rdap_server  # noqa: F401 - fixtures
 
 net = ipaddress.ip_network

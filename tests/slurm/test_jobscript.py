@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 
 from sshsetup import files
+from sshsetup.catalogue import load_catalogue, parse_sites
 from sshsetup.commands.jobscript import jobscript, show
 from sshsetup.errors import EXIT_FAIL, BadInput, Refused
 from sshsetup.slurm.jobscript import MARKER, canonical_time, is_ours, make_spec
-from sshsetup.catalogue import load_catalogue, parse_sites
 from tests.helpers import make_jobscript
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from sshsetup.slurm import templating
 from sshsetup.errors import SshSetupError
+from sshsetup.slurm import templating
 
 REPO = Path(__file__).resolve().parents[2]
 

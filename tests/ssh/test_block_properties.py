@@ -38,11 +38,11 @@ import pytest
 from hypothesis import HealthCheck, Phase, event, given, note, settings
 from hypothesis import strategies as st
 
-from sshsetup.ssh import block as sshconfig
 from sshsetup import initplan as init_cmd
 from sshsetup import removeplan as remove_cmd
-from sshsetup.paths import Paths
 from sshsetup.catalogue import DEFAULT_SITES, load_catalogue
+from sshsetup.paths import Paths
+from sshsetup.ssh import block as sshconfig
 from sshsetup.ssh.block import HostEntry
 from tests import strategies as S
 from tests.helpers import environ, run_cli

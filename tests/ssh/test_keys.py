@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sshsetup.ssh import keys
 from sshsetup.errors import BadInput, Refused
+from sshsetup.ssh import keys
 
 PW = b"correct horse battery"
 

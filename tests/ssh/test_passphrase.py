@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sshsetup.ssh import passphrase
 from sshsetup.errors import BadInput
+from sshsetup.ssh import passphrase
 
 
 def test_read_file_first_line_only(tmp_path: Path) -> None:

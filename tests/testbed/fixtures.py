@@ -47,7 +47,8 @@ from .agent import SshAgent
 from .require import require_exe, require_root
 from .slurm import DEFAULT_ACCOUNTS, JUWELS_BOOSTER, Partition, Slurm
 from .sshd import SSHD, SshClient, Sshd, make_host_key
-from .tarpit import Tarpit, refused_port as _refused_port
+from .tarpit import Tarpit
+from .tarpit import refused_port as _refused_port
 from .users import (
     TestUser,
     create_user,

@@ -176,7 +176,7 @@ class Sshd:
         if check.returncode != 0:
             raise SshdError(f"sshd -t failed ({check.returncode}): {check.stderr.strip()}\n{self.config_text()}")
         log_start = self.log_offset()
-        log = open(self.log_path, "ab")  # O_APPEND: sshd's children write to it too
+        log = open(self.log_path, "ab")  # noqa: SIM115 - O_APPEND: sshd's children write to it too
         try:
             self.proc = popen_daemon(
                 [SSHD, "-D", "-e", "-f", str(self.config_path)],

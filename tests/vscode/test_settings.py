@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sshsetup.vscode.jsonc import editor as jsonc
 from sshsetup.errors import BadInput, Refused
+from sshsetup.vscode.jsonc import editor as jsonc
 from sshsetup.vscode.settings import (
     Change,
     Desired,

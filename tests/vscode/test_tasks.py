@@ -10,10 +10,10 @@ import pytest
 from jsonschema.exceptions import best_match
 
 from sshsetup import files
-from sshsetup.vscode.jsonc import editor as jsonc
-from sshsetup.vscode import tasks_file as vt
-from sshsetup.errors import EXIT_FAIL, BadInput, Refused
 from sshsetup.catalogue import load_catalogue, parse_sites
+from sshsetup.errors import EXIT_FAIL, BadInput, Refused
+from sshsetup.vscode import tasks_file as vt
+from sshsetup.vscode.jsonc import editor as jsonc
 from sshsetup.vscode.tasks import (
     FOLLOW_SCRIPT,
     LIMITS_SCRIPT,

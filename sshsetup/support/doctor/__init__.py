@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TextIO
 
 from sshsetup import catalogue as sites
+from sshsetup.paths import Paths
 from sshsetup.support.doctor import checks_auth, checks_config, checks_local, checks_net, checks_remote, checks_vscode, render
 from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Report, Shared, Status, Target
 from sshsetup.support.doctor.runner import run_checks, select
-from sshsetup.paths import Paths
 
 CHECKS: tuple[Check, ...] = (
     *checks_local.CHECKS, *checks_config.CHECKS, *checks_net.CHECKS, *checks_auth.CHECKS, *checks_vscode.CHECKS,

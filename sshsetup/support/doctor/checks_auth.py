@@ -25,7 +25,8 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 
-from sshsetup.judoor import cidr, records as keyline_state
+from sshsetup.judoor import cidr
+from sshsetup.judoor import records as keyline_state
 from sshsetup.support import sshlog
 from sshsetup.support.doctor.checks_config import resolved
 from sshsetup.support.doctor.checks_local import key_path, once, run, ssh_cmd
@@ -197,7 +198,7 @@ def _run_detached(argv: list[str], timeout: float) -> tuple[int, str, str]:
         return rc, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
 
 
-def _refused(ctx: DoctorContext, t: Target, p: AuthProbe) -> CheckResult:
+def _refused(ctx: DoctorContext, t: Target, p: AuthProbe) -> CheckResult:  # noqa: ARG001 - a handler of the auth probe table
     v = verdict(ctx, t)
     key = key_path(ctx)
     if v.record is None or v.covered is None:

@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sshsetup.ssh import keys, block as sshconfig
 from sshsetup import textfile
-from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Shared, Status, Target
 from sshsetup.errors import SshSetupError
+from sshsetup.ssh import block as sshconfig
+from sshsetup.ssh import keys
+from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Shared, Status, Target
 
 T = TypeVar("T")
 _MEMOS: weakref.WeakKeyDictionary[Shared, dict[tuple[str, str | None], tuple[threading.Lock, list[Any]]]] = weakref.WeakKeyDictionary()
@@ -176,7 +177,7 @@ def check_key_exists(ctx: DoctorContext, _t: Target | None) -> CheckResult:
         return _r("key.exists", Status.OK, f"{key} exists")
     where = "remembered in the managed block" if managed(ctx).options.get("key") else "the default"
     return _r("key.exists", Status.FAIL, f"the key {key} ({where}) does not exist",
-              f"create it with sshsetup init, or give your key: sshsetup init --key /path/to/private_key")
+              "create it with sshsetup init, or give your key: sshsetup init --key /path/to/private_key")
 
 
 def check_key_permissions(ctx: DoctorContext, _t: Target | None) -> CheckResult:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import os
 import sys
 
-from sshsetup.vscode.jsonc import editor as jsonc
-from sshsetup.vscode import paths as vscode_paths, settings as vscode_settings
 from sshsetup.support.doctor.checks_local import managed, once
 from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Status, Target
+from sshsetup.vscode import paths as vscode_paths
+from sshsetup.vscode import settings as vscode_settings
+from sshsetup.vscode.jsonc import editor as jsonc
 
 
 def host(ctx: DoctorContext) -> vscode_paths.VSCodeHost:

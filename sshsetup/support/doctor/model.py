@@ -14,8 +14,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sshsetup.paths import Paths
 from sshsetup.catalogue import Site
+from sshsetup.paths import Paths
 
 JSON_VERSION = 1
 T = TypeVar("T")

@@ -20,19 +20,15 @@ import getpass
 import json
 import platform
 import socket
-import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from sshsetup import __version__, catalogue as sites
-from sshsetup.support import redact, sshlog
-from sshsetup.support.doctor import checks_auth, checks_config, checks_local, checks_net, checks_remote, checks_vscode, render
-from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Report, Status
-from sshsetup.support.doctor.runner import run_checks, select
+from sshsetup import __version__
 from sshsetup.errors import BadInput
-from sshsetup.paths import Paths
+from sshsetup.support import redact, sshlog
+from sshsetup.support.doctor import checks_auth, checks_config, checks_local, render
+from sshsetup.support.doctor.model import CheckResult, DoctorContext, Report, Status
 
 REPORT_VERSION = 1
 TRANSCRIPT_LINES = 80  # the first 20 and the last 60 lines of a longer transcript

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Report, Status, Target
 from sshsetup.errors import BadInput
+from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Report, Status, Target
 
 Progress = Callable[[int, int, CheckResult], None]  # (done, total, the result just finished)
 

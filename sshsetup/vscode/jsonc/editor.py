@@ -24,8 +24,23 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sshsetup.vscode.jsonc.reader import MISSING, JSONCError, get, get_raw, parse, same_value
-from sshsetup.vscode.jsonc.reader import _SCAN, _Entry, _error, _explain, _line_start, _lookup, _Masked, _member, _Node
+from sshsetup.vscode.jsonc.reader import (
+    _SCAN,
+    MISSING,
+    JSONCError,
+    _Entry,
+    _error,
+    _explain,
+    _line_start,
+    _lookup,
+    _Masked,
+    _member,
+    _Node,
+    get,
+    get_raw,
+    parse,
+    same_value,
+)
 
 __all__ = [
     "MISSING", "JSONCError", "delete", "delete_many", "get", "get_raw", "parse", "remove_array_item", "same_value",

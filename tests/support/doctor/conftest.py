@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sshsetup.support.doctor.model import DoctorContext, Target
 from sshsetup.paths import Paths
+from sshsetup.support.doctor.model import DoctorContext, Target
 from tests.support.doctor.servers import RealSshd, Server
 
 

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from sshsetup.support.doctor import checks_auth
-from sshsetup.support.doctor.model import Target
-from sshsetup.support.doctor.model import Status as S
 from sshsetup.paths import Paths
+from sshsetup.support.doctor import checks_auth
+from sshsetup.support.doctor.model import Status as S
+from sshsetup.support.doctor.model import Target
 from tests.support.doctor.test_checks_local import ctx
-from tests.testbed.require import require_exe
 from tests.testbed.httpd import EchoMode, echo_factory  # noqa: F401 - fixture
+from tests.testbed.require import require_exe
 
 PUB = Target("pub", "93.199.55.163", 22, site_id="pub")
 

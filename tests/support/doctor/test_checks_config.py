@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from sshsetup.support.doctor import checks_config, checks_local
-from sshsetup.support.doctor.model import Target
 from sshsetup.support.doctor.model import Status as S
+from sshsetup.support.doctor.model import Target
 from tests.support.doctor.test_checks_local import ctx, make_key, run, write_block
 from tests.testbed.require import require_exe
 

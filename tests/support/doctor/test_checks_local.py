@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from sshsetup.ssh import keys, block as sshconfig
+from sshsetup.paths import Paths
+from sshsetup.ssh import block as sshconfig
+from sshsetup.ssh import keys
 from sshsetup.support.doctor import checks_local
 from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Target
 from sshsetup.support.doctor.model import Status as S
 from sshsetup.support.doctor.runner import run_checks
-from sshsetup.paths import Paths
 from tests.testbed.require import require_exe
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sshsetup.vscode import settings as vscode_settings
 from sshsetup.support.doctor import checks_vscode
-from sshsetup.support.doctor.model import Target
 from sshsetup.support.doctor.model import Status as S
+from sshsetup.support.doctor.model import Target
+from sshsetup.vscode import settings as vscode_settings
 from tests.support.doctor.test_checks_local import ctx, run
 
 TB = Target("tb", "127.0.0.1", 22, site_id="tb")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sshsetup.support import doctor
-from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Status
 from sshsetup.errors import BadInput
 from sshsetup.paths import Paths
+from sshsetup.support import doctor
+from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Status
 from tests.support.doctor.servers import RealSshd
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sshsetup.ssh import keys
 from sshsetup.errors import Refused
+from sshsetup.ssh import keys
 from sshsetup.support.redact import Redactor, check_clean
 
 HOME = "/home/alice"

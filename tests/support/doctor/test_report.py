@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from sshsetup.errors import BadInput
 from sshsetup.support import doctor
 from sshsetup.support.doctor import report
-from sshsetup.errors import BadInput
 from tests.support.doctor.test_staged_failures import Setup, as_user
 from tests.testbed.sshd import Sshd
 from tests.testbed.users import TestUser

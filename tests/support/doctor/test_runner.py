@@ -7,11 +7,11 @@ import time
 
 import pytest
 
+from sshsetup.errors import BadInput
+from sshsetup.paths import Paths
 from sshsetup.support.doctor import CHECKS, doctor
 from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Report, Status, Target
 from sshsetup.support.doctor.runner import run_checks, select
-from sshsetup.errors import BadInput
-from sshsetup.paths import Paths
 
 
 def ctx(*aliases: str, **kw) -> DoctorContext:

@@ -22,7 +22,7 @@ import pytest
 from sshsetup.support.doctor import checks_auth, checks_config, checks_local, checks_net, checks_remote, checks_vscode
 from sshsetup.support.doctor.model import CheckResult, DoctorContext, Status
 from tests.testbed.agent import SshAgent
-from tests.testbed.sshd import SshClient, Sshd
+from tests.testbed.sshd import Sshd
 from tests.testbed.users import KeyPair, TestUser, make_key
 
 ALL = (*checks_local.CHECKS, *checks_config.CHECKS, *checks_net.CHECKS, *checks_auth.CHECKS,
@@ -44,11 +44,11 @@ def _preload() -> None:
     if sys.version_info >= (3, 11):
         import tomllib  # noqa: F401
 
-    import platformdirs
-    import platformdirs.unix  # noqa: F401
-
     import importlib
     import pkgutil
+
+    import platformdirs
+    import platformdirs.unix  # noqa: F401
 
     import sshsetup
     from sshsetup import catalogue as sites
@@ -104,8 +104,8 @@ def run_doctor(user: TestUser, sites_file: Path, env: Mapping[str, str] | None =
         import tempfile
 
         from sshsetup import catalogue as sites
-        from sshsetup.support.doctor.runner import run_checks
         from sshsetup.paths import Paths
+        from sshsetup.support.doctor.runner import run_checks
 
         paths = Paths.from_env()
         chosen = sites.select(sites.load_catalogue(sites_file, None), ["tb"])

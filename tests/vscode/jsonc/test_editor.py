@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from sshsetup.vscode.jsonc import editor as jsonc
 from sshsetup import textfile
 from sshsetup.errors import Refused
+from sshsetup.vscode.jsonc import editor as jsonc
 
 DATA = Path(__file__).parents[2] / "data" / "jsonc"
 PLATFORM = ["remote.SSH.remotePlatform", "jsc-booster"]

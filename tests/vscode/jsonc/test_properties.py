@@ -25,8 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sshsetup.vscode.jsonc import editor as jsonc
 from sshsetup.vscode import settings as vscode_settings
+from sshsetup.vscode.jsonc import editor as jsonc
 
 settings.register_profile("sshsetup-ci", max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 settings.register_profile("sshsetup-nightly", max_examples=10_000, deadline=None, suppress_health_check=list(HealthCheck))
