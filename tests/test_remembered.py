@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sshsetup.catalogue import load_catalogue
+from sshsetup.errors import BadInput
+from sshsetup.remembered import Remembered, choose_sites
+
+WHERE = Path("/home/u/.ssh/config")
+
+
+def test_from_options_types_every_field():
+    r = Remembered.from_options(
+        {"sites": ["jusuf"], "user": "smith1", "key": "/k", "client": "macos", "sites_file": "/s.toml", "compute_nodes": True},
+        WHERE,
+    )
+    assert r == Remembered(("jusuf",), "smith1", Path("/k"), "macos", Path("/s.toml"), True)
+    assert Remembered.from_options({}, WHERE) == Remembered()
+
+
+@pytest.mark.parametrize("options", [{"sites": "jusuf"}, {"sites": [1]}, {"user": 5}, {"user": ""}, {"compute_nodes": "yes"}])
+def test_malformed_options_are_refused(options):
+    with pytest.raises(BadInput) as exc:
+        Remembered.from_options(options, WHERE)
+    assert exc.value.message.startswith(f"the sshsetup block in {WHERE} has a malformed remembered option")
+    assert exc.value.hint == "run 'sshsetup init' again to rewrite the block (or 'sshsetup remove' to delete it)"
+
+
+def test_choose_sites_given_then_remembered_then_defaults():
+    cat = load_catalogue(None, None)
+    assert [s.id for s in choose_sites(cat, ["jusuf"], Remembered(sites=("juwels-booster",)))] == ["jusuf"]
+    assert [s.id for s in choose_sites(cat, [], Remembered(sites=("jusuf",)))] == ["jusuf"]
+    assert [s.id for s in choose_sites(cat, [], Remembered())] == ["juwels-booster", "jusuf"]
+    with pytest.raises(BadInput, match="unknown site 'nope'"):
+        choose_sites(cat, [], Remembered(sites=("nope",)))
