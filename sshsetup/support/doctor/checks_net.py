@@ -183,7 +183,7 @@ def check_tcp(ctx: DoctorContext, t: Target | None) -> CheckResult:
     ctx.shared.put("net.tcp", t.alias, tuple(ordered))
     parts = [f"{p.family} {_hostport(p.address, t.port)} " + ("open" if p.connect == "open" else _CONNECT[p.connect][0] + (f" ({p.error})" if p.error else "")) for p in ordered]
     summary = "; ".join(parts)
-    details = tuple(f"timeout {ctx.probe_timeout:g} s per connection",)
+    details = (f"timeout {ctx.probe_timeout:g} s per connection",)
     bad = [p for p in ordered if p.connect != "open"]
     if not bad:
         return CheckResult("net.tcp", Status.OK, summary, None, details)

@@ -33,6 +33,8 @@ def test_healthy_sshd_dual_stack_all_ok(real_sshd: RealSshd, tmp_path: Path) -> 
     assert res[("net.dns", "tb")].summary == "127.0.0.1: IPv4 127.0.0.1; IPv6 none"
     assert res[("net.family", "tb")].summary == "ssh will connect over IPv4 (127.0.0.1) [AddressFamily any]"
     assert res[("net.tcp", "tb")].summary == f"IPv4 127.0.0.1:{real_sshd.port} open"
+    assert res[("net.tcp", "tb")].details == ("timeout 1 s per connection",)  # was one character per line
+    assert all(len(d) > 1 for r in res.values() for d in r.details)
     assert res[("net.banner", "tb")].summary.startswith("IPv4: SSH-2.0-OpenSSH_")
     assert res[("net.hostkey", "tb")].summary == f"[127.0.0.1]:{real_sshd.port} is in known_hosts: ssh-ed25519 in {kh}"
 
