@@ -101,3 +101,13 @@ def config_path(value: str, *, what: str = "path") -> str:
             hint="use a path without quotes, tabs or newlines",
         )
     return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def control_char(value: str) -> str | None:
+    """The first control character (C0 incl. TAB/CR/LF/NUL/ESC, DEL, C1) in value, escaped; None if none."""
+    m = _CONTROL.search(value)
+    return None if m is None else repr(m.group())[1:-1]
+
