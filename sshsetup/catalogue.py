@@ -193,6 +193,8 @@ def _check_values(facts: dict[str, Fact]) -> None:
         "max_walltime": lambda v: v and parse_time(v),
         "devel_max_walltime": lambda v: v and parse_time(v),
         "login_nodes": lambda v: [validate.hostname(n, what="login node") for n in v],
+        "gpu_partitions": lambda v: [validate.partition(n, what="gpu_partitions entry") for n in v],
+        "devel_partitions": lambda v: [validate.partition(n, what="devel_partitions entry") for n in v],
     }
     for key, fn in checks.items():
         if key in facts:

@@ -111,3 +111,13 @@ def control_char(value: str) -> str | None:
     m = _CONTROL.search(value)
     return None if m is None else repr(m.group())[1:-1]
 
+
+
+PARTITION = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # the same pattern as jobscript's --partition
+
+
+def partition(value: str, *, what: str = "partition") -> str:
+    if not PARTITION.fullmatch(value):
+        raise BadInput(f"{what} {shown(value)} is not a valid partition name",
+                       hint="a Slurm partition name has letters, digits, '_', '.', '-' only (list them on the cluster: sinfo -s)")
+    return value

@@ -139,6 +139,9 @@ CASES = {
     "sites-file-c1-alias": Case((*KEYED, "--sites-file", f"{H}/sites.toml"), 2,
                                 f"{H}/sites.toml:3: [sites.x] alias contains the control character \\x85",
                                 _sites('[sites.x]\nhostname = "a.org"\nalias = "a\\u0085b"\n')),
+    "sites-file-quote-partition": Case((*KEYED, "--sites-file", f"{H}/sites.toml"), 2,
+                                       f"{H}/sites.toml:3: [sites.x] gpu_partitions entry \"a';curl x|sh;'\" is not a valid partition name",
+                                       _sites('[sites.x]\nhostname = "a.org"\ngpu_partitions = ["a\';curl x|sh;\'"]\n')),
     # key-line
     "from-prefix-33": Case(("key-line", "--key", f"{H}/.ssh/id", "--from", "1.2.3.4/33"), 2,
                            "--from '1.2.3.4/33': prefix length /33 is invalid for IPv4 (0-32)"),
