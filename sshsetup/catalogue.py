@@ -146,6 +146,25 @@ class _FieldError(BadInput):
         self.key = key
 
 
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [s for x in value for s in _strings(x)]
+    if isinstance(value, dict):
+        return [s for k, x in value.items() for s in (*_strings(k), *_strings(x))]
+    return []
+
+
+def _check_controls(key: str, raw: Any) -> None:
+    """Every string of a sites file (keys, values, sources) is one line of printable text."""
+    for s in _strings({key: raw}):
+        found = validate.control_char(s)
+        if found is not None:
+            raise _FieldError(key, f"{key} contains the control character {found}",
+                              "a sites file value must be a single line of printable text; remove the character")
+
+
 def _check_types(facts: dict[str, Fact]) -> None:
     for key, fact in facts.items():
         v = fact.value
@@ -174,6 +193,8 @@ def _check_values(facts: dict[str, Fact]) -> None:
         "max_walltime": lambda v: v and parse_time(v),
         "devel_max_walltime": lambda v: v and parse_time(v),
         "login_nodes": lambda v: [validate.hostname(n, what="login node") for n in v],
+        "gpu_partitions": lambda v: [validate.partition(n, what="gpu_partitions entry") for n in v],
+        "devel_partitions": lambda v: [validate.partition(n, what="devel_partitions entry") for n in v],
     }
     for key, fn in checks.items():
         if key in facts:
@@ -213,6 +234,8 @@ def parse_sites(text: str, origin: str, where: str) -> dict[str, Site]:
             raise BadInput(f"{where}:{_line_of(text, sid, None)}: sites.{sid} must be a table", hint=f'start it with [sites.{sid}]')
         try:
             validate.site_id(sid)
+            for k, v in raw.items():
+                _check_controls(k, v)
             facts = {k: _fact(v, origin) for k, v in raw.items()}
             _check(facts)
         except BadInput as exc:

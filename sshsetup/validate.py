@@ -101,3 +101,23 @@ def config_path(value: str, *, what: str = "path") -> str:
             hint="use a path without quotes, tabs or newlines",
         )
     return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def control_char(value: str) -> str | None:
+    """The first control character (C0 incl. TAB/CR/LF/NUL/ESC, DEL, C1) in value, escaped; None if none."""
+    m = _CONTROL.search(value)
+    return None if m is None else repr(m.group())[1:-1]
+
+
+
+PARTITION = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # the same pattern as jobscript's --partition
+
+
+def partition(value: str, *, what: str = "partition") -> str:
+    if not PARTITION.fullmatch(value):
+        raise BadInput(f"{what} {shown(value)} is not a valid partition name",
+                       hint="a Slurm partition name has letters, digits, '_', '.', '-' only (list them on the cluster: sinfo -s)")
+    return value

@@ -80,7 +80,19 @@ def find_block(text: str, path: Path) -> Block | None:
     return Block(b.start(), e.end(), _line_no(text, b.start()), options)
 
 
+def _one_line(value: str, what: str) -> str:
+    """Defence in depth: a comment, pattern or value is never more than one line, whatever the caller passes."""
+    from sshsetup.validate import control_char
+
+    found = control_char(value)
+    if found is not None:
+        raise Refused(f"refusing to write an ssh config {what} containing the control character {found}",
+                      hint="this is a bug or a hostile sites file; report it with 'sshsetup doctor --report'")
+    return value
+
+
 def _quote(value: str) -> str:
+    value = _one_line(value, "value")
     return f'"{value}"' if " " in value else value
 
 
@@ -90,9 +102,9 @@ def render_block(entries: list[HostEntry], options: dict[str, Any], eol: str) ->
         if n:
             out.append("")
         if e.comment:
-            out.append(f"# {e.comment}")
-        out.append(f"Host {e.pattern}")
-        out.extend(f"    {k} {_quote(v)}" for k, v in e.options)
+            out.append(f"# {_one_line(e.comment, 'comment')}")
+        out.append(f"Host {_one_line(e.pattern, 'pattern')}")
+        out.extend(f"    {_one_line(k, 'keyword')} {_quote(v)}" for k, v in e.options)
     out.append(END)
     return eol.join(out) + eol
 

@@ -85,3 +85,22 @@ def test_whole_block_and_quoting() -> None:
     assert block is not None and text[block.start : block.end] == text
     assert find_block("Host a\n", P) is None
     assert remembered_options("Host a\n", P) == {}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (HostEntry("a", (("HostName", "a.org"),), "Evil\nHost *\n    ProxyCommand touch /tmp/x-%h\n#"),
+         "refusing to write an ssh config comment containing the control character \\n"),
+        (HostEntry("a\rb", (("HostName", "a.org"),)), "refusing to write an ssh config pattern containing the control character \\r"),
+        (HostEntry("a", (("HostName", "a.org\n    ForwardAgent yes"),)),
+         "refusing to write an ssh config value containing the control character \\n"),
+        (HostEntry("a", (("Host\x00Name", "a.org"),)), "refusing to write an ssh config keyword containing the control character \\x00"),
+        (HostEntry("a", (("HostName", "a\x85b"),)), "refusing to write an ssh config value containing the control character \\x85"),
+    ],
+)
+def test_block_writer_never_emits_a_second_line(entry: HostEntry, message: str) -> None:
+    with pytest.raises(Refused) as info:
+        upsert("", [entry], {}, "\n", Path("/c"))
+    assert info.value.message == message
+    assert info.value.hint == "this is a bug or a hostile sites file; report it with 'sshsetup doctor --report'"
