@@ -208,7 +208,7 @@ BOOSTER_ALLOWED = "allowed: booster, develbooster"
                      "use --kind python (one node) or --kind torchrun (several nodes)", id="unknown-kind"),
         pytest.param("juwels-booster", {"cpus_per_task": 0}, "--cpus-per-task 0 is not possible; allowed: 1 or more",
                      "leave it out for the default", id="zero-cpus"),
-        pytest.param("judac", {}, "site judac has no GPU partitions (data access only (jsc-facts.md §12))",
+        pytest.param("judac", {}, "site judac has no GPU partitions (https://apps.fz-juelich.de/jsc/hps/judac/access.html: data access only (read 2026-12-03))",
                      "choose a system with GPU nodes: sshsetup sites", id="judac-has-no-batch"),
     ],
 )
