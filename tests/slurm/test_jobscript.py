@@ -119,7 +119,7 @@ def test_site_defaults_first_gpu_partition_and_its_gpus(cat):
 
 
 def test_no_ib_suffix_where_the_catalogue_does_not_know_it(cat):
-    # JUPITER's internal node names are unknown (jsc-facts.md 4.3): plain first node
+    # JUPITER's internal node names are unknown (no public source names them): plain first node
     text = make_jobscript(cat["jupiter"], "a", kind="torchrun", nodes=2)
     assert 'MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"\n' in text
     assert "InfiniBand" not in text
