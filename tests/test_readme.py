@@ -75,10 +75,19 @@ def test_refusal_catalogue_is_generated_from_the_test_table() -> None:
     assert on_disk == gen_refusals.render(), "docs/refusals.md is out of date: run python -m tests.gen_refusals"
 
 
+def _anchors(text: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"^#+ (.*)$", text, re.M)}
+
+
 def test_docs_links_resolve() -> None:
-    """Every relative link in README.md and docs/*.md names a file of the repository."""
+    """Every relative link in README.md and docs/*.md names a file of the repository, and its #anchor a heading there."""
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
-        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", doc.read_text(encoding="utf-8")):
+        text = doc.read_text(encoding="utf-8")
+        for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", text):
             if "://" in target or target.startswith("mailto:"):
                 continue
-            assert (doc.parent / target).exists(), f"{doc.relative_to(ROOT)} links to {target}, which does not exist"
+            linked = (doc.parent / target) if target else doc
+            assert linked.exists(), f"{doc.relative_to(ROOT)} links to {target}, which does not exist"
+            if anchor and linked.suffix == ".md":
+                assert anchor in _anchors(linked.read_text(encoding="utf-8")), f"{doc.relative_to(ROOT)}: no heading for {target}#{anchor}"
