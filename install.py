@@ -47,17 +47,19 @@ def venv_python(venv: Path) -> Path:
 
 
 def make_venv(venv: Path) -> int:
-    if venv_python(venv).exists():
-        return 0
+    py = venv_python(venv)
+    if py.exists() and subprocess.run([str(py), "-c", "import pip"], capture_output=True).returncode == 0:
+        return 0  # reuse it (a venv left half-made by an earlier failure is made again: --clear)
     say(f"creating the venv {venv}")
-    r = subprocess.run([sys.executable, "-m", "venv", str(venv)], capture_output=True, text=True)
+    r = subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], capture_output=True, text=True)
     if r.returncode == 0:
         return 0
-    detail = (r.stderr.strip().splitlines() or ["python -m venv failed"])[-1]
-    if "ensurepip" in r.stderr:
-        return fail(f"{sys.executable} cannot make a venv: {detail}",
+    output = r.stdout + r.stderr  # Debian's venv prints its ensurepip message on stdout
+    if "ensurepip" in output:
+        return fail(f"{sys.executable} cannot make a venv: ensurepip is not available",
                     "on Debian/Ubuntu install the venv module once (sudo apt install python3-venv), then run this again")
-    return fail(f"{sys.executable} -m venv {venv} failed: {detail}", "run the command above by hand to see the whole message")
+    detail = (output.strip().splitlines() or ["no output"])[-1]
+    return fail(f"{sys.executable} -m venv {venv} failed: {detail}", "run that command by hand to see its whole message")
 
 
 def link_command(venv: Path) -> Path:

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # Read at import: the autouse fake_home fixture removes every SSHSETUP_* variable from the environment.
 WHEELHOUSE = os.environ.get("SSHSETUP_TEST_WHEELHOUSE", "")
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(sys.platform != "linux", reason="the throwaway user needs Linux (useradd, runuser)")]
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the throwaway user needs Linux (useradd, runuser)")
 
 
 def quickstart_first_line() -> str:
@@ -93,3 +93,34 @@ def test_first_command_installs_and_starts_init(test_user: TestUser, testbed_dir
         assert "creating the venv" not in again.stderr
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+DEBIAN_VENV_WITHOUT_ENSUREPIP = """\
+import sys
+print("The virtual environment was not created successfully because ensurepip is not")
+print("available.  On Debian/Ubuntu systems, you need to install the python3-venv")
+print("package using the following command.")
+print()
+print("    apt install python3.11-venv")
+sys.exit(1)
+"""
+
+
+def test_a_python_without_ensurepip_is_named_with_the_package_to_install(tmp_path: Path, fake_home: Path) -> None:
+    """Debian's python3 without python3-venv: one error line, a hint naming the package, nothing installed.
+
+    The stand-in is the system's ``venv`` module as Debian patches it (its message, on stdout, exit 1),
+    found first on PYTHONPATH.
+    """
+    fake = tmp_path / "fake"
+    (fake / "venv").mkdir(parents=True)
+    (fake / "venv" / "__init__.py").write_text("")
+    (fake / "venv" / "__main__.py").write_text(DEBIAN_VENV_WITHOUT_ENSUREPIP)
+    env = {"PATH": os.environ["PATH"], "HOME": str(fake_home), "PYTHONPATH": str(fake), "LANG": "C.UTF-8"}
+    r = subprocess.run([sys.executable, str(ROOT / "install.py"), "init", "--help"], env=env, capture_output=True, text=True, timeout=120)
+    assert (r.returncode, r.stdout) == (1, ""), r.stderr
+    assert r.stderr.splitlines()[-2:] == [
+        f"error: {sys.executable} cannot make a venv: ensurepip is not available",
+        "hint: on Debian/Ubuntu install the venv module once (sudo apt install python3-venv), then run this again",
+    ]
+    assert not (fake_home / ".local" / "bin").exists()
