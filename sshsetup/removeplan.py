@@ -43,9 +43,16 @@ def plan_changes(paths: Paths, manifest: dict[str, object], notes: list[str]) ->
         ch = _ssh_config_change(cfg)
         if ch is not None:
             changes.append(ch)
-    from sshsetup.commands import remove_extras
+    from sshsetup.vscode import settings_plan, tasks_file
 
-    changes += remove_extras.changes(paths, manifest, notes)
+    more, vs_notes = settings_plan.revert_changes(manifest)  # VS Code settings members, with their old values
+    changes += more
+    notes += vs_notes
+    workspaces = manifest.get("workspaces", [])
+    for ws in workspaces if isinstance(workspaces, list) else []:  # workspace tasks files
+        ch = tasks_file.remove_change(Path(str(ws)))
+        if ch is not None:
+            changes.append(ch)
     return changes
 
 
