@@ -53,11 +53,14 @@ def schedule(max_wait_s: float, probes: int) -> list[float]:
     return times
 
 
-def probe(ssh: Ssh, alias: str, timeout: float = 15.0) -> ProbeResult:
-    """One probe of the key itself: its own connection (``Master.NONE``), never a live master."""
-    argv = ssh.argv(alias, "true", verbose=1, connect_timeout=timeout, master=Master.NONE,
+def probe_argv(ssh: Ssh, alias: str, timeout: float) -> list[str]:
+    """A probe of the key itself: its own connection (``Master.NONE``), never a live master."""
+    return ssh.argv(alias, "true", verbose=1, connect_timeout=timeout, master=Master.NONE,
                     options={"StrictHostKeyChecking": "accept-new"})
-    done = ssh.run(argv, timeout=timeout + 10)
+
+
+def probe(ssh: Ssh, alias: str, timeout: float = 15.0) -> ProbeResult:
+    done = ssh.run(probe_argv(ssh, alias, timeout), timeout=timeout + 10)
     text = done.stderr + ("\nConnection timed out during banner exchange\n" if done.timed_out else "")
     findings = sshlog.classify(text)
     ids = [f.cause for f in findings]

@@ -41,3 +41,26 @@ def test_gives_up_after_the_probes(tmp_path: Path, sshd, key: Path) -> None:  # 
     ]
     assert said[-2] == "✗ tb: still refused after 3 probes over 0 min."
     assert len(slept) == 2 and all(0 < s <= 3 for s in slept)
+
+
+def test_probe_argv_is_built_by_the_one_ssh_client(tmp_path: Path) -> None:
+    """BatchMode, no master (neither used nor created), accept-new, -F the managed file."""
+    cfg = tmp_path / "config"
+    cfg.write_text("Host x\n")
+    assert wait.probe_argv(Ssh(cfg), "jsc-jusuf", 15) == [
+        "ssh", "-F", str(cfg), "-T", "-v", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "ControlMaster=no",
+        "-o", "ControlPath=none", "-o", "StrictHostKeyChecking=accept-new", "--", "jsc-jusuf", "true",
+    ]
+    assert wait.probe_argv(Ssh(None), "jsc-jusuf", 15)[:3] == ["ssh", "-T", "-v"]
+
+
+def test_run_probes_the_remembered_sites(capsys, fake_home: Path) -> None:  # type: ignore[no-untyped-def]
+    """wait chooses its sites like every command: --site, else those init set up (an unknown one is refused)."""
+    import pytest
+
+    from sshsetup.commands.wait import WaitOptions
+    from sshsetup.errors import BadInput
+    from sshsetup.paths import Paths
+
+    with pytest.raises(BadInput, match="unknown site 'nope'"):
+        wait.run(Paths.from_env(), WaitOptions(sites=("nope",)), say=print)
