@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 
-from sshsetup import initplan, output, validate
+from sshsetup import initplan, output, remembered, validate
 from sshsetup.commands import key_line
 from sshsetup.errors import EXIT_FAIL, EXIT_OK
 from sshsetup.initplan import InitOptions, Prompter
@@ -19,10 +19,26 @@ from sshsetup.result import Result
 __all__ = ["InitOptions", "Prompter", "run"]
 
 
+def with_remembered(options: InitOptions, rem: remembered.Remembered) -> InitOptions:
+    """What was not given comes from the block, by the rule every command follows (``remembered``).
+
+    The key stays as given: without ``--key`` init reuses the remembered key if it exists and
+    makes a new one where it was (``initplan.build_plan``).
+    """
+    return replace(
+        options,
+        sites=options.sites or rem.sites,
+        user=options.user if options.user is not None else rem.user,
+        sites_file=remembered.sites_file(rem, options.sites_file),
+        compute_nodes=rem.compute_nodes if options.compute_nodes is None else options.compute_nodes,
+    )
+
+
 def run(paths: Paths, options: InitOptions, *, ask: Prompter | None) -> Result:
     """``ask``: the prompts (interactive only); without it a needed answer is a ``BadInput``."""
     if options.account is not None:
         validate.account(options.account)
+    options = with_remembered(options, remembered.load(paths))
     plan = initplan.build_plan(paths, options, ask)
     res = initplan.execute(paths, plan, options, ask, output.print_diff)  # the diff comes before the question
     unchanged = None if res.dry_run else "Nothing changed: everything is already set up as asked."

@@ -236,3 +236,23 @@ def test_outcomes_then_key_then_hand_off(capsys: pytest.CaptureFixture[str], fak
     assert lines[2].startswith(f"Key: {key}  256 SHA256:")
     assert lines[3:5] == ["Checked with ssh -G: jsc-jusuf resolve as intended.", "from= covers: 192.0.2.0/24 (IPv4 only)"]
     assert lines[-1] == "Propagation takes a few minutes. Then check it with: sshsetup wait"
+
+
+def test_every_command_refuses_a_malformed_remembered_option(capsys: pytest.CaptureFixture[str], fake_home: Path,
+                                                            key: Path) -> None:
+    """One owner (remembered.load): init, key-line, wait, vscode, jobscript and sites read the block alike."""
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode", "--from", "192.0.2.0/24").rc == 0
+    cfg = config(fake_home)
+    text = cfg.read_text()
+    start = text.index("# sshsetup-options: ")
+    line = text[start:text.index("\n", start)]
+    cfg.write_text(text.replace(line, line.replace('"user":"smith1"', '"user":7')))
+    before = snapshot(fake_home)
+    for args in (["init", "--yes"], ["key-line"], ["wait"], ["vscode", "--dry-run"], ["sites"],
+                 ["jobscript", "--site", "jusuf", "--account", "a"]):
+        r = run_cli(capsys, *args)
+        assert (r.rc, r.err.splitlines()) == (2, [
+            f"error: the sshsetup block in {cfg} has a malformed remembered option 'user'",
+            "hint: run 'sshsetup init' again to rewrite the block (or 'sshsetup remove' to delete it)",
+        ]), args
+    assert snapshot(fake_home) == before
