@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import click
 
@@ -49,3 +50,18 @@ def print_diff(text: str) -> None:
             click.secho(line, fg=fg)
     else:
         click.echo(text, nl=False)
+
+
+@dataclass
+class DiffFirst:
+    """A confirm callback that shows ``diff`` (once) before its question: nobody agrees unseen."""
+
+    diff: str
+    confirm: Callable[[str], bool]
+    shown: bool = False
+
+    def __call__(self, question: str) -> bool:
+        if not self.shown:
+            print_diff(self.diff)
+            self.shown = True
+        return self.confirm(question)

@@ -111,3 +111,21 @@ def test_uses_the_sites_file_init_remembered(tmp_path: Path, capsys: pytest.Capt
     r = run_cli(capsys, "jobscript", "--site", "mini", "--account", "a", "--gpus-per-node", "1")
     assert r.rc == 0, r.err
     assert "#SBATCH --partition=gpu\n" in r.out
+
+
+def test_the_diff_is_shown_before_the_question(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Asked "Replace FILE?", the user has the diff in front of them already (and it is not printed twice)."""
+    out = tmp_path / "job.sbatch"
+    paths = Paths.from_env()
+    run(paths, opts(output=out), confirm=None)
+    capsys.readouterr()
+    on_screen: list[str] = []
+
+    def no(question: str) -> bool:
+        on_screen.append(capsys.readouterr().out)
+        return False
+
+    res = run(paths, opts("training2500", output=out), confirm=no)
+    assert len(on_screen) == 1 and "-#SBATCH --account=myproject\n+#SBATCH --account=training2500\n" in on_screen[0]
+    assert show(res) == EXIT_FAIL
+    assert capsys.readouterr().out == ""
