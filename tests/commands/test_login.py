@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_e2e import PASSPHRASE, init_as, py, setup_user  # noqa: F401 - py is a fixture
+from tests.test_e2e import PASSPHRASE, py, setup_user  # noqa: F401 - py is a fixture
 from tests.testbed.agent import SshAgent
 from tests.testbed.totp import ACCEPTED_KBDINT, ANY_AUTH, CONNECTION, Pty, TotpSshd, wait_for_fresh_step
 from tests.testbed.users import TestUser, run_as
@@ -61,7 +61,8 @@ class Session:
         self.user, self.sshd, self.agent, self.py = user, sshd, agent, py
         self.env = {**agent.env, "PYTHONPATH": str(pkg), "SSHSETUP_NO_CLIPBOARD": "1"}
         setup_user(user, sshd)
-        r = init_as(user, py, "--from", "127.0.0.1")
+        r = self.sshsetup("init", "--site", "testbed", "--sites-file", f"{user.home}/sites.toml", "--user", user.name,
+                          "--passphrase-file", f"{user.home}/pw", "--yes", "--from", "127.0.0.1")
         assert r.returncode == 0, r.stderr
         sshd.authorize(user, r.stdout.strip())
         agent.add(user.ssh_dir / "id_ed25519_jsc", PASSPHRASE)
