@@ -238,15 +238,30 @@ def clean_stale(path: Path) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Gate:
+    live: tuple[Site, ...]  # go over their master (Master.REUSE): no new authentication
+    blocked: tuple[Site, ...]  # no live master and known to ask for a second factor: do not connect
+    refusal: LoginRequired | None  # the one-line refusal naming every blocked site
+
+
+def check(paths: Paths, ssh: Ssh, sites: Sequence[Site]) -> Gate:
+    """The policy applied: which sites a command may reach over a live master, which not at all."""
+    doc = load(paths)
+    masters = {s.id: probe(ssh, s, doc) for s in sites}
+    live = {k: m.state is State.LIVE for k, m in masters.items()}
+    refusal = require_login(sites, live, doc)
+    blocked = tuple(s for s in sites if not live[s.id] and second_factor_reason(s, doc) is not None)
+    return Gate(tuple(s for s in sites if live[s.id]), blocked, refusal)
+
+
 def gate(paths: Paths, ssh: Ssh, sites: Sequence[Site]) -> list[Site]:
     """For a command about to connect to ``sites`` by itself: the sites with a live master
     (use it); raises ``LoginRequired`` when one without is known to ask for a second factor."""
-    doc = load(paths)
-    masters = {s.id: probe(ssh, s, doc) for s in sites}
-    refusal = require_login(sites, {k: m.state is State.LIVE for k, m in masters.items()}, doc)
-    if refusal is not None:
-        raise refusal
-    return [s for s in sites if masters[s.id].state is State.LIVE]
+    g = check(paths, ssh, sites)
+    if g.refusal is not None:
+        raise g.refusal
+    return list(g.live)
 
 
 def _sites_by_alias(paths: Paths, aliases: Sequence[str]) -> dict[str, Site]:

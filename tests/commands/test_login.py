@@ -182,3 +182,15 @@ def test_killed_master_is_stale_and_cleaned_up(session: Session) -> None:
     assert f"✗ testbed (jsc-testbed): stale socket {path} (its master is gone, e.g. after a sleep or a kill): removed" in st.stderr
     assert not Path(path).exists()
     assert session.status_json()["state"] == "none"
+
+
+def test_missing_pam_module_or_oathtool_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.testbed import totp
+
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr(totp, "PAM_OATH", ("/nonexistent/security/pam_oath.so",))
+    with pytest.raises(pytest.fail.Exception, match=r"pam_oath.so is not available: .*CI=true"):
+        totp.require_totp()
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(pytest.fail.Exception, match=r"(unshare|mount|oathtool) is not available"):
+        totp.require_totp()

@@ -86,3 +86,14 @@ def test_login_refuses_an_alias_without_controlmaster(capsys: pytest.CaptureFixt
     assert r.rc == 1
     assert r.err.startswith("✗ testbed (jsc-testbed): no ControlMaster for this alias")
     assert "use WSL, or accept one prompt per connection" in r.err
+
+
+def test_windows_warns_that_vscode_bypasses_the_master(fake_home: Path, tmp_path: Path) -> None:
+    from sshsetup.commands import status
+    from sshsetup.paths import Paths
+
+    sites = sites_and_config(fake_home, 9, f"{tmp_path}/cm-%n")
+    result = status.run(Paths.from_env(), status.StatusOptions(sites=("testbed",), sites_file=sites), platform="win32")
+    assert result.notes[-1] == ("warning: Windows' own OpenSSH has no ControlMaster: every VS Code connection asks for "
+                                "the code again; use WSL (its ssh has ControlMaster), or accept one prompt per connection")
+    assert result.data["warnings"] == [status.WINDOWS]
