@@ -8,6 +8,7 @@ where ssh prompts for them. Every claim about authentications is read from sshd'
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ import pytest
 
 from tests.test_e2e import PASSPHRASE, py, setup_user  # noqa: F401 - py is a fixture
 from tests.testbed.agent import SshAgent
+from tests.testbed.sshd import Sshd
 from tests.testbed.totp import ACCEPTED_KBDINT, ANY_AUTH, CONNECTION, Pty, TotpSshd, wait_for_fresh_step
 from tests.testbed.users import TestUser, run_as
 
@@ -57,7 +59,7 @@ def pkg(testbed_dir: Path) -> Path:
 class Session:
     """One user's working session: init done, the key uploaded and in the agent."""
 
-    def __init__(self, user: TestUser, sshd: TotpSshd, agent: SshAgent, py: Path, pkg: Path) -> None:
+    def __init__(self, user: TestUser, sshd: Sshd, agent: SshAgent, py: Path, pkg: Path) -> None:
         self.user, self.sshd, self.agent, self.py = user, sshd, agent, py
         self.env = {**agent.env, "PYTHONPATH": str(pkg), "SSHSETUP_NO_CLIPBOARD": "1"}
         setup_user(user, sshd)
@@ -133,6 +135,22 @@ def test_one_code_per_session_then_no_authentication_at_all(session: Session) ->
     st = session.sshsetup("status")
     assert "- testbed (jsc-testbed): not logged in\n  run: sshsetup login --site testbed (a TOTP code will be asked)" in st.stderr
     assert sshd.count(CONNECTION, after_logout) == 0
+
+
+def test_without_a_second_factor_login_needs_no_terminal(test_user: TestUser, sshd: Sshd, ssh_agent: SshAgent, py: Path,
+                                                         pkg: Path) -> None:
+    s = Session(test_user, sshd, ssh_agent, py, pkg)
+    start = sshd.log_offset()
+    r = s.sshsetup("login", "--for", "30m")
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.startswith("✓ testbed (jsc-testbed): opened (login node ")
+    assert run_as(test_user, ["ssh", "jsc-testbed", "true"], env=ssh_agent.env).returncode == 0
+    assert len(re.findall(r"Accepted publickey for ", sshd.log_text(start))) == 1
+    row = s.status_json()
+    assert row["state"] == "live" and row["expires"] - row["opened"] == 1800  # type: ignore[operator]
+    assert row["second_factor"] is None
+    out = s.sshsetup("logout")
+    assert out.returncode == 0 and out.stderr.startswith("✓ testbed (jsc-testbed): closed the login on ")
 
 
 def test_wrong_code_is_classified(session: Session) -> None:
