@@ -113,6 +113,21 @@ def _one(paths: Paths, ssh: Ssh, site: Site, doc: dict[str, Any], seconds: int |
     return row
 
 
+def offer(paths: Paths, gate: master.Gate, *, ask: Callable[[str], bool] | None = None) -> bool:
+    """On a terminal, instead of refusing: offer to log in to the blocked sites now. True: it tried."""
+    import click
+
+    from sshsetup.render import show
+
+    ids = tuple(s.id for s in gate.blocked)
+    question = f"{', '.join(ids)} asks for a TOTP code and has no live login. Log in now (sshsetup login)?"
+    confirm = ask or (lambda q: bool(click.confirm(q, default=True, err=True)))
+    if not ids or not confirm(question):
+        return False
+    show(run(paths, LoginOptions(sites=ids), interactive=True))
+    return True
+
+
 def _fresh_log(paths: Paths, site_id: str) -> Path:
     d = paths.state_dir / "login"
     d.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -280,8 +280,22 @@ def live_aliases(aliases: Sequence[str], config: Path | None) -> list[str]:
 
     paths = Paths.from_env()
     by_alias = _sites_by_alias(paths, aliases)
-    live = gate(paths, Ssh(config), [by_alias[a] for a in aliases if a in by_alias])
-    return [s.alias for s in live]
+    sites = [by_alias[a] for a in aliases if a in by_alias]
+    g = check(paths, Ssh(config), sites)
+    if g.refusal is not None and _on_terminal():
+        from sshsetup.commands.login import offer
+
+        if offer(paths, g):
+            g = check(paths, Ssh(config), sites)
+    if g.refusal is not None:
+        raise g.refusal
+    return [s.alias for s in g.live]
+
+
+def _on_terminal() -> bool:
+    import sys
+
+    return sys.stdin.isatty() and sys.stderr.isatty()
 
 
 def remember_partial_success(alias: str) -> None:

@@ -153,6 +153,28 @@ def test_without_a_second_factor_login_needs_no_terminal(test_user: TestUser, ss
     assert out.returncode == 0 and out.stderr.startswith("✓ testbed (jsc-testbed): closed the login on ")
 
 
+def test_on_a_terminal_wait_offers_to_log_in(session: Session) -> None:
+    """A site the catalogue says asks for a code: no probe; on a terminal, wait offers the login instead."""
+    sites = session.user.home / "sites.toml"
+    sites.write_text(sites.read_text() + 'two_factor = { value = "required", source = "test", confidence = "high" }\n')
+    before = session.sshd.log_offset()
+    refused = session.sshsetup("wait", "--max-wait", "0", "--probes", "1")
+    assert (refused.returncode, refused.stderr.strip()) == (1, HINT)
+    assert session.sshd.count(CONNECTION, before) == 0
+    wait_for_fresh_step(15)
+    with Pty.as_user(session.user, [str(session.py), "-m", "sshsetup", "wait", "--max-wait", "0", "--probes", "1"],
+                     env=session.env) as pty:
+        pty.expect(r"testbed asks for a TOTP code and has no live login\. Log in now \(sshsetup login\)\? \[Y/n\]")
+        pty.type("y\n")
+        pty.expect(r"One-time password \(OATH\)", timeout=30)
+        pty.type(session.sshd.code() + "\n")
+        assert pty.wait(60) == 0, pty.text
+        shown = pty.text
+    assert "✓ testbed (jsc-testbed): opened (login node " in shown
+    assert "✓ jsc-testbed: the key works (the login of sshsetup login is live; no new authentication)." in shown
+    assert (session.sshd.count(ACCEPTED_KBDINT), session.sshd.count(CONNECTION)) == (1, 2)  # 2: sshd's own start-up probe
+
+
 def test_wrong_code_is_classified(session: Session) -> None:
     wrong = session.sshd.wrong_code()
     rc, shown = session.login([wrong, wrong, wrong])
