@@ -8,8 +8,8 @@ where ssh prompts for them. Every claim about authentications is read from sshd'
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import signal
 import subprocess
