@@ -271,3 +271,45 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def console_main() -> None:
     raise SystemExit(main())
+
+
+# --------------------------------------------------------------------------- login, status, logout (issue 13)
+
+
+@cli.command()
+@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@click.option("--for", "for_", metavar="DURATION", help="Keep the login this long, e.g. 8h, 90m (default: the site's, 8h for JSC).")
+@click.option("--timeout", type=click.FloatRange(5, 900), default=120.0, show_default=True, metavar="SECONDS",
+              help="Give up on a site when its prompts are not answered within this time.")
+@SITES_FILE
+def login(sites: tuple[str, ...], for_: str | None, timeout: float, sites_file: Path | None) -> int:
+    """Log in once (passphrase, TOTP code) and keep the connection for every later command."""
+    from sshsetup.commands import login as login_cmd
+    from sshsetup.render import show
+
+    options = login_cmd.LoginOptions(sites=sites, for_=for_, timeout=timeout, sites_file=sites_file)
+    return show(login_cmd.run(_paths(), options, interactive=_interactive()))
+
+
+@cli.command()
+@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@SITES_FILE
+@click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
+def status(sites: tuple[str, ...], sites_file: Path | None, as_json: bool) -> int:
+    """Show, per site, whether a login is open, where, and until when."""
+    from sshsetup.commands import status as status_cmd
+    from sshsetup.render import show
+
+    options = status_cmd.StatusOptions(sites=sites, as_json=as_json, sites_file=sites_file)
+    return show(status_cmd.run(_paths(), options), as_json=as_json)
+
+
+@cli.command()
+@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@SITES_FILE
+def logout(sites: tuple[str, ...], sites_file: Path | None) -> int:
+    """Close the logins that sshsetup login opened (ssh -O exit)."""
+    from sshsetup.commands import logout as logout_cmd
+    from sshsetup.render import show
+
+    return show(logout_cmd.run(_paths(), logout_cmd.LogoutOptions(sites=sites, sites_file=sites_file)))

@@ -100,6 +100,11 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
     times = schedule(max_wait_s, probes)
     pending = list(aliases)
     failed = False
+    from sshsetup.ssh import master  # issue 13: a live login is used; no authentication behind the user's back
+
+    for alias in master.live_aliases(pending, config):
+        pending.remove(alias)
+        say(f"✓ {alias}: the key works (the login of sshsetup login is live; no new authentication).")
     start = time.monotonic()
     for n, at in enumerate(times, 1):
         delay = at - (time.monotonic() - start)
@@ -111,6 +116,7 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
                 pending.remove(alias)
                 say(f"✓ {alias}: the key works ({r.title}).")
                 if r.cause == "partial-success-2fa":
+                    master.remember_partial_success(alias)
                     say(f"  {alias} asks for a second factor: a code (TOTP) will be asked at login; in VS Code keep remote.SSH.showLoginTerminal on.")
                 if r.cause == "passphrase-needed":
                     say(f"  To log in without typing the passphrase each time: ssh-add KEYFILE ({r.hint})")
