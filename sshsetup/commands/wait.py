@@ -102,7 +102,7 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
     failed = False
     from sshsetup.ssh import master  # issue 13: a live login is used; no authentication behind the user's back
 
-    for alias in master.live_aliases(pending, config):
+    for alias in master.live_aliases(pending, ssh.config):
         pending.remove(alias)
         say(f"✓ {alias}: the key works (the login of sshsetup login is live; no new authentication).")
     start = time.monotonic()
