@@ -124,3 +124,28 @@ def test_a_python_without_ensurepip_is_named_with_the_package_to_install(tmp_pat
         "hint: on Debian/Ubuntu install the venv module once (sudo apt install python3-venv), then run this again",
     ]
     assert not (fake_home / ".local" / "bin").exists()
+
+
+def _installer():  # install.py is a script at the top of the checkout, not a module of the package
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("sshsetup_install_script", ROOT / "install.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX: the command is a link in ~/.local/bin")
+def test_an_existing_sshsetup_command_that_is_not_our_link_is_left_alone(fake_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    install = _installer()
+    venv = fake_home / ".local" / "share" / "sshsetup" / "venv"
+    mine = fake_home / ".local" / "bin" / "sshsetup"
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"#!/bin/sh\necho my own sshsetup\n")
+    assert install.link_command(venv) == venv / "bin" / "sshsetup"
+    assert mine.read_bytes() == b"#!/bin/sh\necho my own sshsetup\n" and not mine.is_symlink()
+    assert f"install.py: {mine} already exists and is not a link to {venv / 'bin' / 'sshsetup'}; left as it is\n" in capsys.readouterr().err
+    mine.unlink()
+    assert install.link_command(venv) == mine and os.readlink(mine) == str(venv / "bin" / "sshsetup")
+    assert install.link_command(venv) == mine  # a second run keeps its own link
