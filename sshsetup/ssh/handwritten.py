@@ -1,0 +1,137 @@
+"""The user's own ``Host`` entries for the machines sshsetup manages (pure scan + ``ssh -G``).
+
+A course teaches ``Host booster`` with ``HostName juwels-booster.fz-juelich.de``; sshsetup then
+adds its own alias for the same machine. ``find`` names each such entry (file and line) and
+compares its effective user and key with the managed entry's, so that init and doctor can say
+so. The user's lines are never edited: they may keep their entry, or adopt its name for the
+managed entry (``InitOptions.aliases``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sshsetup.catalogue import Site
+from sshsetup.ssh.block import BEGIN, END
+
+_KV = re.compile(r"\s*([A-Za-z]+)(?:\s*=\s*|\s+)(.*?)\s*$")
+MAX_ALIASES = 64  # ssh -G runs at most this many times (concurrently): a config with more hosts is scanned in part
+_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@%+:-]{0,254}")
+
+
+@dataclass(frozen=True)
+class HandWritten:
+    """A user's ``Host`` line whose alias reaches the host of a managed site."""
+
+    file: Path
+    line: int
+    alias: str
+    site_id: str
+    managed_alias: str
+    hostname: str
+    user: str  # what ssh uses for the user's alias
+    our_user: str
+    identity_files: tuple[str, ...]  # the user's alias offers these keys, in order
+    our_identity_file: str
+
+    @property
+    def adopted(self) -> bool:
+        """The managed entry uses the user's alias (it wins for every option it sets)."""
+        return self.alias == self.managed_alias
+
+    @property
+    def same_user(self) -> bool:
+        return self.user == self.our_user
+
+    @property
+    def same_key(self) -> bool:
+        return bool(self.identity_files) and self.identity_files[0] == self.our_identity_file
+
+    def note(self) -> str:
+        theirs = self.identity_files[0] if self.identity_files else "(none)"
+        user = f"user {self.user}" + ("" if self.same_user else f" (sshsetup: {self.our_user})")
+        key = f"key {theirs}" + ("" if self.same_key else f" (sshsetup: {self.our_identity_file})")
+        where = f"{self.file}:{self.line}"
+        if self.adopted:
+            return f"note: {where}: your own 'Host {self.alias}' now gets the managed settings first; {user}, {key}"
+        return (f"note: {where}: your own 'Host {self.alias}' reaches {self.hostname} too ({user}, {key}); "
+                f"sshsetup leaves it alone and adds '{self.managed_alias}'. To use your name instead: "
+                f"--alias {self.site_id}={self.alias}")
+
+
+def _words(value: str) -> list[str]:
+    return [w.strip('"') for w in value.split()]
+
+
+def host_lines(text: str, file: Path, ssh_dir: Path, depth: int = 0) -> list[tuple[Path, int, str]]:
+    """(file, line, alias) of every plain alias on a ``Host`` line outside the managed block, Includes followed."""
+    out: list[tuple[Path, int, str]] = []
+    inside = False
+    for n, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            inside = True
+        elif stripped.startswith(END):
+            inside = False
+        m = _KV.match(line)
+        if inside or m is None or stripped.startswith("#"):
+            continue
+        key, value = m.group(1).lower(), m.group(2)
+        if key == "host":
+            out += [(file, n, w) for w in _words(value) if _PLAIN.fullmatch(w)]
+        elif key == "include" and depth < 16:
+            for pat in _words(value):
+                full = os.path.expanduser(pat) if pat.startswith("~") else pat if os.path.isabs(pat) else str(ssh_dir / pat)
+                for inc in sorted(glob.glob(full)):
+                    try:
+                        sub = Path(inc).read_text(encoding="utf-8", errors="replace")
+                    except OSError:
+                        continue
+                    out += host_lines(sub, Path(inc), ssh_dir, depth + 1)
+    return out
+
+
+def find(user_config: Path, shown_as: Path, sites: Sequence[Site], our_user: str, our_key: str,
+         ssh_dir: Path) -> list[HandWritten]:
+    """The user's entries (``user_config``: the user's part only, reported as ``shown_as``) for managed hosts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sshsetup.ssh.client import Ssh
+    from sshsetup.ssh.verify import SSH_G_TIMEOUT
+
+    try:
+        text = user_config.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    found = host_lines(text, shown_as, ssh_dir)
+    seen: dict[str, tuple[Path, int, str]] = {}
+    for f in found:
+        seen.setdefault(f[2], f)  # the first Host line that names an alias is the one ssh uses first
+    hosts = {s.hostname.lower(): s for s in sites}
+    names = list(seen)[:MAX_ALIASES]
+    ssh = Ssh(config=user_config)
+
+    def dump(name: str) -> dict[str, list[str]] | None:
+        try:
+            return ssh.dump(name, timeout=SSH_G_TIMEOUT)
+        except (RuntimeError, ValueError):
+            return None
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        dumps = list(pool.map(dump, names))
+    out = []
+    for name, got in zip(names, dumps, strict=True):
+        host = (got or {}).get("hostname", [""])[0].lower()
+        site = hosts.get(host)
+        if got is None or site is None:
+            continue
+        file, line, _ = seen[name]
+        keys = tuple(v.replace("%%", "%") for v in got.get("identityfile", []))
+        out.append(HandWritten(file, line, name, site.id, site.alias, site.hostname, got.get("user", [""])[0],
+                               our_user, keys, our_key.replace("%%", "%")))
+    return out
