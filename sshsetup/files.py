@@ -23,6 +23,7 @@ from pathlib import Path
 
 from sshsetup.errors import Refused
 
+STALE_CHECK_SECONDS = 3600.0
 DIR_MODE = 0o700  # every directory sshsetup creates, whatever the umask (as ssh-keygen makes ~/.ssh)
 
 
@@ -244,6 +245,14 @@ def remove_stale_temps(path: Path) -> None:
     for tmp in leftovers:
         with contextlib.suppress(OSError):
             tmp.unlink()
+    try:  # the ssh -G candidates of a killed run (a live run's are seconds old, and not ours to take)
+        checks = list(target.parent.glob(f".{target.name}.*.sshsetup-check"))
+    except OSError:
+        return
+    for tmp in checks:
+        with contextlib.suppress(OSError):
+            if time.time() - tmp.stat().st_mtime > STALE_CHECK_SECONDS:
+                tmp.unlink()
 
 
 def set_mode(fd: int, path: str, mode: int) -> None:

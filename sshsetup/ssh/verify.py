@@ -140,6 +140,7 @@ def verify(expected: list[Expected], config: Path, use_f: bool, pw_home: Path, s
 
 # ---- the pre-write check: the candidate config, with the real ssh, before anything is replaced
 
+CHECK_SUFFIX = ".sshsetup-check"  # not ".sshsetup-tmp": a concurrent run's stale-temp cleaning must not take it
 SSH_G_TIMEOUT = 10.0  # seconds for one ``ssh -G`` (it reads files only; no network)
 MULTI_VALUED = frozenset({"identityfile", "certificatefile", "sendenv", "setenv", "localforward", "remoteforward",
                           "dynamicforward", "globalknownhostsfile", "userknownhostsfile", "canonicaldomains"})
@@ -212,7 +213,7 @@ def _temp_beside(config: Path, data: bytes) -> Path:
     import tempfile
 
     where = config.parent if config.parent.is_dir() else Path(tempfile.gettempdir())
-    fd, name = tempfile.mkstemp(dir=where, prefix=f".{config.name}.", suffix=".sshsetup-tmp")
+    fd, name = tempfile.mkstemp(dir=where, prefix=f".{config.name}.", suffix=CHECK_SUFFIX)
     with os.fdopen(fd, "wb") as fh:
         fh.write(data)
     return Path(name)
