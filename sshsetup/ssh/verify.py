@@ -199,7 +199,7 @@ def known_hint(lines: list[str]) -> str | None:
                     "retype them as ordinary spaces, then run sshsetup init again")
         if "usekeychain" in what.lower():
             return (f"UseKeychain (line {n} of {file}) is known only to Apple's ssh: put the line "
-                    f"'IgnoreUnknown UseKeychain' at the top of {file}, then run sshsetup init again")
+                    "'IgnoreUnknown UseKeychain' at the top of that file, then run sshsetup init again")
         placeholder = _PLACEHOLDER.search(text)
         if placeholder:
             return (f"line {n} of {file} still holds the placeholder {placeholder.group(0)!r} of a course snippet: "
