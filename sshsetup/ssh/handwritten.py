@@ -54,7 +54,10 @@ class HandWritten:
 
     def note(self) -> str:
         theirs = self.identity_files[0] if self.identity_files else "(none)"
-        user = f"user {self.user}" + ("" if self.same_user else f" (sshsetup: {self.our_user})")
+        from sshsetup.ssh.verify import placeholder
+
+        what = "a placeholder of a course snippet; " if placeholder(self.user) else ""
+        user = f"user {self.user}" + ("" if self.same_user else f" ({what}sshsetup: {self.our_user})")
         key = f"key {theirs}" + ("" if self.same_key else f" (sshsetup: {self.our_identity_file})")
         where = f"{self.file}:{self.line}"
         if self.adopted:

@@ -178,6 +178,12 @@ _PLACEHOLDER = re.compile(r"\[[^\]]*\]|<[^>]*>|\bYOUR[ _-]?(?:USER|NAME|LOGIN)",
 NBSP = "\u00a0"
 
 
+def placeholder(text: str) -> str | None:
+    """The placeholder a course snippet left in ``text`` (``[ADD YOUR USERNAME HERE]``, ``<user>``), if any."""
+    m = _PLACEHOLDER.search(text)
+    return m.group(0) if m else None
+
+
 def _line_of(file: str, n: int) -> str:
     try:
         lines = Path(file).read_text(encoding="utf-8", errors="replace").splitlines()
@@ -200,9 +206,9 @@ def known_hint(lines: list[str]) -> str | None:
         if "usekeychain" in what.lower():
             return (f"UseKeychain (line {n} of {file}) is known only to Apple's ssh: put the line "
                     "'IgnoreUnknown UseKeychain' at the top of that file, then run sshsetup init again")
-        placeholder = _PLACEHOLDER.search(text)
-        if placeholder:
-            return (f"line {n} of {file} still holds the placeholder {placeholder.group(0)!r} of a course snippet: "
+        found = placeholder(text)
+        if found:
+            return (f"line {n} of {file} still holds the placeholder {found!r} of a course snippet: "
                     "put your own value there (or delete that entry: sshsetup writes its own), then run sshsetup init again")
         return f"fix line {n} of {file} as ssh says (sshsetup never edits your lines), then run sshsetup init again"
     return None
