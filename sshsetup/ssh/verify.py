@@ -215,14 +215,25 @@ def known_hint(lines: list[str]) -> str | None:
 
 
 def _temp_beside(config: Path, data: bytes) -> Path:
-    """The candidate as a temp file next to the real config (0600), or in a temp dir while ~/.ssh does not exist."""
+    """The candidate as a temp file next to the real config (0600); where that directory does not
+    exist or takes no file (read-only, full), in the system's temp directory: ssh resolves a
+    relative ``Include`` from ~/.ssh either way, and the real write then reports the problem."""
     import tempfile
 
-    where = config.parent if config.parent.is_dir() else Path(tempfile.gettempdir())
-    fd, name = tempfile.mkstemp(dir=where, prefix=f".{config.name}.", suffix=CHECK_SUFFIX)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    return Path(name)
+    for where in ((config.parent,) if config.parent.is_dir() else ()) + (Path(tempfile.gettempdir()),):
+        try:
+            fd, name = tempfile.mkstemp(dir=where, prefix=f".{config.name}.", suffix=CHECK_SUFFIX)
+        except OSError:
+            continue
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        except OSError:
+            Path(name).unlink(missing_ok=True)
+            continue
+        return Path(name)
+    raise Refused(f"cannot check {config}: no directory takes a temporary file",
+                  hint=f"check the free space and permissions of {config.parent} and of the temp directory")
 
 
 def _compare(t: Target, got: dict[str, list[str]], want: dict[str, list[str]]) -> list[Mismatch]:
