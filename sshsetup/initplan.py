@@ -25,7 +25,7 @@ from sshsetup.ssh import keys, passphrase
 from sshsetup.ssh.block import HostEntry
 from sshsetup.ssh.entries import EntryOptions, control_dir_fits, site_entries
 from sshsetup.ssh.handwritten import HandWritten
-from sshsetup.ssh.verify import Expected, Mismatch, Target, check_candidate, targets, verify
+from sshsetup.ssh.verify import Expected, Mismatch, Target, check_candidate, targets
 
 KEY_LINE_DETECT_TIMEOUT = 2.0  # seconds for the public-address lookup of the key line
 
@@ -258,13 +258,16 @@ def _hand_written(paths: Paths, sites: list[Site], user: str, identity_file: str
     if doc is None or not any(w in doc.text.lower() for w in ("host", "include")):
         return ()
     mine = sshconfig.remove(doc.text, paths.ssh_config)
+    ssh_dir = paths.pw_home / ".ssh"
+    if not handwritten.candidates(mine, paths.ssh_config, ssh_dir, {s.hostname.lower() for s in sites}):
+        return ()  # nothing that may reach a managed host: no ssh -G at all (a 10,000-host config costs nothing)
     if mine == doc.text:
-        return tuple(handwritten.find(paths.ssh_config, paths.ssh_config, sites, user, identity_file, paths.pw_home / ".ssh"))
+        return tuple(handwritten.find(paths.ssh_config, paths.ssh_config, sites, user, identity_file, ssh_dir))
     from sshsetup.ssh.verify import _temp_beside
 
     tmp = _temp_beside(paths.ssh_config, mine.encode("utf-8"))
     try:
-        found = handwritten.find(tmp, paths.ssh_config, sites, user, identity_file, paths.pw_home / ".ssh")
+        found = handwritten.find(tmp, paths.ssh_config, sites, user, identity_file, ssh_dir)
     finally:
         tmp.unlink(missing_ok=True)
     return tuple(found)
@@ -365,10 +368,6 @@ def _manifest_change(paths: Paths, plan: InitPlan, contents: Contents) -> files.
     if contents.vscode_records:
         doc.setdefault("vscode_settings", {}).update(contents.vscode_records)
     return state.change(paths.manifest, doc)
-
-
-def verify_config(paths: Paths, plan: InitPlan) -> list[Mismatch]:
-    return verify(list(plan.expected), paths.ssh_config, not paths.ssh_uses_default_config, paths.pw_home, paths.ssh_dir)
 
 
 @dataclass(frozen=True)

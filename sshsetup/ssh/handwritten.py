@@ -68,13 +68,37 @@ class HandWritten:
 
 
 def _words(value: str) -> list[str]:
-    return [w.strip('"') for w in value.split()]
+    """The arguments of a line, up to a trailing ``# comment`` (as OpenSSH reads it)."""
+    out = []
+    for w in value.split():
+        if w.startswith("#"):
+            break
+        out.append(w.strip('"'))
+    return out
 
 
-def host_lines(text: str, file: Path, ssh_dir: Path, depth: int = 0) -> list[tuple[Path, int, str]]:
-    """(file, line, alias) of every plain alias on a ``Host`` line outside the managed block, Includes followed."""
-    out: list[tuple[Path, int, str]] = []
+@dataclass(frozen=True)
+class HostLine:
+    """A plain alias on a user's ``Host`` line, and the HostName its own section sets (if any)."""
+
+    file: Path
+    line: int
+    alias: str
+    hostname: str | None
+
+
+def _sections(text: str, file: Path, ssh_dir: Path, depth: int) -> tuple[list[HostLine], bool]:
+    """The user's host lines (Includes followed), and whether a wildcard section sets a HostName with ``%``."""
+    out: list[HostLine] = []
+    pending: list[HostLine] = []
+    wildcard_percent = False
+    wildcard = False
     inside = False
+
+    def close() -> None:
+        out.extend(pending)
+        pending.clear()
+
     for n, line in enumerate(text.splitlines(), 1):
         stripped = line.strip()
         if stripped.startswith(BEGIN):
@@ -85,9 +109,17 @@ def host_lines(text: str, file: Path, ssh_dir: Path, depth: int = 0) -> list[tup
         if inside or m is None or stripped.startswith("#"):
             continue
         key, value = m.group(1).lower(), m.group(2)
-        if key == "host":
-            out += [(file, n, w) for w in _words(value) if _PLAIN.fullmatch(w)]
+        if key in ("host", "match"):
+            close()
+            words = _words(value) if key == "host" else []
+            pending += [HostLine(file, n, w, None) for w in words if _PLAIN.fullmatch(w)]
+            wildcard = key == "match" or any(not _PLAIN.fullmatch(w) for w in words)
+        elif key == "hostname":
+            host = _words(value)[0] if value.strip() else ""
+            pending[:] = [HostLine(h.file, h.line, h.alias, h.hostname or host) for h in pending]
+            wildcard_percent = wildcard_percent or (wildcard and "%" in host)
         elif key == "include" and depth < 16:
+            close()
             for pat in _words(value):
                 full = os.path.expanduser(pat) if pat.startswith("~") else pat if os.path.isabs(pat) else str(ssh_dir / pat)
                 for inc in sorted(glob.glob(full)):
@@ -95,8 +127,34 @@ def host_lines(text: str, file: Path, ssh_dir: Path, depth: int = 0) -> list[tup
                         sub = Path(inc).read_text(encoding="utf-8", errors="replace")
                     except OSError:
                         continue
-                    out += host_lines(sub, Path(inc), ssh_dir, depth + 1)
-    return out
+                    more, pct = _sections(sub, Path(inc), ssh_dir, depth + 1)
+                    out += more
+                    wildcard_percent = wildcard_percent or pct
+    close()
+    return out, wildcard_percent
+
+
+def host_lines(text: str, file: Path, ssh_dir: Path) -> list[tuple[Path, int, str]]:
+    """(file, line, alias) of every plain alias on a ``Host`` line outside the managed block, Includes followed."""
+    return [(h.file, h.line, h.alias) for h in _sections(text, file, ssh_dir, 0)[0]]
+
+
+def candidates(text: str, file: Path, ssh_dir: Path, hostnames: set[str]) -> list[HostLine]:
+    """The host lines that may reach one of ``hostnames`` (lower case): only these are asked of ``ssh -G``.
+
+    An alias may: be such a host name, have a HostName in its own section that is one or holds a
+    ``%`` token, or get its HostName from a wildcard section with a ``%`` token.
+    """
+    lines, wildcard_percent = _sections(text, file, ssh_dir, 0)
+    first: dict[str, HostLine] = {}
+    for h in lines:
+        first.setdefault(h.alias, h)  # the first Host line that names an alias is the one ssh uses first
+    out = []
+    for h in first.values():
+        own = (h.hostname or "").lower()
+        if h.alias.lower() in hostnames or own in hostnames or "%" in own or (wildcard_percent and not own):
+            out.append(h)
+    return out[:MAX_ALIASES]
 
 
 def find(user_config: Path, shown_as: Path, sites: Sequence[Site], our_user: str, our_key: str,
@@ -111,12 +169,11 @@ def find(user_config: Path, shown_as: Path, sites: Sequence[Site], our_user: str
         text = user_config.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
-    found = host_lines(text, shown_as, ssh_dir)
-    seen: dict[str, tuple[Path, int, str]] = {}
-    for f in found:
-        seen.setdefault(f[2], f)  # the first Host line that names an alias is the one ssh uses first
     hosts = {s.hostname.lower(): s for s in sites}
-    names = list(seen)[:MAX_ALIASES]
+    found = {h.alias: h for h in candidates(text, shown_as, ssh_dir, set(hosts))}
+    names = list(found)
+    if not names:
+        return []
     ssh = Ssh(config=user_config)
 
     def dump(name: str) -> dict[str, list[str]] | None:
@@ -133,7 +190,7 @@ def find(user_config: Path, shown_as: Path, sites: Sequence[Site], our_user: str
         site = hosts.get(host)
         if got is None or site is None:
             continue
-        file, line, _ = seen[name]
+        file, line = found[name].file, found[name].line
         keys = tuple(v.replace("%%", "%") for v in got.get("identityfile", []))
         out.append(HandWritten(file, line, name, site.id, site.alias, site.hostname, got.get("user", [""])[0],
                                our_user, keys, our_key.replace("%%", "%")))
