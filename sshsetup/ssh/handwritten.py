@@ -21,6 +21,8 @@ from sshsetup.ssh.block import BEGIN, END
 
 _KV = re.compile(r"\s*([A-Za-z]+)(?:\s*=\s*|\s+)(.*?)\s*$")
 MAX_ALIASES = 64  # ssh -G runs at most this many times (concurrently): a config with more hosts is scanned in part
+_PERCENT_HOSTNAME = re.compile(r"^[ \t]*hostname[ \t=][^\r\n%]*%", re.IGNORECASE | re.MULTILINE)
+_INCLUDE = re.compile(r"^[ \t]*include[ \t=]", re.IGNORECASE | re.MULTILINE)
 _PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.@%+:-]{0,254}")
 
 
@@ -145,6 +147,9 @@ def candidates(text: str, file: Path, ssh_dir: Path, hostnames: set[str]) -> lis
     An alias may: be such a host name, have a HostName in its own section that is one or holds a
     ``%`` token, or get its HostName from a wildcard section with a ``%`` token.
     """
+    lower = text.lower()
+    if not any(h in lower for h in hostnames) and not _PERCENT_HOSTNAME.search(text) and not _INCLUDE.search(text):
+        return []  # the fast way out for a big config that has nothing to do with the managed hosts
     lines, wildcard_percent = _sections(text, file, ssh_dir, 0)
     first: dict[str, HostLine] = {}
     for h in lines:
