@@ -67,8 +67,7 @@ def test_a_config_ssh_rejects_is_refused_with_ssh_s_own_words(capsys: pytest.Cap
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", *(["--dry-run"] if dry_run else []))
     assert r.rc == 1
     assert r.err.splitlines() == [
-        f"error: ssh cannot read {cfg}, so sshsetup changed nothing:",
-        *(f"  {s.format(cfg=cfg)}" for s in ssh_says),
+        f"error: ssh rejects {cfg}, so sshsetup changed nothing: " + "; ".join(s.format(cfg=cfg) for s in ssh_says),
         f"hint: {hint.format(cfg=cfg)}",
     ]
     assert r.out == ""
@@ -82,7 +81,7 @@ def test_an_included_file_is_named_with_its_own_line(capsys: pytest.CaptureFixtu
     before = tree(fake_home)
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes")
     assert r.rc == 1
-    assert f"  {inc}: line 2: Bad configuration option: usekeychain" in r.err.splitlines()
+    assert f": {inc}: line 2: Bad configuration option: usekeychain; " in r.err.splitlines()[0]
     assert r.err.splitlines()[-1] == (f"hint: UseKeychain (line 2 of {inc}) is known only to Apple's ssh: put the line "
                                       "'IgnoreUnknown UseKeychain' at the top of that file, then run sshsetup init again")
     assert tree(fake_home) == before

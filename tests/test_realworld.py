@@ -96,7 +96,7 @@ def test_init_and_remove_on_a_real_config(name: str, capsys: pytest.CaptureFixtu
         before = tree(fake_home)
         r = run_cli(capsys, *args)
         assert r.rc == 1, r.err
-        assert r.err.startswith(f"error: ssh cannot read {cfg}, so sshsetup changed nothing:\n"), r.err
+        assert r.err.startswith(f"error: ssh rejects {cfg}, so sshsetup changed nothing: {cfg}"), r.err
         assert REFUSED[name] in r.err.splitlines()[-1], r.err
         assert tree(fake_home) == before
         return

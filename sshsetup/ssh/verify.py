@@ -166,10 +166,11 @@ def targets(entries: list[HostEntry], examples: dict[str, str]) -> list[Target]:
 
 
 class SshRejects(Refused):
-    """ssh itself refuses a config: ``lines`` are its own messages (file, line, keyword)."""
+    """ssh itself refuses a config: ``lines`` are its own messages (file, line, keyword), all of them,
+    joined into the one error line."""
 
     def __init__(self, message: str, lines: list[str], hint: str) -> None:
-        super().__init__(message + ":\n" + "\n".join(f"  {ln}" for ln in lines), hint=hint)
+        super().__init__(message + ": " + "; ".join(lines), hint=hint)
         self.lines = tuple(lines)
 
 
@@ -275,7 +276,7 @@ def check_candidate(config: Path, candidate: bytes, block: str, wanted: list[Tar
             now = dump(config, wanted[0].name) if config.exists() else {}
             if isinstance(now, str):  # the user's file fails as it is: ssh names their line
                 lines = now.splitlines()
-                raise SshRejects(f"ssh cannot read {config}, so sshsetup changed nothing", lines,
+                raise SshRejects(f"ssh rejects {config}, so sshsetup changed nothing", lines,
                                  known_hint(lines) or f"fix {config} as ssh says, then run sshsetup init again")
             lines = [ln.replace(str(cand), f"{config} (as sshsetup would write it)") for ln in failed.splitlines()]
             raise SshRejects(f"ssh would not read the config sshsetup would write to {config}; nothing was changed",
