@@ -96,6 +96,20 @@ def test_with_ignore_unknown_the_same_config_is_fine(capsys: pytest.CaptureFixtu
     assert cfg.read_text().endswith("# END sshsetup\nIgnoreUnknown UseKeychain\n" + KEYCHAIN)
 
 
+def test_without_an_ssh_client_nothing_is_written(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path,
+                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = tmp_path / "no-ssh-here"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    before = tree(fake_home)
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes")
+    assert (r.rc, r.err.splitlines()) == (1, [
+        "error: cannot check the ssh config: the OpenSSH client (ssh) is not installed; nothing was changed",
+        "hint: install it (Debian/Ubuntu: apt install openssh-client; Windows: Settings > Optional features > OpenSSH Client), "
+        "then run sshsetup init again"])
+    assert tree(fake_home) == before
+
+
 # ---- one outcome per run
 
 

@@ -255,10 +255,15 @@ def check_candidate(config: Path, candidate: bytes, block: str, wanted: list[Tar
     user's file and line when the config as it is now fails already), ``Refused`` when a value
     the block sets does not win.
     """
+    import shutil
     from concurrent.futures import ThreadPoolExecutor
 
     from sshsetup.ssh.client import Ssh
 
+    if shutil.which(Ssh().executable) is None:
+        raise Refused("cannot check the ssh config: the OpenSSH client (ssh) is not installed; nothing was changed",
+                      hint="install it (Debian/Ubuntu: apt install openssh-client; Windows: Settings > Optional features "
+                           "> OpenSSH Client), then run sshsetup init again")
     cand = _temp_beside(config, candidate)
     ref = _temp_beside(config, block.encode("utf-8"))
     try:
