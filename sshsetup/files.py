@@ -116,7 +116,7 @@ def real_target(path: Path) -> Path:
 def read_bytes(path: Path) -> bytes | None:
     try:
         return real_target(path).read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # NotADirectory: a file where a parent directory should be
         return None
     except IsADirectoryError:
         raise Refused(f"{path} is a directory, not a file", hint=f"move it away: mv {path} {path}.dir") from None
