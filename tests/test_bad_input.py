@@ -195,6 +195,16 @@ CASES = {
     "unknown-option": Case(("init", "--frobnicate"), 2, ""),
     "bad-client": Case(("init", "--client", "putty"), 2, ""),
     "login-bad-duration": Case(("login", "--for", "8 hours"), 2, "--for '8 hours' is not a duration"),
+    "config-usekeychain-on-linux": Case(KEYED, 1, f"ssh rejects {H}/.ssh/config, so sshsetup changed nothing: {H}/.ssh/config: line 2: "
+                                        f"Bad configuration option: usekeychain; {H}/.ssh/config: terminating, 1 bad configuration options",
+                                        _cfg(b"Host *\n  UseKeychain yes\n")),
+    "config-course-placeholder": Case(KEYED, 1, f"ssh rejects {H}/.ssh/config, so sshsetup changed nothing: {H}/.ssh/config line 3: "
+                                      f"keyword user extra arguments at end of line; {H}/.ssh/config: terminating, 1 bad configuration options",
+                                      _cfg(b"Host booster\n  HostName juwels-booster.fz-juelich.de\n  User [ADD YOUR USERNAME HERE]\n")),
+    "config-non-breaking-spaces": Case(KEYED, 1, f"ssh rejects {H}/.ssh/config, so sshsetup changed nothing: {H}/.ssh/config: line 2: "
+                                       "Bad configuration option: \\302\\240\\302\\240hostname; "
+                                       f"{H}/.ssh/config: terminating, 1 bad configuration options",
+                                       _cfg("Host x\n\u00a0\u00a0HostName x.example.org\n".encode())),
 }
 
 

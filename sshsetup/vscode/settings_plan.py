@@ -21,6 +21,8 @@ from sshsetup.vscode import paths as vscode_paths
 from sshsetup.vscode import settings as vscode_settings
 from sshsetup.vscode.jsonc import editor as jsonc
 
+EXISTED = "existed"  # in a settings record: the file was there before sshsetup first wrote it (remove never deletes it)
+
 
 @dataclass
 class VSCodePlan:
@@ -84,9 +86,11 @@ def plan(paths: Paths, sites: list[Site], *, windows_client: bool, install_paths
             new_text, record = vscode_settings.apply_settings(doc.text, desired)
         except jsonc.JSONCError as exc:
             raise exc.for_file(path) from None
+        existed: object = data is not None
         if str(path) in earlier:
             record = vscode_settings.merge_records(vscode_settings.SettingsRecord.from_json(earlier[str(path)]), record)
-        out.records[str(path)] = record.to_json()
+            existed = earlier[str(path)].get("existed") if isinstance(earlier[str(path)], dict) else None
+        out.records[str(path)] = {**record.to_json(), EXISTED: existed}
         out.changes.append(files.FileChange(path, doc.encode(new_text), mode=0o600, label=f"{loc.flavour.title} settings"))
     return out
 
@@ -106,6 +110,7 @@ def revert_changes(manifest: dict[str, Any]) -> tuple[list[files.FileChange], li
         except jsonc.JSONCError as exc:
             raise exc.for_file(path) from None
         notes += [f"note: {path}: {n}" for n in left]
-        created = record.original == "" and text == ""
+        existed = rec.get(EXISTED) if isinstance(rec, dict) else None  # None: a record of an earlier version
+        created = existed is not True and record.original == "" and text == ""
         changes.append(files.FileChange(path, None if created else doc.encode(text), label="VS Code settings"))
     return changes, notes

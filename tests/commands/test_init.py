@@ -60,7 +60,7 @@ def test_dry_run_shows_diff_and_writes_nothing(capsys: pytest.CaptureFixture[str
     before = snapshot(fake_home)
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--dry-run")
     assert r.rc == 0
-    assert r.out.startswith(f"--- /dev/null\n+++ {config(fake_home)}\n@@ -0,0 +1,26 @@\n+# BEGIN sshsetup")
+    assert r.out.startswith(f"--- /dev/null\n+++ {config(fake_home)}\n@@ -0,0 +1,29 @@\n+# BEGIN sshsetup")
     assert "would create" in r.err
     assert snapshot(fake_home) == before
 
@@ -99,8 +99,8 @@ def test_complex_config_survives_round_trip(capsys: pytest.CaptureFixture[str], 
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--compute-nodes")
     assert r.rc == 0, r.err
     text = cfg.read_bytes().decode()
-    assert text.startswith("# my global settings\r\nServerAliveInterval=30\r\nInclude conf.d/*.conf\r\n\r\n# BEGIN sshsetup")
-    assert text.endswith("# END sshsetup\r\n" + USER_CONFIG.split("\r\n\r\n", 1)[1])
+    assert text.startswith("# BEGIN sshsetup")
+    assert text.endswith("Host *\r\n# END sshsetup\r\n" + USER_CONFIG)
     assert "\n" not in text.replace("\r\n", "")
     assert stat.S_IMODE(cfg.stat().st_mode) == 0o644  # the file's mode is kept
     g = ssh_g(fake_home, "jwb0129i.juwels")
@@ -132,21 +132,32 @@ def test_remove_deletes_a_config_it_created(capsys: pytest.CaptureFixture[str], 
     assert r.err.startswith("Nothing to remove")
 
 
-def test_shadowing_global_option_is_named(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+def test_top_level_options_of_the_user_no_longer_shadow_the_block(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    """Global options above the first Host once overrode the block; now it is read first."""
     cfg = config(fake_home)
-    cfg.write_text("User someoneelse\nHost *\n  Port 22\n")
+    user = ("User someoneelse\nIdentityFile ~/.ssh/id_rsa\nHostName elsewhere.example.org\nServerAliveInterval 5\n"
+            "AddKeysToAgent 1h\nHost *\n  Port 2222\nHost mine\n  HostName mine.example.org\n")
+    cfg.write_text(user)
+    before = ssh_g(fake_home, "mine")
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "juwels-booster")
-    assert r.rc == 1
-    assert f"  jsc-booster: user is 'someoneelse', expected 'smith1'; set first by {cfg}:1 (global options)" in r.err
+    assert r.rc == 0, r.err
+    assert cfg.read_text().endswith("# END sshsetup\n" + user)
+    out = subprocess.run(["ssh", "-T", "-G", "-F", str(cfg), "jsc-booster"], capture_output=True, text=True, check=True).stdout
+    g = {k: [ln.split(" ", 1)[1] for ln in out.splitlines() if ln.split(" ", 1)[0] == k] for k in
+         ("user", "hostname", "port", "serveraliveinterval", "addkeystoagent", "identityfile")}
+    assert g == {"user": ["smith1"], "hostname": ["juwels-booster.fz-juelich.de"], "port": ["22"], "serveraliveinterval": ["60"],
+                 "addkeystoagent": ["true"], "identityfile": [str(key), "~/.ssh/id_rsa"]}  # ours first
+    assert ssh_g(fake_home, "mine") == before  # the user's own alias resolves as before
 
 
-def test_shadowing_include_is_named(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+def test_an_include_of_the_user_no_longer_shadows_the_block(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
     cfg = config(fake_home)
-    (cfg.parent / "extra.conf").write_text("Host jsc-*\n  HostName evil.example.org\n")
-    cfg.write_text("Include extra.conf\nHost x\n")
+    extra = fake_home / "extra.conf"
+    extra.write_text("Host jsc-*\n  HostName evil.example.org\n")
+    cfg.write_text(f"Include {extra}\nHost x\n")
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "jusuf")
-    assert r.rc == 1
-    assert f"set first by {cfg.parent / 'extra.conf'}:2 (Host jsc-*)" in r.err
+    assert r.rc == 0, r.err
+    assert ssh_g(fake_home, "jsc-jusuf")["hostname"] == "jusuf.fz-juelich.de"
 
 
 def test_windows_client_has_no_controlmaster(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
@@ -195,15 +206,19 @@ def test_macos_client_keeps_the_passphrase_in_the_keychain(capsys: pytest.Captur
     assert g["ignoreunknown"] == "UseKeychain"
 
 
-def test_compute_node_proxyjump_shadowing_is_named(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+def test_a_block_below_user_lines_moves_to_the_top(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
     cfg = config(fake_home)
     cfg.write_text("Host *.juwels\n  ProxyJump elsewhere\n")
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "juwels-booster", "--compute-nodes")
-    assert r.rc == 0, r.err  # our block comes first, so the user's later block cannot shadow it
-    cfg.write_text("ProxyJump elsewhere\n" + cfg.read_text())
+    assert r.rc == 0, r.err
+    cfg.write_text("ProxyJump elsewhere\n" + cfg.read_text())  # as an earlier version's placement (or a hand edit) left it
     r = run_cli(capsys, "init", "--yes")
-    assert r.rc == 1
-    assert f"  jwb0129i.juwels: proxyjump is 'elsewhere', expected 'jsc-booster'; set first by {cfg}:1 (global options)" in r.err
+    assert r.rc == 0, r.err
+    assert r.err.count(f"note: moved the sshsetup block to the top of {cfg}, so that no line of yours overrides it\n") == 1
+    assert ssh_g(fake_home, "jwb0129i.juwels")["proxyjump"] == "jsc-booster"
+    assert cfg.read_text().endswith("# END sshsetup\nProxyJump elsewhere\nHost *.juwels\n  ProxyJump elsewhere\n")
+    assert run_cli(capsys, "remove", "--yes").rc == 0
+    assert cfg.read_text() == "ProxyJump elsewhere\nHost *.juwels\n  ProxyJump elsewhere\n"
 
 
 def test_stale_temp_files_of_a_killed_run_are_cleaned(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:

@@ -67,6 +67,32 @@ def test_new_settings_file_is_deleted_by_remove(capsys: pytest.CaptureFixture[st
     assert not settings.exists()
 
 
+@pytest.mark.parametrize(
+    "before",
+    [
+        pytest.param(b"", id="zero-bytes"),
+        pytest.param(b"\xef\xbb\xbf", id="bom-only"),
+        pytest.param(b"{}", id="empty-object"),
+        pytest.param(b"\xef\xbb\xbf{}\r\n", id="bom-empty-object-crlf"),
+        pytest.param(b"// nothing yet\n", id="comment-only"),
+        pytest.param(b'{\n    "editor.fontSize": 14,\n    "files.autoSave": "off"}\n', id="brace-on-last-members-line"),
+        pytest.param(b'{\n\t"editor.fontSize": 14 }', id="brace-after-blank-no-newline"),
+    ],
+)
+def test_a_pre_existing_settings_file_is_restored_exactly(capsys: pytest.CaptureFixture[str], key: Path, user_dir: Path,
+                                                         before: bytes) -> None:
+    settings = user_dir / "settings.json"
+    settings.write_bytes(before)
+    settings.chmod(0o644)
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "jusuf")
+    assert r.rc == 0, r.err
+    assert parse(settings)["remote.SSH.remotePlatform"] == {"jsc-jusuf": "linux"}
+    assert run_cli(capsys, "init", "--yes", "--site", "jusuf", "--site", "juwels-booster").rc == 0  # a second record merges
+    assert run_cli(capsys, "remove", "--yes").rc == 0
+    assert settings.read_bytes() == before
+    assert settings.stat().st_mode & 0o777 == 0o644
+
+
 def test_user_change_is_left_alone_on_remove(capsys: pytest.CaptureFixture[str], key: Path, user_dir: Path) -> None:
     settings = user_dir / "settings.json"
     settings.write_text("{}\n")

@@ -30,7 +30,7 @@ def test_healthy_block(fake_home: Path) -> None:
         "config.encoding": S.OK, "config.include": S.OK, "config.block": S.OK, "config.ssh-g": S.OK,
         "config.resolves": S.OK, "config.controlmaster": S.SKIP}
     assert res["config.ssh-g"].summary == "ssh -G tb: alice@127.0.0.1:22"
-    assert res["config.block"].summary == f"managed block intact (8 lines; sites tb; key {key})"
+    assert res["config.block"].summary == f"managed block intact (11 lines; sites tb; key {key})"
     assert cfg.is_file()
 
 
@@ -84,7 +84,7 @@ def test_duplicated_markers(fake_home: Path) -> None:
 def test_include_missing_and_loop(fake_home: Path) -> None:
     cfg = write_block(fake_home, fake_home / "k", body="Include conf.d/*.conf\nInclude extra.conf\n")
     r = run(checks_config.CHECKS, ctx(TB))["config.include"]
-    assert r.status is S.WARN and r.details == (f"{cfg}:10: Include extra.conf (no such file; ssh skips it silently)",)
+    assert r.status is S.WARN and r.details == (f"{cfg}:13: Include extra.conf (no such file; ssh skips it silently)",)
     (cfg.parent / "extra.conf").write_text(f"Include {cfg.parent / 'loop.conf'}\n")  # ssh's ~ is the passwd home
     (cfg.parent / "loop.conf").write_text(f"Include {cfg.parent / 'extra.conf'}\n")
     res = run(checks_config.CHECKS, ctx(TB))
