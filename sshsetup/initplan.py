@@ -301,8 +301,8 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     if opts.vscode:
         from sshsetup.vscode import settings_plan as init_vscode
 
-        cfg = None if paths.ssh_uses_default_config else paths.ssh_config
-        install_paths, vscode_notes = init_vscode.project_dirs(sites, user, opts.project_dir, opts.account, cfg)
+        install_paths, vscode_notes = init_vscode.project_dirs(paths, sites, user, opts.project_dir, opts.account,
+                                                               dry_run=opts.dry_run)
     hand = _hand_written(paths, sites, user, identity_file)
     plan = InitPlan(
         sites=sites, user=user, key_path=key_path, new_key=key.new_key, key_info=key.info, public_line=key.public_line,
