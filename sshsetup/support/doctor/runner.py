@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sshsetup.errors import BadInput
-from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Report, Status, Target
+from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Finding, Report, Status, Target
 
 Progress = Callable[[int, int, CheckResult], None]  # (done, total, the result just finished)
 
@@ -76,15 +76,14 @@ def _plan(checks: Sequence[Check], ctx: DoctorContext) -> list[_Task]:
 
 
 def _call(task: _Task, ctx: DoctorContext) -> CheckResult:
+    """Run the check and stamp its finding with the check's id and the host."""
     try:
-        res = task.check.run(ctx, task.target)
+        found = task.check.run(ctx, task.target)
     except Exception as exc:  # noqa: BLE001 - a broken check must not break the report
         return task.make(Status.FAIL, f"check crashed: {exc!r}", "please report this (sshsetup doctor --json output helps)")
-    if not isinstance(res, CheckResult):
-        return task.make(Status.FAIL, f"check crashed: returned {type(res).__name__}", "please report this")
-    if res.subject is None and task.subject is not None:
-        res = CheckResult(res.id, res.status, res.summary, res.hint, res.details, task.subject)
-    return res
+    if not isinstance(found, Finding):
+        return task.make(Status.FAIL, f"check crashed: returned {type(found).__name__}", "please report this")
+    return CheckResult(task.check.id, found.status, found.summary, found.hint, found.details, task.subject)
 
 
 def _work(task: _Task, ctx: DoctorContext, deadline: float, finish: Callable[[_Task, CheckResult], None]) -> None:
