@@ -40,6 +40,7 @@ class FileChange:
     label: str = ""
     backup: bool = True
     refuse: str | None = None  # a reason: the writer must not touch this file
+    exclusive: bool = False  # create with O_EXCL in place: fail if the file appeared after plan()
 
 
 @dataclass(frozen=True)
@@ -245,6 +246,23 @@ def atomic_write(target: Path, data: bytes, mode: int) -> None:
     _fsync_dir(target.parent)
 
 
+def create_exclusive(target: Path, data: bytes, mode: int) -> None:
+    """Create ``target`` with O_EXCL (never replacing a file, never following a final symlink), then write it."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(target, flags, mode)
+    try:
+        set_mode(fd, str(target), mode)  # whatever the umask
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:  # a half-written new file is removed: the write fails as a whole
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+    _fsync_dir(target.parent)
+
+
 def write_backup(target: Path, old: bytes, stamp: str) -> Path:
     """Keep the old bytes beside the file, never overwriting an earlier backup."""
     mode = stat.S_IMODE(target.stat().st_mode) & 0o600 or 0o600
@@ -290,7 +308,9 @@ def apply(planned: Sequence[Planned], *, dry_run: bool, stamp: str | None = None
         try:
             if p.verb in (Verb.UPDATE, Verb.DELETE) and p.change.backup and p.old is not None:
                 backup = write_backup(p.target, p.old, stamp)
-            if p.verb is Verb.CREATE:
+            if p.verb is Verb.CREATE and p.change.exclusive:
+                create_exclusive(p.target, p.change.new or b"", p.change.mode)
+            elif p.verb is Verb.CREATE:
                 p.target.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write(p.target, p.change.new or b"", p.change.mode)
             elif p.verb is Verb.UPDATE:

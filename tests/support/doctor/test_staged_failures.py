@@ -1,6 +1,8 @@
 """Each failure staged for real on loopback; the right check must flag it with the right hint.
 
-The doctor runs *as the throwaway test user* in a forked child (setgid/setuid, clean
+The doctor is the real command (``commands.doctor.run`` with ``--remote --json``: its own
+check registration, site selection, ``ssh -G`` targets and clean-up), run *as the throwaway
+test user* in a forked child (setgid/setuid, clean
 environment, HOME = its passwd home), so ssh reads that user's ``~/.ssh`` exactly as it
 would for a real user, and ``sshsetup init`` wrote that config (also run as the user).
 Nothing leaves loopback: hosts are 127.0.0.1 / ::1, the IP echo URLs point at a closed
@@ -12,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,14 +22,11 @@ from typing import Any
 
 import pytest
 
-from sshsetup.support.doctor import checks_auth, checks_config, checks_local, checks_net, checks_remote, checks_vscode
-from sshsetup.support.doctor.model import CheckResult, DoctorContext, Status
+from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS
+from sshsetup.support.doctor.model import CheckResult, Status
 from tests.testbed.agent import SshAgent
 from tests.testbed.sshd import Sshd
 from tests.testbed.users import KeyPair, TestUser, make_key
-
-ALL = (*checks_local.CHECKS, *checks_config.CHECKS, *checks_net.CHECKS, *checks_auth.CHECKS,
-       *checks_vscode.CHECKS, *checks_remote.CHECKS)
 
 
 def _preload() -> None:
@@ -99,27 +99,34 @@ def as_user(user: TestUser, fn: Callable[[], Any], env: Mapping[str, str] | None
     return doc["ok"]
 
 
-def run_doctor(user: TestUser, sites_file: Path, env: Mapping[str, str] | None = None, timeout: float = 2.0) -> dict[str, CheckResult]:
+def doctor_as(user: TestUser, options: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``commands.doctor.run(options)`` as ``user``: its exit code, stdout and stderr."""
+
     def child() -> Any:
-        import tempfile
+        import contextlib
+        import io
 
-        from sshsetup import catalogue as sites
+        from sshsetup.commands.doctor import run
         from sshsetup.paths import Paths
-        from sshsetup.support.doctor.runner import run_checks
 
-        paths = Paths.from_env()
-        chosen = sites.select(sites.load_catalogue(sites_file, None), ["tb"])
-        with tempfile.TemporaryDirectory(prefix="sshsetup-") as tmp:
-            ctx = DoctorContext.for_sites(paths, chosen, probe_timeout=timeout, check_timeout=3 * timeout + 5,
-                                          budget=60, control_dir=Path(tmp))
-            try:
-                report = run_checks(ALL, ctx)
-            finally:
-                for undo in reversed(ctx.on_exit):
-                    undo()
-        return report.to_json()["checks"]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            rc = run(Paths.from_env(), options, confirm=None)
+        return {"rc": rc, "out": out.getvalue(), "err": err.getvalue()}
 
-    out = as_user(user, child, env)
+    res: dict[str, Any] = as_user(user, child, env)
+    return res
+
+
+def run_doctor(user: TestUser, sites_file: Path, env: Mapping[str, str] | None = None, timeout: float = 2.0) -> dict[str, CheckResult]:
+    """Every check, the remote ones included, by id (one host: ``tb``)."""
+    from sshsetup.commands.doctor import DoctorOptions
+
+    opts = DoctorOptions(sites=("tb",), sites_file=sites_file, probe_timeout=timeout, remote=True, json_out=True)
+    res = doctor_as(user, opts, env)
+    doc = json.loads(res["out"])
+    assert doc["sshsetup"] == "doctor" and res["rc"] == (1 if doc["status"] == "fail" else 0), res
+    out = doc["checks"]
     return {c["id"]: CheckResult(c["id"], Status(c["status"]), c["summary"], c["hint"], tuple(c["details"]), c["subject"]) for c in out}
 
 
@@ -184,6 +191,9 @@ def test_healthy_loopback_is_all_ok(test_user: TestUser, sshd: Sshd, ssh_agent: 
     res = run_doctor(test_user, s.sites, env=ssh_agent.env)
     bad = {k: (r.status.value, r.summary) for k, r in res.items() if r.status not in (Status.OK, Status.SKIP)}
     assert bad == {}
+    assert list(res) == [c.id for c in (*CHECKS, *REMOTE_CHECKS)]  # the real registration, every check once (one host)
+    ps = subprocess.run(["ps", "-o", "stat=,comm=", "-u", str(test_user.uid)], capture_output=True, text=True).stdout
+    assert [ln for ln in ps.splitlines() if ln.split()[-1] == "ssh" and not ln.startswith("Z")] == []  # ssh -O exit stopped the master
     assert res["auth.probe"].status is Status.OK and res["remote.glibc"].status is Status.OK
     assert res["auth.from-range"].summary.startswith("127.0.0.1 (the local source address towards 127.0.0.1)")
 
