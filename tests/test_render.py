@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sshsetup.files import Outcome, Verb
+from sshsetup.render import show
+from sshsetup.result import Result
+
+
+def test_text_puts_products_on_stdout_and_prose_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    res = Result("init", outcomes=(Outcome(Path("/h/.ssh/config"), Verb.UPDATE),), output="line\n",
+                 notes=("a note",), after=("after",), exit_code=0)
+    assert show(res) == 0
+    out, err = capsys.readouterr()
+    assert out == "line\n"
+    assert err == "a note\nDone:\n  update           /h/.ssh/config\nafter\n"
+
+
+def test_dry_run_wording(capsys: pytest.CaptureFixture[str]) -> None:
+    show(Result("remove", dry_run=True, outcomes=(Outcome(Path("/x"), Verb.DELETE),)))
+    assert capsys.readouterr().err == "Dry run: nothing was written.\n  would delete     /x\n"
+
+
+def test_json_envelope_carries_exit_code_and_outcomes(capsys: pytest.CaptureFixture[str]) -> None:
+    res = Result("jobscript", exit_code=1, data={"script": "#!/bin/bash\n"},
+                 outcomes=(Outcome(Path("/j.sh"), Verb.REFUSE, reason="not ours"),))
+    assert show(res, as_json=True) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc == {"sshsetup": "jobscript", "version": 1, "exit_code": 1, "dry_run": False, "script": "#!/bin/bash\n",
+                   "outcomes": [{"path": "/j.sh", "verb": "refuse", "reason": "not ours"}]}
+    assert not res.changed
