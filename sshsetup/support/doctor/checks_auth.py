@@ -27,9 +27,10 @@ from dataclasses import dataclass
 
 from sshsetup.judoor import cidr
 from sshsetup.judoor import records as keyline_state
+from sshsetup.ssh.client import Master
 from sshsetup.support import sshlog
 from sshsetup.support.doctor.checks_config import resolved
-from sshsetup.support.doctor.checks_local import key_path, once, run, ssh_cmd
+from sshsetup.support.doctor.checks_local import key_path, once, run
 from sshsetup.support.doctor.model import Check, DoctorContext, Finding, Target, fail, ok, skip, warn
 
 PROPAGATION = 15 * 60  # seconds; "wait ~15 min after adding the key" (jsc-facts.md §2)
@@ -159,14 +160,16 @@ _ORDER = ("hostkey-changed", "hostkey-unknown", "bad-permissions", "unprotected-
 def probe(ctx: DoctorContext, t: Target) -> AuthProbe:
     n = max(1, math.ceil(ctx.probe_timeout))
     cp = ctx.control_path(t)
-    mux = ["-o", "ControlMaster=auto", "-o", f"ControlPath={cp}", "-o", "ControlPersist=30"] if cp else ["-o", "ControlMaster=no"]
-    argv = [*ssh_cmd(ctx), "-v", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={n}", *mux, t.alias, "true"]
+    ssh = ctx.ssh()
+    # With a socket of its own: the master the remote checks reuse (stopped in on_exit); never the user's.
+    mux = {"ControlPath": str(cp), "ControlPersist": "30"} if cp else {}
+    argv = ssh.argv(t.alias, "true", verbose=1, connect_timeout=n, master=Master.OPEN if cp else Master.NONE, options=mux)
     rc, out, err = _run_detached(argv, timeout=max(5.0, min(ctx.check_timeout - 1, 3 * n + 5)))
     found = {f.cause for f in sshlog.classify(err)}
     cause = "accepted" if rc == 0 else next((c for c in _ORDER if c in found), "unknown")
     master = bool(cp and rc == 0 and cp.exists())
     if master:
-        stop = [*ssh_cmd(ctx), "-o", f"ControlPath={cp}", "-O", "exit", t.alias]
+        stop = ssh.control_argv(t.alias, "exit", options={"ControlPath": str(cp)})
 
         def close_master() -> None:
             run(stop, 5)

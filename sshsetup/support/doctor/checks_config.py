@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sshsetup.ssh import verify as sshcheck
-from sshsetup.support.doctor.checks_local import managed, once, ssh_cmd, windows_openssh
+from sshsetup.support.doctor.checks_local import managed, once, windows_openssh
 from sshsetup.support.doctor.model import Check, DoctorContext, Finding, Target, fail, ok, skip, warn
 
 MAX_INCLUDE_DEPTH = 16  # ssh: "Too many recursive configuration includes"
@@ -34,11 +34,9 @@ class Resolved:
 
 def resolved(ctx: DoctorContext, alias: str) -> Resolved:
     def make() -> Resolved:
-        argv = ssh_cmd(ctx)
-        cfg = Path(argv[2]) if len(argv) > 2 else None
         try:
-            return Resolved(alias, sshcheck.ssh_g(alias, cfg, timeout=max(ctx.probe_timeout, 5.0)))
-        except (RuntimeError, OSError) as exc:
+            return Resolved(alias, ctx.ssh().dump(alias, timeout=max(ctx.probe_timeout, 5.0)))
+        except (RuntimeError, ValueError) as exc:
             return Resolved(alias, None, str(exc))
         except Exception as exc:  # noqa: BLE001 - e.g. a timeout; becomes the check's failure
             return Resolved(alias, None, repr(exc))
@@ -164,8 +162,8 @@ def check_block(ctx: DoctorContext) -> Finding:
 def check_ssh_g(ctx: DoctorContext, t: Target) -> Finding:
     r = resolved(ctx, t.alias)
     if r.options is None:
-        return fail(f"ssh -G {t.alias} fails: {r.error}",
-                           f"fix the line ssh names (see: ssh -G {t.alias})")
+        lines = (r.error or "").splitlines() or ["no message"]  # the first names the file and line, the last says "terminating"
+        return fail(f"ssh -G {t.alias} fails: {lines[0]}", f"fix the line ssh names (see: ssh -G {t.alias})", lines)
     return ok(f"ssh -G {t.alias}: {r.first('user')}@{r.first('hostname')}:{r.first('port')}")
 
 

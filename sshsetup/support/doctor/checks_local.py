@@ -3,8 +3,8 @@
 Read-only. The key is the one the managed block remembers (``sshsetup init`` stores it
 in the block's options line), else ``paths.default_key``. Helpers shared by the other
 ``checks_*`` modules of this package live here too: ``managed()`` (the block, read once
-per run), ``ssh_cmd()`` (``ssh`` plus ``-F`` when ``$HOME`` is not the passwd home, as
-``sshcheck.verify`` does) and ``once()`` (compute a value once per run and host).
+per run) and ``once()`` (compute a value once per run and host). Every ssh command line
+comes from ``sshsetup.ssh.client`` (``ctx.ssh()``).
 """
 
 from __future__ import annotations
@@ -55,13 +55,6 @@ def run(argv: Sequence[str], timeout: float, env: dict[str, str] | None = None) 
                           check=False, env=env, errors="replace")
 
 
-def ssh_cmd(ctx: DoctorContext) -> list[str]:
-    """``ssh`` as sshsetup's own checks run it: with ``-F`` when ssh would read another config."""
-    if not ctx.paths.ssh_uses_default_config and ctx.paths.ssh_config.is_file():
-        return ["ssh", "-F", str(ctx.paths.ssh_config)]
-    return ["ssh"]
-
-
 @dataclass(frozen=True)
 class Managed:
     """What the managed block says (empty when there is none or it cannot be read)."""
@@ -109,7 +102,7 @@ def ssh_version(ctx: DoctorContext) -> str | None:
     def make() -> str | None:
         if shutil.which("ssh") is None:
             return None
-        proc = run(["ssh", "-V"], ctx.probe_timeout)
+        proc = run([ctx.ssh().executable, "-V"], ctx.probe_timeout)
         lines = (proc.stderr or proc.stdout).strip().splitlines()
         return lines[0] if lines else ""
 

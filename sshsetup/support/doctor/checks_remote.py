@@ -11,10 +11,9 @@ start-up file prints cannot confuse the parsing; that text itself is judged by
 from __future__ import annotations
 
 import re
-import subprocess
 
+from sshsetup.ssh.client import Master
 from sshsetup.support.doctor.checks_auth import AuthProbe
-from sshsetup.support.doctor.checks_local import run, ssh_cmd
 from sshsetup.support.doctor.model import Check, DoctorContext, Finding, Target, fail, ok, skip, warn
 
 BEGIN, END = "__SSHSETUP_BEGIN__", "__SSHSETUP_END__"
@@ -33,13 +32,14 @@ def remote(ctx: DoctorContext, t: Target, script: str) -> str | None:
     cp = ctx.control_path(t)
     if p is None or not p.master or cp is None or not cp.exists():
         return None
-    argv = [*ssh_cmd(ctx), "-o", "BatchMode=yes", "-o", "ControlMaster=no", "-o", f"ControlPath={cp}",
-            "-o", "ProxyCommand=false", t.alias, f"echo {BEGIN}; {script}; echo {END}"]
-    try:
-        proc = run(argv, timeout=max(5.0, ctx.check_timeout - 1))
-    except subprocess.TimeoutExpired:
+    ssh = ctx.ssh()
+    # ProxyCommand=false: if the master is gone, fail instead of opening a second connection.
+    argv = ssh.argv(t.alias, f"echo {BEGIN}; {script}; echo {END}", master=Master.REUSE,
+                    options={"ControlPath": str(cp), "ProxyCommand": "false"})
+    done = ssh.run(argv, timeout=max(5.0, ctx.check_timeout - 1))
+    if done.timed_out:
         return None
-    out = proc.stdout
+    out = done.stdout
     if BEGIN not in out:
         return None
     return out.split(BEGIN, 1)[1].split(END, 1)[0].strip("\n")

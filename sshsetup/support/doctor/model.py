@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from sshsetup.catalogue import Site
 from sshsetup.paths import Paths
+from sshsetup.ssh.client import Ssh
 
 JSON_VERSION = 1
 T = TypeVar("T")
@@ -137,6 +138,10 @@ class DoctorContext:
     @classmethod
     def for_sites(cls, paths: Paths, sites: Sequence[Site], **kw: Any) -> DoctorContext:
         return cls(paths=paths, sites=tuple(sites), targets=tuple(Target.from_site(s) for s in sites), **kw)
+
+    def ssh(self) -> Ssh:
+        """The one ssh client (``sshsetup.ssh.client``), with its rule for the config file."""
+        return Ssh.for_paths(self.paths)
 
     def known_hosts_files(self) -> tuple[Path, ...]:
         if self.known_hosts:

@@ -98,7 +98,10 @@ def test_include_missing_and_loop(fake_home: Path) -> None:
 def test_ssh_g_fails_on_a_bad_option(fake_home: Path) -> None:
     write_block(fake_home, fake_home / "k", body="Hostt y\n")
     r = run(checks_config.CHECKS, ctx(TB))["config.ssh-g"]
-    assert r.status is S.FAIL and r.summary.startswith("ssh -G tb fails: ") and "terminating, 1 bad configuration options" in r.summary
+    cfg = fake_home / ".ssh" / "config"
+    n = cfg.read_text().splitlines().index("Hostt y") + 1
+    assert (r.status, r.summary) == (S.FAIL, f"ssh -G tb fails: {cfg}: line {n}: Bad configuration option: hostt")
+    assert r.details == (f"{cfg}: line {n}: Bad configuration option: hostt", f"{cfg}: terminating, 1 bad configuration options")
     assert r.hint == "fix the line ssh names (see: ssh -G tb)"
 
 
