@@ -8,17 +8,19 @@ runner and the renderers live in ``sshsetup.support.doctor``; the report file in
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sshsetup import remembered
+from sshsetup import files, remembered
 from sshsetup.catalogue import Site, load_catalogue
 from sshsetup.errors import SshSetupError
 from sshsetup.paths import Paths
-from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS, from_report, render, report
+from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS, from_report, logins, render, report
+from sshsetup.support.doctor.checks_auth import AuthProbe
 from sshsetup.support.doctor.checks_config import real_targets
 from sshsetup.support.doctor.model import Check, DoctorContext, Report
 from sshsetup.support.doctor.runner import run_checks, select
@@ -80,6 +82,7 @@ def run(paths: Paths, options: DoctorOptions, *, confirm: Callable[[str], bool] 
         ctx.targets = real_targets(ctx)
         try:
             rep = _run_and_print(ctx, selected, options)
+            _remember_logins(ctx)
             if options.report_file is not None:
                 _write_report(ctx, rep, options.report_file, options.yes, confirm)
         finally:
@@ -100,6 +103,18 @@ def _run_and_print(ctx: DoctorContext, checks: Sequence[Check], options: DoctorO
         out.write(render.human(rep, render.use_ascii(out), render.use_colour(out), options.verbose))
     out.flush()
     return rep
+
+
+def _remember_logins(ctx: DoctorContext) -> None:
+    """Record the hosts whose probe logged in (``logins``), so that a later refusal can say "worked at HH:MM"."""
+    aliases = [t.alias for t in ctx.targets
+               if (p := ctx.shared.get("auth.transcript", t.alias, AuthProbe)) is not None and p.logged_in]
+    if not aliases:
+        return
+    try:
+        files.apply(files.plan([logins.recorded(ctx.paths, aliases, dt.datetime.now(dt.timezone.utc))]), dry_run=False)
+    except SshSetupError as exc:  # the diagnosis stands; only the memory for next time is lost
+        sys.stderr.write(f"note: could not record the accepted login: {exc.message}\n")
 
 
 def _write_report(ctx: DoctorContext, rep: Report, path: Path, yes: bool, confirm: Callable[[str], bool] | None) -> None:

@@ -29,10 +29,15 @@ from sshsetup.judoor import cidr
 from sshsetup.judoor import records as keyline_state
 from sshsetup.ssh.client import Master
 from sshsetup.support import sshlog
+from sshsetup.support.doctor import logins
 from sshsetup.support.doctor.checks_config import resolved
 from sshsetup.support.doctor.checks_local import key_path, once, run
 from sshsetup.support.doctor.model import Check, DoctorContext, Finding, Target, fail, ok, skip, warn
 
+# What "the key works" means, for doctor as for ``sshsetup wait`` (its WORKS): the server accepts the
+# key, and the user can log in, through the agent or by typing the passphrase in a terminal.
+LOGGED_IN = ("accepted", "partial-success-2fa")
+WORKS = (*LOGGED_IN, "passphrase-needed")
 PROPAGATION = 15 * 60  # seconds; "wait ~15 min after adding the key" (jsc-facts.md §2)
 NO_RETRY = "do not retry in a loop: JSC's firewall blocks addresses that connect too often"
 
@@ -125,20 +130,32 @@ def check_from_range(ctx: DoctorContext, t: Target) -> Finding:
         return warn(f"cannot tell which address the server sees: {v.error}",
                            "check your network; give your ranges by hand if needed: sshsetup key-line --from CIDR", details)
     details += (f"address: {v.seen}, {v.how}",)
+    accepted = _accepted(ctx, t)  # the probe ran first (after=): the server's answer outranks the records
     if not v.covered:
+        if accepted:
+            return warn(f"the server accepted the key, although {v.seen} ({v.how}) is outside the from= ranges sshsetup recorded ({ranges})",
+                        "the key line in JuDoor is not the one key-line recorded last; to keep them in step: sshsetup key-line", details)
         if v.family == 6 and not any(n.version == 6 for n in v.networks):
             return fail(f"ssh connects over IPv6 ({v.seen}) but the from= ranges are IPv4 only ({ranges})",
-                               f"set AddressFamily inet for {t.alias} (sshsetup init), or add your IPv6 range: sshsetup key-line", details)
+                        f"set AddressFamily inet for {t.alias} (sshsetup init), or add your IPv6 range: sshsetup key-line", details)
         if v.how.startswith("through ProxyJump"):
             return fail(f"hops from a login node come from {v.seen}, which the from= ranges ({ranges}) exclude",
-                               "add 10.0.0.0/8 to the key line: sshsetup key-line --internal, then update it in JuDoor", details)
+                        "add 10.0.0.0/8 to the key line: sshsetup key-line --internal, then update it in JuDoor", details)
         return fail(f"the server sees {v.seen} ({v.how}), outside the from= ranges {ranges}",
-                           "your address changed (new network, VPN?): make a new key line with sshsetup key-line and update it in JuDoor", details)
+                    "your address changed (new network, VPN?): make a new key line with sshsetup key-line and update it in JuDoor", details)
     age = v.age_minutes() or 0.0
+    if accepted:
+        return ok(f"{v.seen} ({v.how}) is inside the from= ranges {ranges}, and the server accepted the key", None, details)
     if age * 60 < PROPAGATION:
         return warn(f"{v.seen} is inside {ranges}; the line was generated {age:.0f} min ago",
-                           "propagation takes minutes (up to ~15) after the upload to JuDoor; " + NO_RETRY, details)
+                    "propagation takes minutes (up to ~15) after the upload to JuDoor; " + NO_RETRY, details)
     return ok(f"{v.seen} ({v.how}) is inside the from= ranges {ranges}", None, details)
+
+
+def _accepted(ctx: DoctorContext, t: Target) -> bool:
+    """Did this run's probe show that the server accepts the key?"""
+    p = ctx.shared.get("auth.transcript", t.alias, AuthProbe)
+    return p is not None and p.server_accepts_key
 
 
 @dataclass(frozen=True)
@@ -150,6 +167,15 @@ class AuthProbe:
     stderr: str  # the -v transcript
     cause: str  # sshlog cause id, "accepted" or "unknown"
     master: bool  # a ControlMaster is up for the remote checks
+
+    @property
+    def server_accepts_key(self) -> bool:
+        """The server took the key: logged in, asked for a second factor, or said "Server accepts key"."""
+        return self.cause in LOGGED_IN or (self.cause == "passphrase-needed" and "Server accepts key" in self.stderr)
+
+    @property
+    def logged_in(self) -> bool:
+        return self.cause in LOGGED_IN
 
 
 _ORDER = ("hostkey-changed", "hostkey-unknown", "bad-permissions", "unprotected-key", "resolve-failed", "connection-refused",
@@ -194,21 +220,34 @@ def _run_detached(argv: list[str], timeout: float) -> tuple[int, str, str]:
         return rc, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace")
 
 
-def _refused(ctx: DoctorContext, t: Target, p: AuthProbe) -> Finding:  # noqa: ARG001 - a handler of the auth probe table
+def _refused(ctx: DoctorContext, t: Target) -> Finding:
+    """A publickey refusal, told apart with the range verdict and the last accepted login (guesses say so)."""
     v = verdict(ctx, t)
     key = key_path(ctx)
+    last = logins.load(ctx.paths).get(t.alias)
+    if last is not None and v.record is not None and last < v.record.generated_at():
+        last = None  # accepted before the current line existed: says nothing about this line
+    worked = f"; it accepted the key at {logins.when_text(last)}" if last else ""
     if v.record is None or v.covered is None:
-        return fail("the server refused the key (Permission denied (publickey))",
-                           sshlog.CAUSES["publickey-refused"].hint)
+        if last:
+            return fail(f"the server refused the key{worked}: it was probably removed or replaced in JuDoor, or your address changed",
+                        "check the key in JuDoor (sshsetup key-line prints its line again); " + NO_RETRY)
+        return fail("the server refused the key (Permission denied (publickey))", sshlog.CAUSES["publickey-refused"].hint)
     if not v.covered:
-        return fail(f"the server refused the key: your address {v.seen} is outside the key's from= ranges {', '.join(v.record.ranges)}",
-                           "make a new key line for your current network (sshsetup key-line) and update the key in JuDoor")
+        return fail(f"the server refused the key{worked}: your address {v.seen} is outside the key's from= ranges {', '.join(v.record.ranges)}",
+                    "make a new key line for your current network (sshsetup key-line) and update the key in JuDoor")
+    if last:
+        return fail(f"the server refused the key{worked}, and your address {v.seen} is still inside its from= ranges: "
+                    "the key was probably removed or replaced in JuDoor",
+                    f"check the key in JuDoor (keys are per system); fingerprint of {key}: {v.record.fingerprint}; " + NO_RETRY)
     age = v.age_minutes() or 0.0
     if age * 60 < PROPAGATION:
-        return fail(f"the server refused the key; your address {v.seen} is in range and the key line is {age:.0f} min old: not yet propagated",
-                           "wait up to 15 minutes after the JuDoor upload, then run sshsetup doctor once more; " + NO_RETRY)
-    return fail(f"the server refused the key although your address {v.seen} is inside its from= ranges: the key is not uploaded for this system",
-                       f"upload the key line for this system in JuDoor (keys are per system): sshsetup key-line; fingerprint of {key}: {v.record.fingerprint}")
+        return fail(f"the server refused the key; your address {v.seen} is in range and the key line is {age:.0f} min old: "
+                    "probably not yet propagated",
+                    "wait up to 15 minutes after the JuDoor upload, then run sshsetup doctor once more; " + NO_RETRY)
+    return fail(f"the server refused the key although your address {v.seen} is inside its from= ranges: "
+                "most likely the key is not uploaded for this system",
+                f"upload the key line for this system in JuDoor (keys are per system): sshsetup key-line; fingerprint of {key}: {v.record.fingerprint}")
 
 
 def check_probe(ctx: DoctorContext, t: Target) -> Finding:
@@ -223,7 +262,7 @@ def check_probe(ctx: DoctorContext, t: Target) -> Finding:
         return fail(f"the login failed: the private key {key} does not exist, so ssh had none to use",
                            "create or restore the key (sshsetup init), then upload its key line: sshsetup key-line", tail)
     if p.cause == "publickey-refused":
-        r = _refused(ctx, t, p)
+        r = _refused(ctx, t)
         return Finding(r.status, r.summary, r.hint, tail)
     if p.cause == "partial-success-2fa":
         return warn("the key was accepted; the server then asks for a second factor (TOTP, keyboard-interactive)",
@@ -231,9 +270,12 @@ def check_probe(ctx: DoctorContext, t: Target) -> Finding:
     if p.cause == "too-many-failures":
         return fail("Too many authentication failures: ssh offered other keys (agent) before this one",
                            f"add IdentitiesOnly yes and IdentityFile {key} for {t.alias} (sshsetup init writes both)", tail)
+    if p.cause == "passphrase-needed" and p.server_accepts_key:  # it works (as wait says): a terminal login asks for it
+        return warn("the server accepts the key; it has a passphrase and no agent holds it, so ssh asks for it in a terminal "
+                    "and VS Code cannot log in", f"add it to your agent once: ssh-add {key}", tail)
     if p.cause == "passphrase-needed":
-        return fail("the server accepts the key, but it has a passphrase and no agent holds it",
-                           f"add it to your agent: ssh-add {key}", tail)
+        return fail("ssh could not use the key: it has a passphrase and no agent holds it (whether the server accepts it is not known)",
+                    f"add it to your agent: ssh-add {key}, then run sshsetup doctor again", tail)
     if p.cause in ("closed-before-auth", "banner-timeout"):
         return fail(sshlog.CAUSES[p.cause].title + ": possibly a firewall block",
                            "stop retrying: " + NO_RETRY + "; wait some minutes, then run sshsetup doctor once", tail)
@@ -245,6 +287,7 @@ def check_probe(ctx: DoctorContext, t: Target) -> Finding:
 
 
 CHECKS: tuple[Check, ...] = (
-    Check.each_host("auth.from-range", "the address the server sees is inside the key's from= ranges", check_from_range),
+    Check.each_host("auth.from-range", "the address the server sees is inside the key's from= ranges", check_from_range,
+                    after=("auth.probe",)),
     Check.each_host("auth.probe", "one ssh -v login (BatchMode), classified", check_probe, needs=("net.banner",)),
 )

@@ -171,7 +171,9 @@ class Check:
     argument it needs and nothing else. ``needs`` names checks whose results (in
     ``ctx.shared``) this one reads; for a per-host check a per-host need means the same
     host's run. When a need failed or was skipped, the runner skips this check instead of
-    running it.
+    running it. ``after`` names checks this one waits for and may read, whatever their
+    result (it runs anyway; selecting this check does not select them). Neither may form a
+    cycle; the report keeps registry order.
     """
 
     id: str
@@ -180,6 +182,7 @@ class Check:
     per_host: bool = False
     needs: tuple[str, ...] = ()
     timeout: float | None = None  # default: ctx.check_timeout
+    after: tuple[str, ...] = ()
 
     @classmethod
     def once(cls, cid: str, summary: str, fn: RunOnce, *, needs: tuple[str, ...] = (), timeout: float | None = None) -> Check:
@@ -188,7 +191,7 @@ class Check:
 
     @classmethod
     def each_host(cls, cid: str, summary: str, fn: HostRun, *, needs: tuple[str, ...] = (),
-                  timeout: float | None = None) -> Check:
+                  timeout: float | None = None, after: tuple[str, ...] = ()) -> Check:
         """A check run once per host (``ctx.targets``)."""
 
         def run(ctx: DoctorContext, target: Target | None) -> Finding:
@@ -196,7 +199,7 @@ class Check:
                 raise TypeError(f"{cid} is a per-host check and was run without a host")
             return fn(ctx, target)
 
-        return cls(cid, summary, run, True, needs, timeout)
+        return cls(cid, summary, run, True, needs, timeout, after)
 
 
 def worst(statuses: Sequence[Status]) -> Status:

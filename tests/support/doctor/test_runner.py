@@ -120,3 +120,22 @@ def test_registry_ids_are_unique_and_needs_come_first() -> None:
     assert len(ids) == len(set(ids))
     for i, c in enumerate((*CHECKS, *REMOTE_CHECKS)):
         assert set(c.needs) <= set(ids[:i]), c.id
+
+
+def test_after_waits_for_a_later_check_and_runs_whatever_it_found() -> None:
+    seen: list[str] = []
+
+    def reader(c: DoctorContext, t: Target) -> Finding:
+        seen.append(str(c.shared.get("p", t.alias, str)))
+        return ok("read")
+
+    def producer(c: DoctorContext, t: Target) -> Finding:
+        time.sleep(0.2)
+        c.shared.put("p", t.alias, "made")
+        return Finding(Status.FAIL, "failed, but made")
+
+    checks = (Check.each_host("r", "R", reader, after=("p",)), Check.each_host("p", "P", producer))
+    rep = run_checks(checks, ctx("h"))
+    assert [(r.id, r.status) for r in rep.results] == [("r", Status.OK), ("p", Status.FAIL)]  # registry order kept
+    assert seen == ["made"]
+    assert [c.id for c in select(checks, ["r"])] == ["r"]  # after does not select

@@ -225,8 +225,9 @@ def test_missing_key(test_user: TestUser, sshd: Sshd) -> None:
 
 @pytest.mark.sshd
 @pytest.mark.parametrize(("age", "summary", "hint"), [
-    pytest.param(60, "inside its from= ranges: the key is not uploaded for this system", "upload the key line for this system in JuDoor", id="old-line"),
-    pytest.param(3, "min old: not yet propagated", "wait up to 15 minutes", id="fresh-line"),
+    pytest.param(60, "inside its from= ranges: most likely the key is not uploaded for this system", "upload the key line for this system in JuDoor",
+                 id="old-line"),
+    pytest.param(3, "min old: probably not yet propagated", "wait up to 15 minutes", id="fresh-line"),
 ])
 def test_key_not_in_authorized_keys(test_user: TestUser, sshd: Sshd, age: float, summary: str, hint: str) -> None:
     s = Setup(test_user, sshd)
@@ -334,8 +335,41 @@ def test_passphrase_and_no_agent(test_user: TestUser, sshd: Sshd) -> None:
     key = s.key(passphrase="correct horse battery")
     s.init(key, ["127.0.0.0/8"])
     res = run_doctor(test_user, s.sites)
-    flagged(res, "auth.probe", Status.FAIL, summary="no agent holds it", hint=f"ssh-add {key.private}")
+    flagged(res, "auth.probe", Status.WARN, summary="the server accepts the key; it has a passphrase and no agent holds it, "
+            "so ssh asks for it in a terminal and VS Code cannot log in", hint=f"add it to your agent once: ssh-add {key.private}")
     flagged(res, "local.agent", Status.WARN, summary="no ssh-agent")
+    flagged(res, "auth.from-range", Status.OK, summary="and the server accepted the key")
+
+
+@pytest.mark.sshd
+def test_a_fresh_line_that_works_is_ok(test_user: TestUser, sshd: Sshd) -> None:
+    """Issue 18: no "propagation takes minutes" warning directly above "login accepted"."""
+    s = Setup(test_user, sshd)
+    key = s.key()
+    s.init(key, ["127.0.0.0/8", "::1/128"], age_minutes=2)
+    res = run_doctor(test_user, s.sites)
+    flagged(res, "auth.probe", Status.OK, summary='login accepted using "publickey"')
+    r = flagged(res, "auth.from-range", Status.OK)
+    assert r.summary == ("127.0.0.1 (the local source address towards 127.0.0.1) is inside the from= ranges 127.0.0.0/8, ::1/128, "
+                         "and the server accepted the key") and r.hint is None
+
+
+@pytest.mark.sshd
+def test_worked_before_refused_now(test_user: TestUser, sshd: Sshd) -> None:
+    """A refusal after an accepted login names the time, and does not blame propagation."""
+    s = Setup(test_user, sshd)
+    key = s.key()
+    s.init(key, ["127.0.0.0/8", "::1/128"], age_minutes=2)
+    flagged(run_doctor(test_user, s.sites), "auth.probe", Status.OK)
+    recorded = json.loads((test_user.home / ".local/state/sshsetup/logins.json").read_text())
+    when = dt.datetime.fromisoformat(recorded["accepted"]["tb"]).astimezone().strftime("%H:%M")
+    sshd.unauthorize(test_user)  # removed in JuDoor
+    res = run_doctor(test_user, s.sites)
+    flagged(res, "auth.probe", Status.FAIL,
+            summary=f"the server refused the key; it accepted the key at {when}, and your address 127.0.0.1 is still inside "
+                    "its from= ranges: the key was probably removed or replaced in JuDoor",
+            hint="check the key in JuDoor (keys are per system)")
+    flagged(res, "auth.from-range", Status.WARN, summary="the line was generated 2 min ago")
 
 
 @pytest.mark.sshd
