@@ -128,7 +128,7 @@ def check_from_range(ctx: DoctorContext, t: Target) -> Finding:
     details: tuple[str, ...] = (f"key line generated {v.record.generated} for {v.record.fingerprint}", f"ranges: {ranges}")
     if v.seen is None:
         return warn(f"cannot tell which address the server sees: {v.error}",
-                           "check your network; give your ranges by hand if needed: sshsetup key-line --from CIDR", details)
+                    "check your network; give your ranges by hand if needed: sshsetup key-line --from CIDR", details)
     details += (f"address: {v.seen}, {v.how}",)
     accepted = _accepted(ctx, t)  # the probe ran first (after=): the server's answer outranks the records
     if not v.covered:
@@ -260,16 +260,16 @@ def check_probe(ctx: DoctorContext, t: Target) -> Finding:
     key = key_path(ctx)
     if p.cause in ("publickey-refused", "passphrase-needed") and not key.is_file():
         return fail(f"the login failed: the private key {key} does not exist, so ssh had none to use",
-                           "create or restore the key (sshsetup init), then upload its key line: sshsetup key-line", tail)
+                    "create or restore the key (sshsetup init), then upload its key line: sshsetup key-line", tail)
     if p.cause == "publickey-refused":
         r = _refused(ctx, t)
         return Finding(r.status, r.summary, r.hint, tail)
     if p.cause == "partial-success-2fa":
         return warn("the key was accepted; the server then asks for a second factor (TOTP, keyboard-interactive)",
-                           "log in from a terminal (ssh " + t.alias + ") to answer it; in VS Code set \"remote.SSH.showLoginTerminal\": true", tail)
+                    "log in from a terminal (ssh " + t.alias + ") to answer it; in VS Code set \"remote.SSH.showLoginTerminal\": true", tail)
     if p.cause == "too-many-failures":
         return fail("Too many authentication failures: ssh offered other keys (agent) before this one",
-                           f"add IdentitiesOnly yes and IdentityFile {key} for {t.alias} (sshsetup init writes both)", tail)
+                    f"add IdentitiesOnly yes and IdentityFile {key} for {t.alias} (sshsetup init writes both)", tail)
     if p.cause == "passphrase-needed" and p.server_accepts_key:  # it works (as wait says): a terminal login asks for it
         return warn("the server accepts the key; it has a passphrase and no agent holds it, so ssh asks for it in a terminal "
                     "and VS Code cannot log in", f"add it to your agent once: ssh-add {key}", tail)
@@ -278,12 +278,12 @@ def check_probe(ctx: DoctorContext, t: Target) -> Finding:
                     f"add it to your agent: ssh-add {key}, then run sshsetup doctor again", tail)
     if p.cause in ("closed-before-auth", "banner-timeout"):
         return fail(sshlog.CAUSES[p.cause].title + ": possibly a firewall block",
-                           "stop retrying: " + NO_RETRY + "; wait some minutes, then run sshsetup doctor once", tail)
+                    "stop retrying: " + NO_RETRY + "; wait some minutes, then run sshsetup doctor once", tail)
     if p.cause in sshlog.CAUSES:
         c = sshlog.CAUSES[p.cause]
         return fail(c.title, c.hint.replace("ALIAS", t.alias), tail)
     return fail(f"ssh exited with {p.returncode}: {tail[-1] if tail else 'no message'}",
-                       f"run ssh -v {t.alias} true once in a terminal and pass its output to sshsetup explain", tail)
+                f"run ssh -v {t.alias} true once in a terminal and pass its output to sshsetup explain", tail)
 
 
 CHECKS: tuple[Check, ...] = (

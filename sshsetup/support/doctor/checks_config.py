@@ -121,10 +121,10 @@ def check_encoding(ctx: DoctorContext) -> Finding:
         data = f.read_bytes()
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
             return fail(f"{f} is UTF-16: ssh cannot read it",
-                               f"save it as UTF-8 without BOM (PowerShell's > writes UTF-16; VS Code: Save with Encoding > UTF-8): {f}")
+                        f"save it as UTF-8 without BOM (PowerShell's > writes UTF-16; VS Code: Save with Encoding > UTF-8): {f}")
         if data.startswith(b"\xef\xbb\xbf"):
             return fail(f"{f} starts with a UTF-8 byte-order mark: ssh reports a bad option on line 1",
-                               f"save it as UTF-8 without BOM: {f}")
+                        f"save it as UTF-8 without BOM: {f}")
         if b"\x00" in data:
             return fail(f"{f} contains NUL bytes", f"check the file by hand: {f}")
         try:
@@ -133,7 +133,7 @@ def check_encoding(ctx: DoctorContext) -> Finding:
             line = data[: exc.start].count(b"\n") + 1
             return warn(f"{f} is not valid UTF-8 (line {line})", f"re-save it as UTF-8: {f}")
     return ok(f"{len(scan.files)} file(s), UTF-8 without BOM",
-                       None, tuple(str(f) for f in scan.files))
+              None, tuple(str(f) for f in scan.files))
 
 
 def check_include(ctx: DoctorContext) -> Finding:
@@ -142,10 +142,10 @@ def check_include(ctx: DoctorContext) -> Finding:
         return skip(f"{ctx.paths.ssh_config} does not exist")
     if scan.cycle:
         return fail(f"Include loop: {scan.cycle} (ssh stops: Too many recursive configuration includes)",
-                           "remove the Include line that points back to an including file")
+                    "remove the Include line that points back to an including file")
     if scan.missing:
         return warn(f"{len(scan.missing)} Include line(s) name a file that does not exist",
-                           "fix the path or delete the line: " + scan.missing[0], scan.missing)
+                    "fix the path or delete the line: " + scan.missing[0], scan.missing)
     n = len(scan.files) - 1
     return ok(f"{n} included file(s), no loops, none missing", None, tuple(map(str, scan.files[1:])))
 
@@ -179,7 +179,7 @@ def check_resolves(ctx: DoctorContext, t: Target) -> Finding:
     m = managed(ctx)
     if t.site_id is not None and m.remembered.sites and t.site_id not in m.remembered.sites:
         return fail(f"{t.alias} is not in the managed block",
-                           f"add it: sshsetup init --site {t.site_id} (with your other sites)")
+                    f"add it: sshsetup init --site {t.site_id} (with your other sites)")
     r = resolved(ctx, t.alias)
     want = {"hostname": t.hostname, "port": str(t.port)}
     if m.remembered.user:
@@ -214,7 +214,7 @@ def check_controlmaster(ctx: DoctorContext) -> Finding:
             bad.append(f"{t.alias}: ControlMaster {value}")
     if bad:
         return fail("ControlMaster is set for Windows' OpenSSH, which does not support it (getsockname failed: Not a socket)",
-                           "remove ControlMaster/ControlPath/ControlPersist for these hosts (sshsetup init --client windows does)", tuple(bad))
+                    "remove ControlMaster/ControlPath/ControlPersist for these hosts (sshsetup init --client windows does)", tuple(bad))
     return ok("no ControlMaster for Windows' OpenSSH")
 
 

@@ -131,7 +131,7 @@ def check_home(ctx: DoctorContext) -> Finding:
     if p.ssh_uses_default_config:
         return ok(f"$HOME is the password-database home ({p.home})")
     return warn(f"$HOME is {p.home}, but ssh takes ~ from the password database: {p.pw_home}",
-              f"ssh (and VS Code) read {p.pw_home}/.ssh, not {p.ssh_dir}; run sshsetup with HOME={p.pw_home}")
+                f"ssh (and VS Code) read {p.pw_home}/.ssh, not {p.ssh_dir}; run sshsetup with HOME={p.pw_home}")
 
 
 def _problem(path: Path, is_dir: bool) -> tuple[str, str] | None:
@@ -169,7 +169,7 @@ def check_key_exists(ctx: DoctorContext) -> Finding:
         return ok(f"{key} exists")
     where = "remembered in the managed block" if managed(ctx).remembered.key else "the default"
     return fail(f"the key {key} ({where}) does not exist",
-              "create it with sshsetup init, or give your key: sshsetup init --key /path/to/private_key")
+                "create it with sshsetup init, or give your key: sshsetup init --key /path/to/private_key")
 
 
 def check_key_permissions(ctx: DoctorContext) -> Finding:
@@ -180,7 +180,7 @@ def check_key_permissions(ctx: DoctorContext) -> Finding:
     mode = stat.S_IMODE(st.st_mode)
     if mode & 0o077:
         return fail(f"{key} is mode {mode:04o}: readable by others, so ssh ignores it (UNPROTECTED PRIVATE KEY FILE)",
-                  f"chmod 600 {key}")
+                    f"chmod 600 {key}")
     if st.st_uid not in (os.getuid(), 0):
         return fail(f"{key} is owned by uid {st.st_uid}, not you", f"chown {os.getuid()} {key}")
     return ok(f"{key} is mode {mode:04o}")
@@ -204,7 +204,7 @@ def check_key_passphrase(ctx: DoctorContext) -> Finding:
         return skip(f"cannot tell whether {info.path} has a passphrase (unknown format)")
     if not info.encrypted:
         return warn(f"{info.path} has no passphrase; JSC requires an encrypted private key",
-                  f"add one: ssh-keygen -p -f {info.path}")
+                    f"add one: ssh-keygen -p -f {info.path}")
     return ok(f"{info.path} is encrypted with a passphrase")
 
 
@@ -233,10 +233,10 @@ def check_agent(ctx: DoctorContext) -> Finding:
     key = key_path(ctx)
     if rc is None:
         return warn("no ssh-agent (SSH_AUTH_SOCK is not set)",
-                  f"start one and add the key, e.g. eval \"$(ssh-agent)\" && ssh-add {key} (VS Code cannot ask for a passphrase)")
+                    f"start one and add the key, e.g. eval \"$(ssh-agent)\" && ssh-add {key} (VS Code cannot ask for a passphrase)")
     if rc == 2 or rc not in (0, 1):
         return fail(f"cannot talk to the agent at SSH_AUTH_SOCK ({'; '.join(lines) or f'rc {rc}'})",
-                  "start a new agent: eval \"$(ssh-agent)\", then ssh-add " + str(key))
+                    "start a new agent: eval \"$(ssh-agent)\", then ssh-add " + str(key))
     info, _ = key_info(ctx)
     if info is None:
         return ok(f"agent reachable, {len(lines) if rc == 0 else 0} key(s); cannot read {key} to compare")
@@ -245,8 +245,8 @@ def check_agent(ctx: DoctorContext) -> Finding:
         return ok(f"the agent holds {key} ({fp})", None, tuple(lines))
     n = len(lines) if rc == 0 else 0
     return warn(f"the agent is reachable but does not hold {key} ({n} other key(s))",
-              f"add it: ssh-add {key}" + (" (macOS: ssh-add --apple-use-keychain)" if sys.platform == "darwin" else ""),
-              tuple(lines))
+                f"add it: ssh-add {key}" + (" (macOS: ssh-add --apple-use-keychain)" if sys.platform == "darwin" else ""),
+                tuple(lines))
 
 
 def check_keychain(ctx: DoctorContext) -> Finding:
@@ -258,7 +258,7 @@ def check_keychain(ctx: DoctorContext) -> Finding:
         return ok("UseKeychain and AddKeysToAgent are set: the passphrase is kept in the Keychain")
     missing = " and ".join(k for k, v in has.items() if not v)
     return warn(f"{missing} not set: macOS asks for the passphrase again after a restart",
-              f"store it once: ssh-add --apple-use-keychain {key_path(ctx)}; add 'UseKeychain yes' under Host * in ~/.ssh/config")
+                f"store it once: ssh-add --apple-use-keychain {key_path(ctx)}; add 'UseKeychain yes' under Host * in ~/.ssh/config")
 
 
 CHECKS: tuple[Check, ...] = (

@@ -235,8 +235,8 @@ def check_hostkey(ctx: DoctorContext, t: Target) -> Finding:
     if found:
         return ok(f"{name} is in known_hosts: {', '.join(found)}", None, tuple(found))
     return warn(f"{name} is not in known_hosts: the first connection asks you to confirm its key",
-        f"connect once in a terminal (ssh {t.alias}) and compare the fingerprint with the one the site publishes",
-        tuple(f"searched {f}" for f in ctx.known_hosts_files()),
+                f"connect once in a terminal (ssh {t.alias}) and compare the fingerprint with the one the site publishes",
+                tuple(f"searched {f}" for f in ctx.known_hosts_files()),
     )
 
 

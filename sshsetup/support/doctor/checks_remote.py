@@ -57,8 +57,8 @@ def check_shell_output(ctx: DoctorContext, t: Target) -> Finding:
         return ok(f"'ssh {t.alias} true' prints nothing (non-interactive shells are quiet)")
     first = p.stdout.strip().splitlines()[0][:60] if p.stdout.strip() else repr(p.stdout[:20])
     return fail(f"'ssh {t.alias} true' prints {len(p.stdout)} bytes ({first!r}): this breaks VS Code Remote-SSH",
-                       "make ~/.bashrc (and ~/.profile etc.) print only in interactive shells: put the output inside "
-                       "if [[ $- == *i* ]]; then ...; fi")
+                "make ~/.bashrc (and ~/.profile etc.) print only in interactive shells: put the output inside "
+                "if [[ $- == *i* ]]; then ...; fi")
 
 
 def check_quota(ctx: DoctorContext, t: Target) -> Finding:
@@ -72,7 +72,7 @@ def check_quota(ctx: DoctorContext, t: Target) -> Finding:
     lines = tuple(ln for ln in body.splitlines() if ln.strip())
     if re.search(r"exceed|over quota|\d\*", body, re.IGNORECASE):
         return warn(f"{tool}: a quota is exceeded or close to it",
-                           "free space or files in $HOME (VS Code server: remote.SSH.serverInstallPath moves it out)", lines)
+                    "free space or files in $HOME (VS Code server: remote.SSH.serverInstallPath moves it out)", lines)
     return ok(f"{tool}: no quota exceeded", None, lines)
 
 
@@ -91,7 +91,7 @@ def check_permissions(ctx: DoctorContext, t: Target) -> Finding:
             bad.append(f"{name} is mode {mode:o}")
     if bad:
         return fail("; ".join(bad) + ": writable by group or others, so sshd may refuse your key (JSC blocks SSH access)",
-                           f"ssh {t.alias} 'chmod go-w ~ ~/.ssh'", tuple(out.splitlines()))
+                    f"ssh {t.alias} 'chmod go-w ~ ~/.ssh'", tuple(out.splitlines()))
     return ok("home and ~/.ssh are not writable by group or others", None, tuple(out.splitlines()))
 
 
@@ -102,11 +102,11 @@ def check_glibc(ctx: DoctorContext, t: Target) -> Finding:
     m = re.search(r"(\d+)\.(\d+)\s*$", out.strip())
     if "musl" in out.lower() or not m:
         return warn(f"cannot tell the C library version: {out.strip()[:80]!r}",
-                           "the VS Code server needs glibc >= 2.28")
+                    "the VS Code server needs glibc >= 2.28")
     version = (int(m[1]), int(m[2]))
     if version < GLIBC_MIN:
         return fail(f"glibc {m[1]}.{m[2]} is older than 2.28: the VS Code server does not run there",
-                           "use an older VS Code server (1.85) or another host")
+                    "use an older VS Code server (1.85) or another host")
     return ok(f"glibc {m[1]}.{m[2]} (the VS Code server needs >= 2.28)")
 
 

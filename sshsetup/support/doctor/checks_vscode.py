@@ -38,7 +38,7 @@ def check_installed(ctx: DoctorContext) -> Finding:
         return _none(ctx)
     where = " (Windows side, seen from WSL)" if host(ctx).wsl else ""
     return ok(", ".join(loc.flavour.title for loc in locs) + where, None,
-                       tuple(f"{loc.flavour.title}: {loc.user_data}" for loc in locs))
+              tuple(f"{loc.flavour.title}: {loc.user_data}" for loc in locs))
 
 
 def check_remote_ssh(ctx: DoctorContext) -> Finding:
@@ -52,10 +52,10 @@ def check_remote_ssh(ctx: DoctorContext) -> Finding:
         oss = all("VSCodium" in n or "OSS" in n for n in missing)
         ext = "jeanp413.open-remote-ssh" if oss else "ms-vscode-remote.remote-ssh"
         return fail("the Remote-SSH extension is not installed",
-                           f"install it: code --install-extension {ext} (or from the Extensions view)", details)
+                    f"install it: code --install-extension {ext} (or from the Extensions view)", details)
     if missing:
         return warn(f"Remote-SSH is missing in {', '.join(missing)}",
-                           "install it there too, or ignore that flavour", details)
+                    "install it there too, or ignore that flavour", details)
     return ok("; ".join(f"{n}: {e}" for n, e in found.items()))
 
 
@@ -94,7 +94,7 @@ def check_settings(ctx: DoctorContext) -> Finding:
                 worst, hint = Status.WARN, "write them with sshsetup init (it sets the Remote-SSH settings for your hosts)"
     if not problems:
         return ok("settings.json has the Remote-SSH settings sshsetup writes", None,
-                           tuple(str(loc.settings) for loc in locs))
+                  tuple(str(loc.settings) for loc in locs))
     summary = problems[0] if len(problems) == 1 else f"{problems[0]} (+{len(problems) - 1} more)"
     return Finding(worst, summary, hint, tuple(problems))
 
