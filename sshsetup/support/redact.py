@@ -9,7 +9,7 @@ What is masked, in this order:
   ``ssh -G`` lines, ``-o NAME=...``, ssh's ``Executing proxy command:`` and ``Executing
   SHELL -c "..."``) are reduced to their program name (``exec``, ``env`` and ``NAME=value``
   before it are skipped): ``ProxyCommand nc <arguments removed>``;
-* secrets: exact strings given by the caller; URL credentials (``scheme://user:pass@`` ->
+* secrets: exact strings given by the caller, also JSON-escaped, URL-encoded or base64; URL credentials (``scheme://user:pass@`` ->
   ``scheme://<secret>@``); every ``SetEnv``/``setenv`` value and ssh's ``setting env NAME =
   "value"`` / ``Sending env NAME = value``; any ``NAME=value`` whose NAME contains SECRET,
   TOKEN, PASS, KEY or AUTH (any case; ``yes``/``no``/``ask``/``accept-new`` and similar option
@@ -31,8 +31,11 @@ What is masked, in this order:
 
 from __future__ import annotations
 
+import base64
 import ipaddress
+import json
 import re
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -206,7 +209,8 @@ class Redactor:
         s = _OPENSSH_V1.sub(MASK_PRIVATE, s)
         s = _PUTTY_PRIVATE.sub("Private-Lines: " + MASK_PRIVATE + "\n", s)
         for secret in self.secrets:
-            s = s.replace(secret, MASK_SECRET)
+            for form in encoded_forms(secret):
+                s = s.replace(form, MASK_SECRET)
         s = _secrets(_commands(s))
         s = _PUBKEY_COMMENT.sub(lambda m: f"{m.group(1)} {MASK_COMMENT}", s)
         s = _FP_COMMENT.sub(lambda m: f"{m.group(1)} {MASK_COMMENT} {m.group(3)}", s)
@@ -233,13 +237,20 @@ class Redactor:
         return v
 
 
+def encoded_forms(secret: str) -> tuple[str, ...]:
+    """``secret`` as it may appear: plain, JSON-escaped, URL-encoded (``%20`` and ``+``), base64 (longest first)."""
+    forms = {secret, json.dumps(secret, ensure_ascii=False)[1:-1], json.dumps(secret)[1:-1], urllib.parse.quote(secret, safe=""),
+             urllib.parse.quote_plus(secret), base64.b64encode(secret.encode()).decode().rstrip("=")}
+    return tuple(sorted((f for f in forms if f), key=len, reverse=True))
+
+
 def check_clean(text: str, secrets: Iterable[str] = ()) -> None:
-    """Refuse a text that still shows a private key or one of the ``secrets``."""
+    """Refuse a text that still shows a private key or one of the ``secrets`` (in any of its encoded forms)."""
     m = _PRIVATE_MARK.search(text)
     if m:
         line = text.count("\n", 0, m.start()) + 1
         raise Refused(f"the report still contains what looks like a private key (line {line}); nothing was written",
                       hint="please report this; never send a private key to anyone, including support")
     for s in secrets:
-        if s and s in text:
+        if s and any(form in text for form in encoded_forms(s)):
             raise Refused("the report still contains a secret; nothing was written", hint="please report this")

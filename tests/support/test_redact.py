@@ -104,6 +104,14 @@ def test_check_clean_refuses_a_secret() -> None:
     check_clean("nothing here", ["s3cr3t-exact"])
 
 
+@pytest.mark.parametrize("form", ["p@ss w/rd+\"q", 'p@ss w/rd+\\"q', "p%40ss%20w%2Frd%2B%22q", "p%40ss+w%2Frd%2B%22q", "cEBzcyB3L3JkKyJx"])
+def test_a_given_secret_is_masked_and_refused_in_every_encoding(form: str) -> None:
+    red = Redactor.create(homes=[], users=[], secrets=['p@ss w/rd+"q'])
+    assert red.text(f"x {form} y") == "x <secret> y"
+    with pytest.raises(Refused, match="still contains a secret"):
+        check_clean(f"x {form} y", red.secrets)
+
+
 def test_value_walks_json() -> None:
     doc = {"ssh_g": {"alice-laptop": ["hostname 93.199.55.163"]}, "n": 3, "x": None, "l": ("alice",)}
     assert R.value(doc) == {"ssh_g": {"<host>": ["hostname 93.199.0.0/16"]}, "n": 3, "x": None, "l": ["<user>"]}
