@@ -50,13 +50,14 @@ _COMMAND_KEYWORDS = r"(?:proxycommand|localcommand|knownhostscommand)"
 _COMMAND_LINE = re.compile(rf"(?im)\b({_COMMAND_KEYWORDS})(\s*=\s*|[ \t]+)(\S[^\r\n]*)")
 _EXECUTING = re.compile(r"(?m)(Executing proxy (?:dialer )?command: )([^\r\n]*)")
 _EXECUTING_SHELL = re.compile(r"(?m)(Executing \S+ -c )(\"[^\r\n]*\"|[^\r\n]*)")
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s@\"'<>]+@")  # a raw / in a password too
+_URL_CREDENTIALS = re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]*://)[^\s@\"'<>]+@")  # a raw / in a password too
 _SETENV_LINE = re.compile(r"(?im)^([ \t]*setenv(?:[ \t]*=[ \t]*|[ \t]+))([^\r\n]*)")
-_ENV_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"?|'[^']*'?|\S*)")
+_ENV_ASSIGNMENT = re.compile(r"(?<![A-Za-z0-9_])([A-Za-z_][A-Za-z0-9_]*)=(\"[^\"]*\"?|'[^']*'?|\S*)")
 _SSH_SENDS_ENV = re.compile(r"(?im)((?:setting|sending) env \S+ = )([^\r\n]*)")
 _OPTION_WORDS = r"(?:yes|no|ask|confirm|accept-new|off|on|true|false|none|auto|autoask)"
-_SECRET_NAME = re.compile(r"(?i)\b([A-Za-z_][\w-]*(?:secret|token|pass|key|auth)[\w-]*)=(?!" + _OPTION_WORDS
-                          + r"(?![\w-]))(\"[^\"]*\"?|'[^']*'?|[^\s\"',;&|]+)")
+_ASSIGNMENT = re.compile(r"(?<![\w-])(-*[A-Za-z_][\w-]*)=(\"[^\"]*\"?|'[^']*'?|[^\s\"',;&|]+)")  # starts at a word's start: linear
+_SECRET_WORD = re.compile(r"(?i)secret|token|pass|key|auth")
+_OPTION_WORD = re.compile(rf"(?i){_OPTION_WORDS}")
 _BEARER = re.compile(r"(?i)\b(bearer)(\s+)([\w.~+/=-]{6,})")
 _BASIC = re.compile(r"\b(Basic|basic|BASIC)(\s+)([A-Za-z0-9+/]{6,}={0,2})(?![\w+/=])")
 _TOKEN_WORD = re.compile(r"(?i)\b(token)([ \t]+)(?=[\w.~+/=-]*\d)([\w.~+/=-]{8,})")
@@ -160,6 +161,13 @@ def _program(command: str) -> str:
     return program if len(words) == i + 1 and i == 0 else f"{program} {MASK_ARGUMENTS}"
 
 
+def _secret_assignment(m: re.Match[str]) -> str:
+    """``NAME=value`` with SECRET, TOKEN, PASS, KEY or AUTH in the name: the value masked (ssh's option words kept)."""
+    if _SECRET_WORD.search(m.group(1)) is None or _OPTION_WORD.fullmatch(m.group(2)):
+        return m.group(0)
+    return f"{m.group(1)}={MASK_SECRET}"
+
+
 def _setenv_values(m: re.Match[str]) -> str:
     return m.group(1) + _ENV_ASSIGNMENT.sub(lambda a: f"{a.group(1)}={MASK_SECRET}", m.group(2))
 
@@ -174,7 +182,7 @@ def _secrets(s: str) -> str:
     s = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}{MASK_SECRET}@", s)
     s = _SETENV_LINE.sub(_setenv_values, s)
     s = _SSH_SENDS_ENV.sub(lambda m: m.group(1) + MASK_SECRET, s)
-    s = _SECRET_NAME.sub(lambda m: f"{m.group(1)}={MASK_SECRET}", s)
+    s = _ASSIGNMENT.sub(_secret_assignment, s)
     s = _BEARER.sub(lambda m: m.group(1) + m.group(2) + MASK_SECRET, s)
     s = _BASIC.sub(lambda m: m.group(0) if len(m.group(3)) % 4 or m.group(3).isalpha() and m.group(3).islower()
                    else m.group(1) + m.group(2) + MASK_SECRET, s)

@@ -115,3 +115,15 @@ def test_a_given_secret_is_masked_and_refused_in_every_encoding(form: str) -> No
 def test_value_walks_json() -> None:
     doc = {"ssh_g": {"alice-laptop": ["hostname 93.199.55.163"]}, "n": 3, "x": None, "l": ("alice",)}
     assert R.value(doc) == {"ssh_g": {"<host>": ["hostname 93.199.0.0/16"]}, "n": 3, "x": None, "l": ["<user>"]}
+
+
+@pytest.mark.parametrize("unit", ["a-", "key-", "a:", "1.", "a=", "Basic ", "token ", "ab", 'a="', "SetEnv A=b ", "http://a ",
+                                  "ProxyCommand=x ", "/home/", "passphrase: ", "ssh-ed25519 AAAA", "::ffff:1.2.3.4 "])
+def test_redaction_is_linear_on_hostile_text(unit: str) -> None:
+    """100,000 characters of one repeated shape: a quadratic pattern would take minutes, a linear one well under a second."""
+    import time
+
+    text = unit * (100_000 // len(unit))
+    t0 = time.monotonic()
+    R.text(text)
+    assert time.monotonic() - t0 < 10
