@@ -25,6 +25,7 @@ from sshsetup.support.doctor import render
 from sshsetup.support.doctor.model import JSON_VERSION, CheckResult, Report, Status
 from sshsetup.support.doctor.report import KIND, LEGACY_MARK, MAX_BYTES, VERSION
 
+ANALYSED_LINES, LINE_CHARS, ANALYSED_TRANSCRIPTS = 200, 1000, 50  # sshsetup writes 80 short lines per host
 HINT = "it must be a file written by: sshsetup doctor --report FILE (ask for it again)"
 _STATUSES = ", ".join(s.value for s in Status)
 
@@ -132,11 +133,19 @@ def load(path: Path) -> LoadedReport:
         raise BadInput(f"{path} is not a valid sshsetup report: {exc}", hint=HINT) from None
 
 
+def bounded(transcript: str) -> tuple[str, bool]:
+    """What of a transcript is analysed (a hostile one cannot make the analysis slow), and whether it was cut."""
+    lines = transcript.splitlines()
+    kept = [ln[:LINE_CHARS] for ln in lines[:ANALYSED_LINES]]
+    return "\n".join(kept), len(lines) > ANALYSED_LINES or any(len(ln) > LINE_CHARS for ln in lines[:ANALYSED_LINES])
+
+
 def from_report(path: Path, out: TextIO, json_out: bool = False) -> int:
     """Re-render a report and re-run ``sshlog`` on its transcripts; exit code as the original run."""
     loaded = load(path)
     rep = loaded.report
-    findings = {alias: sshlog.classify(text) for alias, text in sorted(loaded.transcripts.items())}
+    analysed = {alias: bounded(text) for alias, text in sorted(loaded.transcripts.items())[:ANALYSED_TRANSCRIPTS]}
+    findings = {alias: sshlog.classify(text) for alias, (text, _) in analysed.items()}
     if json_out:
         payload = rep.to_json() | {"transcripts": {a: sshlog.to_json(f) for a, f in findings.items()}}
         out.write(envelope.dumps("doctor", JSON_VERSION, payload))
@@ -144,7 +153,9 @@ def from_report(path: Path, out: TextIO, json_out: bool = False) -> int:
     out.write(shown(f"report of {loaded.created}: sshsetup {loaded.version}, {loaded.ssh}, {loaded.os}") + "\n")
     out.write(render.human(rep, render.use_ascii(out), render.use_colour(out)))
     for alias, found in findings.items():
-        out.write(f"transcript ({shown(alias)}), analysed again:\n")
+        cut = analysed[alias][1]
+        out.write(f"transcript ({shown(alias)}), analysed again" + (f" (its first {ANALYSED_LINES} lines, {LINE_CHARS} characters each)"
+                                                                   if cut else "") + ":\n")
         for f in found:
             out.write(f"  {f.cause}: {shown(f.title)}\n    hint: {shown(f.hint)}\n")
         if not found:

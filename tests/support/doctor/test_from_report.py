@@ -122,3 +122,16 @@ def test_every_string_of_a_report_is_shown_escaped(tmp_path: Path) -> None:
         "1 failed, 0 warnings, 0 ok, 0 skipped",
     ]
     assert text.splitlines()[4] == f"transcript (h{shown}), analysed again:"
+
+
+def test_a_hostile_transcript_is_analysed_in_bounded_time(tmp_path: Path) -> None:
+    """sshlog's patterns are fine for real logs; 4 MiB of 'Load key ' on one line took minutes before the bound."""
+    import time
+
+    f = tmp_path / "r.json"
+    f.write_text(json.dumps(report(transcripts={f"h{i}": "Load key " * 10_000 for i in range(40)})))
+    out = io.StringIO()
+    t0 = time.monotonic()
+    assert from_report.from_report(f, out) == 0
+    assert time.monotonic() - t0 < 20
+    assert "transcript (h0), analysed again (its first 200 lines, 1000 characters each):\n  no known cause found\n" in out.getvalue()
