@@ -189,6 +189,7 @@ CASES = {
     "disk-full": Case(KEYED, 1, f"cannot write {H}/.ssh/config: the disk is full", _full_ssh_dir, _umount),
     "unknown-option": Case(("init", "--frobnicate"), 2, ""),
     "bad-client": Case(("init", "--client", "putty"), 2, ""),
+    "login-bad-duration": Case(("login", "--for", "8 hours"), 2, "--for '8 hours' is not a duration"),
     "doctor-report-missing-dir": Case(("doctor", "--report", f"{H}/nope/r.json", "--yes"), 2,
                                       f"cannot write the report to {H}/nope/r.json: the directory {H}/nope does not exist"),
     "doctor-report-over-config": Case(("doctor", "--report", f"{H}/.ssh/config", "--yes"), 1,
