@@ -8,14 +8,14 @@ runner and the renderers live in ``sshsetup.support.doctor``; the report file in
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sshsetup import files, remembered
+from sshsetup import remembered
 from sshsetup.catalogue import Site, load_catalogue
 from sshsetup.errors import SshSetupError
 from sshsetup.paths import Paths
@@ -107,12 +107,12 @@ def _run_and_print(ctx: DoctorContext, checks: Sequence[Check], options: DoctorO
 
 def _remember_logins(ctx: DoctorContext) -> None:
     """Record the hosts whose probe logged in (``logins``), so that a later refusal can say "worked at HH:MM"."""
-    aliases = [t.alias for t in ctx.targets
-               if (p := ctx.shared.get("auth.transcript", t.alias, AuthProbe)) is not None and p.logged_in]
-    if not aliases:
+    site_ids = [t.site_id for t in ctx.targets if t.site_id is not None
+                and (p := ctx.shared.get("auth.transcript", t.alias, AuthProbe)) is not None and p.logged_in]
+    if not site_ids:
         return
     try:
-        files.apply(files.plan([logins.recorded(ctx.paths, aliases, dt.datetime.now(dt.timezone.utc))]), dry_run=False)
+        logins.record(ctx.paths, site_ids, time.time())
     except SshSetupError as exc:  # the diagnosis stands; only the memory for next time is lost
         sys.stderr.write(f"note: could not record the accepted login: {exc.message}\n")
 

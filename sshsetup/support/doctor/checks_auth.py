@@ -23,10 +23,12 @@ import math
 import socket
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 
 from sshsetup.judoor import cidr
 from sshsetup.judoor import records as keyline_state
+from sshsetup.ssh import master
 from sshsetup.ssh.client import Master
 from sshsetup.support import sshlog
 from sshsetup.support.doctor import logins
@@ -224,10 +226,10 @@ def _refused(ctx: DoctorContext, t: Target) -> Finding:
     """A publickey refusal, told apart with the range verdict and the last accepted login (guesses say so)."""
     v = verdict(ctx, t)
     key = key_path(ctx)
-    last = logins.load(ctx.paths).get(t.alias)
-    if last is not None and v.record is not None and last < v.record.generated_at():
+    last = logins.last_accepted(ctx.paths, t.site_id) if t.site_id else None
+    if last is not None and v.record is not None and last < v.record.generated_at().timestamp():
         last = None  # accepted before the current line existed: says nothing about this line
-    worked = f"; it accepted the key at {logins.when_text(last)}" if last else ""
+    worked = f"; it accepted the key at {master.clock(last, time.time())}" if last else ""
     if v.record is None or v.covered is None:
         if last:
             return fail(f"the server refused the key{worked}: it was probably removed or replaced in JuDoor, or your address changed",

@@ -1,67 +1,49 @@
-"""The last time the server accepted the key, per host alias: what lets doctor say "worked at 14:02, refused now".
+"""The last time the server accepted the key, per site: what lets doctor say "it accepted the key at 14:02".
 
 A refusal after an accepted login points at a key removed or replaced in JuDoor, or a changed
-address, not at "not yet propagated". The record is sshsetup's own state
-(``<state dir>/logins.json``, mode 0600)::
+address, not at "not yet propagated". The time is kept in sshsetup's login records, whose owner
+is ``sshsetup.ssh.master`` (``<state dir>/logins.json``, written by the one writer), under
+``keys_accepted``: ``{"keys_accepted": {"<site id>": <epoch seconds>}, ...}``.
 
-    {"version": 1, "accepted": {"jsc-booster": "2026-12-03T14:02:11+00:00"}}
-
-The checks only read it (``load``); the doctor command writes it after a run whose probe
-logged in (``recorded``), through the one writer. A missing, damaged or odd file reads as empty.
+The checks only read it (``last_accepted``); the doctor command records it after a run whose
+probe logged in (``record``). A missing, damaged or odd file reads as no record.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import stat
 from collections.abc import Iterable
-from pathlib import Path
+from typing import Any
 
-from sshsetup.files import FileChange
+from sshsetup.errors import SshSetupError
 from sshsetup.paths import Paths
+from sshsetup.ssh import master
 
-VERSION = 1
-MAX_BYTES = 256 * 1024
-
-
-def path(paths: Paths) -> Path:
-    return paths.state_dir / "logins.json"
+KEY = "keys_accepted"
 
 
-def load(paths: Paths) -> dict[str, dt.datetime]:
-    """alias -> when the server last accepted the key (aware UTC datetimes)."""
-    f = path(paths)
+def _doc(paths: Paths) -> dict[str, Any]:
     try:
-        if not stat.S_ISREG(os.stat(f).st_mode):
-            return {}
-        with f.open("rb") as fh:
-            doc = json.loads(fh.read(MAX_BYTES).decode("utf-8"))
-    except (OSError, ValueError, RecursionError):
+        if not stat.S_ISREG(os.stat(master.records_path(paths)).st_mode):
+            return {}  # a FIFO or a directory is never opened
+        return master.load(paths)
+    except (OSError, SshSetupError, RecursionError):
         return {}
-    accepted = doc.get("accepted") if isinstance(doc, dict) else None
-    out: dict[str, dt.datetime] = {}
-    for alias, when in (accepted.items() if isinstance(accepted, dict) else ()):
-        try:
-            stamp = dt.datetime.fromisoformat(str(when))
-        except ValueError:
-            continue
-        if stamp.tzinfo is not None:
-            out[str(alias)] = stamp
-    return out
 
 
-def recorded(paths: Paths, aliases: Iterable[str], when: dt.datetime) -> FileChange:
-    """The change that records ``aliases`` as accepted at ``when`` (keeping the other aliases' records)."""
-    accepted = {a: t.isoformat() for a, t in load(paths).items()}
-    accepted.update({a: when.astimezone(dt.timezone.utc).replace(microsecond=0).isoformat() for a in aliases})
-    data = json.dumps({"version": VERSION, "accepted": accepted}, indent=2, sort_keys=True) + "\n"
-    return FileChange(path(paths), data.encode("utf-8"), mode=0o600, label="sshsetup state", backup=False)
+def last_accepted(paths: Paths, site_id: str) -> float | None:
+    """When the server last accepted the key for ``site_id`` (epoch seconds), if recorded."""
+    accepted = _doc(paths).get(KEY)
+    value = accepted.get(site_id) if isinstance(accepted, dict) else None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def when_text(stamp: dt.datetime, now: dt.datetime | None = None) -> str:
-    """``14:02`` today, else ``2026-12-01 14:02`` (local time)."""
-    local = stamp.astimezone()
-    today = (now or dt.datetime.now(dt.timezone.utc)).astimezone().date()
-    return local.strftime("%H:%M") if local.date() == today else local.strftime("%Y-%m-%d %H:%M")
+def record(paths: Paths, site_ids: Iterable[str], now: float) -> None:
+    """Record ``site_ids`` as accepted at ``now``, keeping every other record (raises ``SshSetupError``)."""
+    doc = _doc(paths)
+    old = doc.get(KEY)
+    accepted: dict[str, Any] = dict(old) if isinstance(old, dict) else {}
+    accepted.update({s: round(now, 3) for s in site_ids})
+    doc[KEY] = accepted
+    master.save(paths, doc)

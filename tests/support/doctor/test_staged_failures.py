@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import subprocess
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -362,7 +363,7 @@ def test_worked_before_refused_now(test_user: TestUser, sshd: Sshd) -> None:
     s.init(key, ["127.0.0.0/8", "::1/128"], age_minutes=2)
     flagged(run_doctor(test_user, s.sites), "auth.probe", Status.OK)
     recorded = json.loads((test_user.home / ".local/state/sshsetup/logins.json").read_text())
-    when = dt.datetime.fromisoformat(recorded["accepted"]["tb"]).astimezone().strftime("%H:%M")
+    when = time.strftime("%H:%M", time.localtime(recorded["keys_accepted"]["tb"]))
     sshd.unauthorize(test_user)  # removed in JuDoor
     res = run_doctor(test_user, s.sites)
     flagged(res, "auth.probe", Status.FAIL,
