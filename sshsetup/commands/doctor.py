@@ -19,11 +19,14 @@ from sshsetup import remembered
 from sshsetup.catalogue import Site, load_catalogue
 from sshsetup.errors import SshSetupError
 from sshsetup.paths import Paths
+from sshsetup.ssh import master
 from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS, from_report, logins, render, report
 from sshsetup.support.doctor.checks_auth import AuthProbe
 from sshsetup.support.doctor.checks_config import real_targets
 from sshsetup.support.doctor.model import Check, DoctorContext, Report
 from sshsetup.support.doctor.runner import run_checks, select
+
+_CONNECTING = ("net", "auth", "remote")  # checks that reach the server (a TCP connection or a login)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ def run(paths: Paths, options: DoctorOptions, *, confirm: Callable[[str], bool] 
         ctx = DoctorContext.for_sites(paths, sites, probe_timeout=t, check_timeout=3 * t + 5, budget=max(60.0, 12 * t),
                                       control_dir=Path(tmp))
         ctx.targets = real_targets(ctx)
+        ctx.live = _login_gate(ctx, selected)
         try:
             rep = _run_and_print(ctx, selected, options)
             _remember_logins(ctx)
@@ -88,6 +92,22 @@ def run(paths: Paths, options: DoctorOptions, *, confirm: Callable[[str], bool] 
         finally:
             _undo(ctx)
     return rep.exit_code
+
+
+def _login_gate(ctx: DoctorContext, checks: Sequence[Check]) -> frozenset[str]:
+    """Issue 13: the aliases whose live login the probe uses; refuses (``LoginRequired``, no connection made)
+    when a site known to ask for a second factor has none, unless the user logs in now on a terminal."""
+    if not any(c.per_host and c.id.split(".")[0] in _CONNECTING for c in checks):
+        return frozenset()
+    gate = master.check(ctx.paths, ctx.ssh(), ctx.sites)
+    if gate.refusal is not None and sys.stdin.isatty() and sys.stderr.isatty():
+        from sshsetup.commands.login import offer
+
+        if offer(ctx.paths, gate):
+            gate = master.check(ctx.paths, ctx.ssh(), ctx.sites)
+    if gate.refusal is not None:
+        raise gate.refusal
+    return frozenset(s.alias for s in gate.live)
 
 
 def _run_and_print(ctx: DoctorContext, checks: Sequence[Check], options: DoctorOptions) -> Report:

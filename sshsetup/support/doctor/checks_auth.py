@@ -187,8 +187,12 @@ _ORDER = ("hostkey-changed", "hostkey-unknown", "bad-permissions", "unprotected-
 
 def probe(ctx: DoctorContext, t: Target) -> AuthProbe:
     n = max(1, math.ceil(ctx.probe_timeout))
-    cp = ctx.control_path(t)
     ssh = ctx.ssh()
+    if t.alias in ctx.live:  # issue 13: over the live login, no new authentication (none at all if it vanished)
+        argv = ssh.argv(t.alias, "true", verbose=1, connect_timeout=n, master=Master.REUSE, options={"ProxyCommand": "false"})
+        rc, out, err = _run_detached(argv, timeout=max(5.0, min(ctx.check_timeout - 1, 3 * n + 5)))
+        return AuthProbe(t.alias, tuple(argv), rc, out, err, "accepted" if rc == 0 else "login-gone", rc == 0)
+    cp = ctx.control_path(t)
     # With a socket of its own: the master the remote checks reuse (stopped in on_exit); never the user's.
     mux = {"ControlPath": str(cp), "ControlPersist": "30"} if cp else {}
     argv = ssh.argv(t.alias, "true", verbose=1, connect_timeout=n, master=Master.OPEN if cp else Master.NONE, options=mux)
@@ -256,6 +260,11 @@ def check_probe(ctx: DoctorContext, t: Target) -> Finding:
     p = probe(ctx, t)
     ctx.shared.put("auth.transcript", t.alias, p)
     tail = tuple(ln for ln in p.stderr.splitlines() if not ln.startswith("debug1:"))[-5:]
+    if p.cause == "accepted" and t.alias in ctx.live:
+        return ok("login accepted over a live ControlMaster (no new authentication; the key was not tried again)")
+    if p.cause == "login-gone":
+        return fail("the live login of sshsetup login went away during the run; doctor made no new connection",
+                    f"log in again: sshsetup login --site {t.site_id or t.alias}, then run sshsetup doctor", tail)
     if p.cause == "accepted":
         how = next((ln.split("using", 1)[1].strip(" .") for ln in p.stderr.splitlines() if "Authenticated to" in ln and "using" in ln), "")
         return ok(f"login accepted{' using ' + how if how else ''}" + ("" if p.master else " (no ControlMaster)"))

@@ -29,13 +29,13 @@ def _probe(ctx: DoctorContext, t: Target) -> AuthProbe | None:
 def remote(ctx: DoctorContext, t: Target, script: str) -> str | None:
     """The output of ``script`` (between markers) run over the master; None without one."""
     p = _probe(ctx, t)
-    cp = ctx.control_path(t)
-    if p is None or not p.master or cp is None or not cp.exists():
+    cp = None if t.alias in ctx.live else ctx.control_path(t)  # a live login: the config's own ControlPath
+    if p is None or not p.master or (t.alias not in ctx.live and (cp is None or not cp.exists())):
         return None
     ssh = ctx.ssh()
     # ProxyCommand=false: if the master is gone, fail instead of opening a second connection.
-    argv = ssh.argv(t.alias, f"echo {BEGIN}; {script}; echo {END}", master=Master.REUSE,
-                    options={"ControlPath": str(cp), "ProxyCommand": "false"})
+    options = {"ProxyCommand": "false"} | ({"ControlPath": str(cp)} if cp else {})
+    argv = ssh.argv(t.alias, f"echo {BEGIN}; {script}; echo {END}", master=Master.REUSE, options=options)
     done = ssh.run(argv, timeout=max(5.0, ctx.check_timeout - 1))
     if done.timed_out:
         return None

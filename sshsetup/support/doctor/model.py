@@ -130,6 +130,7 @@ class DoctorContext:
     budget: float = 60.0  # the whole run
     known_hosts: tuple[Path, ...] = ()  # empty: ~/.ssh/known_hosts and known_hosts2
     control_dir: Path | None = None  # where the auth check puts its ControlMaster socket
+    live: frozenset[str] = frozenset()  # aliases with a live master of sshsetup login: used, never a new authentication
     shared: Shared = field(default_factory=Shared)
     # Things to undo after the run (e.g. "ssh -O exit" for a ControlMaster a check started).
     # the doctor command calls them after rendering, in reverse order; a failing one is ignored.

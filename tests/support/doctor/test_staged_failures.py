@@ -383,3 +383,52 @@ def test_remote_bashrc_prints(test_user: TestUser, sshd: Sshd) -> None:
     flagged(res, "auth.probe", Status.OK)
     flagged(res, "remote.shell-output", Status.FAIL, summary="'Welcome to the cluster'", hint="if [[ $- == *i* ]]")
     flagged(res, "remote.glibc", Status.OK)  # the markers keep the parsing right despite the noise
+
+
+def _auths(sshd: Sshd, since: int) -> int:
+    return sshd.log_text(since).count("Accepted publickey for ")
+
+
+@pytest.mark.sshd
+def test_a_live_login_is_used_and_no_new_authentication_made(test_user: TestUser, sshd: Sshd) -> None:
+    """Issue 13: doctor's probe and remote checks go over the live master; sshd sees no second authentication."""
+    from tests.testbed.users import run_as
+
+    s = Setup(test_user, sshd)
+    key = s.key()
+    s.init(key, ["127.0.0.0/8", "::1/128"])
+    opened = run_as(test_user, ["ssh", "-o", "BatchMode=yes", "-o", "ControlMaster=auto", "-o", "ControlPersist=60", "tb", "true"])
+    assert opened.returncode == 0, opened.stderr
+    since = sshd.log_offset()
+    try:
+        res = run_doctor(test_user, s.sites)
+    finally:
+        run_as(test_user, ["ssh", "-O", "exit", "tb"])
+    flagged(res, "auth.probe", Status.OK, summary="login accepted over a live ControlMaster (no new authentication; the key was not tried again)")
+    flagged(res, "remote.glibc", Status.OK)
+    assert _auths(sshd, since) == 0
+
+
+@pytest.mark.sshd
+def test_a_second_factor_site_without_a_login_is_refused_without_a_connection(test_user: TestUser, sshd: Sshd) -> None:
+    """Issue 13: non-interactive doctor refuses with the login hint and connects to nothing."""
+    s = Setup(test_user, sshd)
+    key = s.key()
+    s.init(key, ["127.0.0.0/8", "::1/128"])
+    test_user.write("sites.toml", s.sites.read_text() + 'two_factor = "required"\n', mode=0o644)
+    since = sshd.log_offset()
+
+    def child() -> Any:
+        import contextlib
+        import io
+
+        from sshsetup.cli import main
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            rc = main(["doctor", "--site", "tb", "--sites-file", str(s.sites)])
+        return {"rc": rc, "err": err.getvalue()}
+
+    res = as_user(test_user, child)
+    assert res == {"rc": 1, "err": "error: run: sshsetup login --site tb (a TOTP code will be asked)\n"}
+    assert "Connection from" not in sshd.log_text(since)
