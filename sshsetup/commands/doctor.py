@@ -126,13 +126,16 @@ def _run_and_print(ctx: DoctorContext, checks: Sequence[Check], options: DoctorO
 
 
 def _remember_logins(ctx: DoctorContext) -> None:
-    """Record the hosts whose probe logged in (``logins``), so that a later refusal can say "worked at HH:MM"."""
-    site_ids = [t.site_id for t in ctx.targets if t.site_id is not None
-                and (p := ctx.shared.get("auth.transcript", t.alias, AuthProbe)) is not None and p.logged_in]
-    if not site_ids:
+    """Record the sites whose probe logged in (``logins``), so that a later refusal can say "it accepted the key at
+    HH:MM", and those that asked for a second factor, so that later commands ask for ``sshsetup login`` first."""
+    probes = {t.site_id: p for t in ctx.targets
+              if t.site_id is not None and (p := ctx.shared.get("auth.transcript", t.alias, AuthProbe)) is not None}
+    accepted = [s for s, p in probes.items() if p.logged_in]
+    second_factor = [s for s, p in probes.items() if p.cause == "partial-success-2fa"]
+    if not accepted:
         return
     try:
-        logins.record(ctx.paths, site_ids, time.time())
+        logins.record(ctx.paths, accepted, time.time(), second_factor=second_factor)
     except SshSetupError as exc:  # the diagnosis stands; only the memory for next time is lost
         sys.stderr.write(f"note: could not record the accepted login: {exc.message}\n")
 

@@ -39,11 +39,17 @@ def last_accepted(paths: Paths, site_id: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def record(paths: Paths, site_ids: Iterable[str], now: float) -> None:
-    """Record ``site_ids`` as accepted at ``now``, keeping every other record (raises ``SshSetupError``)."""
+def record(paths: Paths, site_ids: Iterable[str], now: float, *, second_factor: Iterable[str] = ()) -> None:
+    """Record ``site_ids`` as accepted at ``now`` and ``second_factor`` as asking for one (as ``wait`` learns it),
+    keeping every other record; one write (raises ``SshSetupError``)."""
     doc = _doc(paths)
     old = doc.get(KEY)
     accepted: dict[str, Any] = dict(old) if isinstance(old, dict) else {}
     accepted.update({s: round(now, 3) for s in site_ids})
     doc[KEY] = accepted
+    learned = doc.get("second_factor")
+    known: dict[str, Any] = learned if isinstance(learned, dict) else {}
+    for site_id in second_factor:
+        if site_id not in known:
+            master.learn_second_factor(doc, site_id, "partial success (a second factor was asked after the key)", now)
     master.save(paths, doc)

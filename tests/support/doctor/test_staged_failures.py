@@ -328,6 +328,8 @@ def test_two_factor_partial_success(test_user: TestUser, sshd_factory: Callable[
     res = run_doctor(test_user, s.sites)
     flagged(res, "auth.probe", Status.WARN, summary="second factor", hint='"remote.SSH.showLoginTerminal": true')
     assert res["remote.glibc"].status is Status.SKIP  # no master: nothing runs remotely
+    learned = json.loads((test_user.home / ".local/state/sshsetup/logins.json").read_text())["second_factor"]
+    assert list(learned) == ["tb"]  # as wait learns it: from now on, sshsetup login first
 
 
 @pytest.mark.sshd
