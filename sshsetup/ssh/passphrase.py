@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sshsetup.errors import BadInput
 
-MIN_LENGTH = 8  # JSC's key instructions: "at least 8 characters" (jsc-facts.md §1)
+MIN_LENGTH = 8  # JSC's key instructions: "at least 8 characters long" (mirrored at puttygen-download.com/Puttygen/puttygen-tool.php)
 
 
 def read_file(spec: str) -> bytes:

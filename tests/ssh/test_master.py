@@ -15,7 +15,7 @@ from sshsetup.ssh import master
 def site(sid: str, two_factor: str | None = None, **extra: str) -> Site:
     facts = {"hostname": Fact("h.example.org", "test", "high"), **{k: Fact(v, "test", "high") for k, v in extra.items()}}
     if two_factor is not None:
-        facts["two_factor"] = Fact(two_factor, "jsc-facts.md §3", "medium")
+        facts["two_factor"] = Fact(two_factor, "a public user report", "medium")
     return Site(sid, facts)
 
 
@@ -50,7 +50,7 @@ def test_require_login_refuses_in_one_line_only_for_known_second_factor_sites() 
     assert master.require_login([jupiter, jusuf], {"jupiter": True, "jusuf": True}, learned) is None
     assert master.require_login([plain], {}, {}) is None
     assert master.second_factor_reason(site("judac", "reported"), {}) == (
-        "catalogue: two_factor = reported (jsc-facts.md §3; confidence medium)")
+        "catalogue: two_factor = reported (a public user report; confidence medium)")
 
 
 def test_records() -> None:

@@ -1,6 +1,6 @@
 """The doctor's data: checks, their findings and results, the report and the context they run in.
 
-Results are values, never printed (style.md 2.4, rule 11). A check returns a ``Finding``
+Results are values, never printed (one renderer prints them). A check returns a ``Finding``
 (status, summary, hint, details); the runner stamps it with the check's id and, for a
 per-host check, the host alias (``subject``), giving a ``CheckResult``. A check never
 restates its own id. The JSON payload is ``Report.to_json()`` (``render.as_json`` wraps it
