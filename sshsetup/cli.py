@@ -211,11 +211,12 @@ def jobscript(site_id: str, sites_file: Path | None, account: str, partition: st
 def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None, list_only: bool, json_out: bool,
            timeout: float, remote: bool, report_file: Path | None, from_report: Path | None, verbose: bool, yes: bool) -> int:
     """Find out why a connection fails, and how to fix it."""
-    from sshsetup.support.doctor import command
+    from sshsetup.commands import doctor as doctor_cmd
 
-    return command(ids, site_ids=sites, sites_file=sites_file, json_out=json_out, list_only=list_only, verbose=verbose,
-                   probe_timeout=timeout, remote=remote, report_file=report_file, from_report_file=from_report, yes=yes,
-                   confirm=_confirm())
+    options = doctor_cmd.DoctorOptions(ids=ids, sites=sites, sites_file=sites_file, list_only=list_only, json_out=json_out,
+                                       probe_timeout=timeout, remote=remote, report_file=report_file, from_report=from_report,
+                                       verbose=verbose, yes=yes)
+    return doctor_cmd.run(_paths(), options, confirm=_confirm())
 
 
 @cli.command()

@@ -44,6 +44,7 @@ class FileChange:
     backup: bool = True
     refuse: str | None = None  # a reason: the writer must not touch this file
     dir_mode: int = DIR_MODE  # for the missing directories above a new file
+    exclusive: bool = False  # a new file must not appear meanwhile: linked into place (O_EXCL semantics), never renamed over
 
 
 @dataclass(frozen=True)
@@ -418,7 +419,15 @@ def apply(planned: Sequence[Planned], *, dry_run: bool, stamp: str | None = None
         for st in staged:
             p = st.p
             try:
-                if st.tmp is not None:
+                if st.tmp is not None and p.verb is Verb.CREATE and p.change.exclusive:
+                    try:
+                        os.link(st.tmp, p.target)  # fails if anything (a file, a symlink) appeared at the target
+                    except FileExistsError:
+                        raise Refused(f"{p.target} appeared while sshsetup was writing it; it was not changed",
+                                      hint="run the command again") from None
+                    os.unlink(st.tmp)
+                    st.tmp = None
+                elif st.tmp is not None:
                     checkpoint(f"before-rename:{p.target.name}")
                     os.replace(st.tmp, p.target)
                     st.tmp = None

@@ -205,6 +205,17 @@ CASES = {
                                        "Bad configuration option: \\302\\240\\302\\240hostname; "
                                        f"{H}/.ssh/config: terminating, 1 bad configuration options",
                                        _cfg("Host x\n\u00a0\u00a0HostName x.example.org\n".encode())),
+    "doctor-report-missing-dir": Case(("doctor", "--report", f"{H}/nope/r.json", "--yes"), 2,
+                                      f"cannot write the report to {H}/nope/r.json: the directory {H}/nope does not exist"),
+    "doctor-report-over-config": Case(("doctor", "--report", f"{H}/.ssh/config", "--yes"), 1,
+                                      f"{H}/.ssh/config exists and is not an sshsetup report; it was not changed",
+                                      _cfg(b"Host x\n    User me\n")),
+    "from-report-deep": Case(("doctor", "--from-report", f"{H}/r.json"), 2, f"{H}/r.json is nested too deeply to be an sshsetup report",
+                             lambda h: (h / "r.json").write_text("[" * 100_000)),
+    "from-report-wrong-type": Case(("doctor", "--from-report", f"{H}/r.json"), 2,
+                                   f"{H}/r.json is not a valid sshsetup report: checks[0].status must be one of ok, warn, fail, skip",
+                                   lambda h: (h / "r.json").write_text('{"sshsetup": "doctor-report", "version": 2, '
+                                                                       '"checks": [{"id": "a", "status": 5, "summary": ""}]}')),
 }
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from sshsetup.support.doctor import checks_config, checks_local
+from sshsetup.support.doctor import checks_config
 from sshsetup.support.doctor.model import Status as S
 from sshsetup.support.doctor.model import Target
 from tests.support.doctor.test_checks_local import ctx, make_key, run, write_block
@@ -98,14 +100,23 @@ def test_include_missing_and_loop(fake_home: Path) -> None:
 def test_ssh_g_fails_on_a_bad_option(fake_home: Path) -> None:
     write_block(fake_home, fake_home / "k", body="Hostt y\n")
     r = run(checks_config.CHECKS, ctx(TB))["config.ssh-g"]
-    assert r.status is S.FAIL and r.summary.startswith("ssh -G tb fails: ") and "terminating, 1 bad configuration options" in r.summary
+    cfg = fake_home / ".ssh" / "config"
+    n = cfg.read_text().splitlines().index("Hostt y") + 1
+    assert (r.status, r.summary) == (S.FAIL, f"ssh -G tb fails: {cfg}: line {n}: Bad configuration option: hostt")
+    assert r.details == (f"{cfg}: line {n}: Bad configuration option: hostt", f"{cfg}: terminating, 1 bad configuration options")
     assert r.hint == "fix the line ssh names (see: ssh -G tb)"
 
 
-def test_controlmaster_with_windows_openssh(fake_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What ``ssh -V`` of Win32-OpenSSH prints is faked (process boundary); ssh -G is real."""
+def test_controlmaster_with_windows_openssh(fake_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stand-in ``ssh`` on PATH answers ``-V`` as Win32-OpenSSH does and runs the real ssh for ``-G``."""
+    real = shutil.which("ssh")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text('#!/bin/sh\nif [ "$1" = -V ]; then echo "OpenSSH_for_Windows_8.6p1, LibreSSL 3.4.3" >&2; exit 0; fi\n'
+                                 f'exec {real} "$@"\n')
+    (bin_dir / "ssh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     write_block(fake_home, fake_home / "k", before="Host *\n    ControlMaster auto\n    ControlPath /tmp/cm-%C\n")
-    monkeypatch.setattr(checks_local, "ssh_version", lambda c: "OpenSSH_for_Windows_8.6p1, LibreSSL 3.4.3")
     r = run(checks_config.CHECKS, ctx(TB))["config.controlmaster"]
     assert r.status is S.FAIL and r.details == ("tb: ControlMaster auto",)
     assert r.hint == "remove ControlMaster/ControlPath/ControlPersist for these hosts (sshsetup init --client windows does)"
