@@ -246,3 +246,23 @@ def test_a_new_file_s_directories_are_0700_under_umask_000(tmp_path: Path) -> No
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "d1").stat().st_mode) == stat.S_IMODE((tmp_path / "d1" / "d2").stat().st_mode) == 0o700
     assert stat.S_IMODE((tmp_path / "d1" / "d2" / "f").stat().st_mode) == 0o600
+
+
+def test_exclusive_create_refuses_a_file_that_appeared_after_plan(tmp_path: Path) -> None:
+    """doctor --report: a new file is linked into place, so a file (or symlink) that appeared meanwhile is never replaced."""
+    target = tmp_path / "report.json"
+    planned = files.plan([files.FileChange(target, b"{}\n", 0o600, exclusive=True)])
+    target.write_bytes(b"theirs")
+    with pytest.raises(Refused) as e:
+        files.apply(planned, dry_run=False)
+    assert (e.value.message, e.value.hint) == (f"{target} appeared while sshsetup was writing it; it was not changed",
+                                               "run the command again")
+    assert target.read_bytes() == b"theirs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temp file left
+
+
+def test_exclusive_create_writes_mode_0600(tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    files.apply(files.plan([files.FileChange(target, b"{}\n", 0o600, exclusive=True)]), dry_run=False)
+    assert target.read_bytes() == b"{}\n" and (target.stat().st_mode & 0o777) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json"]
