@@ -63,6 +63,17 @@ def _prompter() -> Prompter | None:
     )
 
 
+def _site_aliases(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``--alias SITE=NAME`` as (site, name) pairs; the values themselves are checked by init."""
+    pairs = []
+    for value in values:
+        site, sep, name = value.partition("=")
+        if not sep or not site or not name:
+            raise click.BadParameter(f"{value!r} is not SITE=NAME (e.g. --alias juwels-booster=booster)")
+        pairs.append((site, name))
+    return tuple(pairs)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="sshsetup")
 def cli() -> None:
@@ -84,11 +95,14 @@ def cli() -> None:
 @click.option("--vscode/--no-vscode", default=True, help="Write VS Code's Remote-SSH settings when VS Code is found.")
 @click.option("--project-dir", metavar="DIR", help="Absolute project directory on the cluster: the VS Code server goes to DIR/USER.")
 @click.option("--account", metavar="NAME", help="Project whose $PROJECT_<NAME> holds the VS Code server (one ssh call per host).")
+@click.option("--alias", "aliases", multiple=True, metavar="SITE=NAME", callback=_site_aliases,
+              help="Use your own alias NAME (e.g. your hand-written 'Host booster') for SITE's managed entry (repeatable).")
 @DRY_RUN
 @YES
 def init(sites: tuple[str, ...], user: str | None, key: Path | None, passphrase_file: str | None, sites_file: Path | None,
          compute_nodes: bool | None, client: str, insecure_empty_passphrase: bool, from_ranges: tuple[str, ...],
-         range_policy: str, vscode: bool, project_dir: str | None, account: str | None, dry_run: bool, yes: bool) -> int:
+         range_policy: str, vscode: bool, project_dir: str | None, account: str | None,
+         aliases: tuple[tuple[str, str], ...], dry_run: bool, yes: bool) -> int:
     """Create a key, the ~/.ssh/config entries and print the JuDoor key line."""
     from sshsetup import render
     from sshsetup.commands import init as command
@@ -97,6 +111,7 @@ def init(sites: tuple[str, ...], user: str | None, key: Path | None, passphrase_
         sites=sites, user=user, key=key, passphrase_file=passphrase_file, sites_file=sites_file, compute_nodes=compute_nodes,
         client=client, dry_run=dry_run, yes=yes, insecure_empty_passphrase=insecure_empty_passphrase,
         from_ranges=from_ranges, policy=range_policy, vscode=vscode, project_dir=project_dir, account=account,
+        aliases=aliases,
     )
     return render.show(command.run(_paths(), options, ask=_prompter()))
 

@@ -249,7 +249,7 @@ def test_outcomes_then_key_then_hand_off(capsys: pytest.CaptureFixture[str], fak
     lines = [line for line in r.err.splitlines() if not line.startswith("note: no ControlMaster")]  # long tmp paths
     assert lines[:2] == ["Done:", f"  create           {config(fake_home)}"]
     assert lines[2].startswith(f"Key: {key}  256 SHA256:")
-    assert lines[3:5] == ["Checked with ssh -G: jsc-jusuf resolve as intended.", "from= covers: 192.0.2.0/24 (IPv4 only)"]
+    assert lines[3:5] == ["Checked with ssh -G: jsc-jusuf resolves as intended.", "from= covers: 192.0.2.0/24 (IPv4 only)"]
     assert lines[-1] == "Propagation takes a few minutes. Then check it with: sshsetup wait"
 
 
@@ -271,3 +271,34 @@ def test_every_command_refuses_a_malformed_remembered_option(capsys: pytest.Capt
             "hint: run 'sshsetup init' again to rewrite the block (or 'sshsetup remove' to delete it)",
         ]), args
     assert snapshot(fake_home) == before
+
+
+def test_a_hand_written_entry_is_named_then_its_alias_adopted(capsys: pytest.CaptureFixture[str], fake_home: Path,
+                                                               key: Path) -> None:
+    """Issue 11 item 3 through the CLI: the course's 'Host booster' is named with file and line, never edited;
+    --alias juwels-booster=booster gives it the managed settings first."""
+    cfg = fake_home / ".ssh" / "config"
+    cfg.parent.mkdir(mode=0o700, exist_ok=True)
+    mine = "Host booster\n    HostName juwels-booster.fz-juelich.de\n    User other1\n    IdentityFile ~/.ssh/id_rsa\n"
+    cfg.write_text(mine)
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode", "--site", "juwels-booster")
+    assert r.rc == 0, r.err
+    assert (f"note: {cfg}:1: your own 'Host booster' reaches juwels-booster.fz-juelich.de too (user other1 (sshsetup: smith1), "
+            f"key ~/.ssh/id_rsa (sshsetup: {key})); sshsetup leaves it alone and adds 'jsc-booster'. "
+            "To use your name instead: --alias juwels-booster=booster") in r.err
+    assert cfg.read_text().endswith(mine)
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode", "--site", "juwels-booster",
+                "--alias", "juwels-booster=booster")
+    assert r.rc == 0, r.err
+    assert cfg.read_text().endswith(mine) and "\nHost booster\n" in cfg.read_text().split("# END sshsetup")[0]
+    from sshsetup.ssh.client import Ssh
+
+    got = Ssh(cfg).dump("booster")
+    assert got["user"] == ["smith1"] and got["identityfile"][0] == str(key)
+
+
+@pytest.mark.parametrize("bad", ["booster", "=booster", "juwels-booster="])
+def test_alias_needs_site_and_name(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path, bad: str) -> None:
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--alias", bad)
+    assert r.rc == 2 and f"{bad!r} is not SITE=NAME (e.g. --alias juwels-booster=booster)" in r.err
+    assert not (fake_home / ".ssh" / "config").exists()

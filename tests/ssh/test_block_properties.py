@@ -426,7 +426,7 @@ def test_mixed_case_hostname_and_percent_in_key_path_verify(capsys: pytest.Captu
     sf.write_text('[sites.up]\nhostname = "Login.Example.ORG"\n')
     r = run_cli(capsys, "init", "--yes", "--user", "me", "--key", str(keys[2]), "--sites-file", str(sf), "--site", "up")
     assert r.rc == 0, r.err
-    assert "Checked with ssh -G: up resolve as intended." in r.err
+    assert "Checked with ssh -G: up resolves as intended." in r.err
     g = ssh_g(fake_home / ".ssh" / "config", "up")
     assert (g["hostname"], g["identityfile"].replace("%%", "%")) == ("login.example.org", str(keys[2]))
 
