@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from sshsetup import files, state, textfile
-from sshsetup.catalogue import DEFAULT_SITES, Fact, Site, load_catalogue, select
+from sshsetup import remembered as remembered_mod
+from sshsetup.catalogue import DEFAULT_SITES, Site, load_catalogue, select
 from sshsetup.errors import BadInput
 from sshsetup.judoor.keyline import KeyLine, KeyLineOptions, address_family, compute, load_named
 from sshsetup.paths import Paths
@@ -138,12 +139,6 @@ def _aliases(opts: InitOptions, remembered: Mapping[str, Any]) -> dict[str, str]
     return out
 
 
-def _with_alias(site: Site, alias: str | None) -> Site:
-    if alias is None or alias == site.alias:
-        return site
-    return dataclasses.replace(site, facts={**site.facts, "alias": Fact(alias, "--alias", "given")})
-
-
 def _sites(paths: Paths, opts: InitOptions, remembered: Mapping[str, Any], sites_file: Path | None,
            aliases: Mapping[str, str]) -> list[Site]:
     catalogue = load_catalogue(sites_file, paths.sites_file)
@@ -153,7 +148,7 @@ def _sites(paths: Paths, opts: InitOptions, remembered: Mapping[str, Any], sites
     if unknown:
         raise BadInput(f"--alias {unknown[0]}=...: {unknown[0]} is not one of the sites being set up",
                        hint="name a site given with --site (or set up before), e.g. --alias juwels-booster=booster")
-    return [_with_alias(s, aliases.get(s.id)) for s in sites]
+    return [remembered_mod.with_alias(s, aliases.get(s.id)) for s in sites]
 
 
 def _resolve_user(opts: InitOptions, remembered: Mapping[str, Any], sites: list[Site], ask: Prompter | None) -> str:

@@ -218,6 +218,38 @@ def check_controlmaster(ctx: DoctorContext) -> Finding:
     return ok("no ControlMaster for Windows' OpenSSH")
 
 
+def check_handwritten(ctx: DoctorContext) -> Finding:
+    """The user's own Host entries (outside the block) for a managed host: named, compared, never edited."""
+    import tempfile
+
+    from sshsetup.ssh import block as sshconfig
+    from sshsetup.ssh import handwritten
+
+    m = managed(ctx)
+    if m.text is None or m.block is None:
+        return skip("no managed block to compare with")
+    mine = sshconfig.remove(m.text, ctx.paths.ssh_config)
+    hostnames = {s.hostname.lower() for s in ctx.sites}
+    ssh_dir = ctx.paths.pw_home / ".ssh"
+    if not handwritten.candidates(mine, ctx.paths.ssh_config, ssh_dir, hostnames):
+        return ok("no entry of yours reaches a managed host")
+    user = m.remembered.user or ""
+    key = ctx.paths.ssh_tilde(m.remembered.key) if m.remembered.key else ""
+    with tempfile.TemporaryDirectory(prefix="sshsetup-doctor-") as tmp:  # your part alone, outside ~/.ssh; nothing of yours is written
+        copy = Path(tmp) / "config"
+        copy.write_text(mine, encoding="utf-8")
+        found = handwritten.find(copy, ctx.paths.ssh_config, ctx.sites, user, key, ssh_dir)
+    if not found:
+        return ok("no entry of yours reaches a managed host")
+    differ = [h for h in found if not h.adopted and not (h.same_user and h.same_key)]
+    summary = f"{len(found)} entr{'y' if len(found) == 1 else 'ies'} of yours reach{'es' if len(found) == 1 else ''} a managed host"
+    details = tuple(h.note().removeprefix("note: ") for h in found)
+    if differ:
+        return warn(summary + " with another user or key than sshsetup's",
+                    f"use one name: sshsetup init --alias {differ[0].site_id}={differ[0].alias}, or edit your entry", details)
+    return ok(summary + " (same user and key)", None, details)
+
+
 CHECKS: tuple[Check, ...] = (
     Check.once("config.encoding", "~/.ssh/config is UTF-8 without BOM (not UTF-16)", check_encoding),
     Check.once("config.include", "Include lines name existing files and do not loop", check_include),
@@ -225,4 +257,6 @@ CHECKS: tuple[Check, ...] = (
     Check.each_host("config.ssh-g", "ssh -G succeeds for the host", check_ssh_g),
     Check.each_host("config.resolves", "the host resolves to what sshsetup wrote (nothing shadows it)", check_resolves, needs=("config.block", "config.ssh-g")),
     Check.once("config.controlmaster", "no ControlMaster for Windows' own OpenSSH", check_controlmaster),
+    Check.once("config.handwritten", "no entry of yours reaches a managed host with another user or key", check_handwritten,
+               needs=("config.block",)),
 )

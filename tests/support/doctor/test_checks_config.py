@@ -30,7 +30,7 @@ def test_healthy_block(fake_home: Path) -> None:
     res = run(checks_config.CHECKS, ctx(TB))
     assert {k: r.status for k, r in res.items()} == {
         "config.encoding": S.OK, "config.include": S.OK, "config.block": S.OK, "config.ssh-g": S.OK,
-        "config.resolves": S.OK, "config.controlmaster": S.SKIP}
+        "config.resolves": S.OK, "config.controlmaster": S.SKIP, "config.handwritten": S.OK}
     assert res["config.ssh-g"].summary == "ssh -G tb: alice@127.0.0.1:22"
     assert res["config.block"].summary == f"managed block intact (11 lines; sites tb; key {key})"
     assert cfg.is_file()
@@ -120,3 +120,26 @@ def test_controlmaster_with_windows_openssh(fake_home: Path, tmp_path: Path, mon
     r = run(checks_config.CHECKS, ctx(TB))["config.controlmaster"]
     assert r.status is S.FAIL and r.details == ("tb: ControlMaster auto",)
     assert r.hint == "remove ControlMaster/ControlPath/ControlPersist for these hosts (sshsetup init --client windows does)"
+
+
+def test_a_hand_written_entry_for_a_managed_host_is_a_warning(capsys: pytest.CaptureFixture[str], fake_home: Path) -> None:
+    """Issue 11 item 3: doctor names the user's own 'Host booster' with file and line and compares user and key."""
+    from tests.helpers import run_cli
+
+    key = fake_home / ".ssh" / "id_ed25519_jsc"
+    make_key(key)
+    cfg = fake_home / ".ssh" / "config"
+    mine = "Host booster\n    HostName juwels-booster.fz-juelich.de\n    User other1\n"
+    cfg.write_text(mine)
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode",
+                   "--site", "juwels-booster", "--from", "192.0.2.0/24").rc == 0
+    before = cfg.read_bytes()
+    r = run_cli(capsys, "doctor", "config.handwritten", "--site", "juwels-booster", "-v")
+    assert r.rc == 0, r.err
+    assert "! config.handwritten: 1 entry of yours reaches a managed host with another user or key than sshsetup's" in r.out
+    assert "hint: use one name: sshsetup init --alias juwels-booster=booster, or edit your entry" in r.out
+    assert f"{cfg}:1: your own 'Host booster' reaches juwels-booster.fz-juelich.de too (user other1 (sshsetup: smith1)" in r.out
+    assert cfg.read_bytes() == before
+    assert run_cli(capsys, "init", "--yes", "--no-vscode", "--alias", "juwels-booster=booster", "--from", "192.0.2.0/24").rc == 0
+    r = run_cli(capsys, "doctor", "config.handwritten", "--site", "juwels-booster")
+    assert "✓ config.handwritten: 1 entry of yours reaches a managed host (same user and key)" in r.out
