@@ -451,7 +451,7 @@ def test_two_megabytes_of_any_shape_in_well_under_a_second_per_megabyte(shape: s
     assert time.perf_counter() - t < 0.5 * len(text) / 1e6, shape
 
 
-@pytest.mark.parametrize("shape", ["many Load key lines", "newlines only", "wrapped continuation lines", "typical -vvv log"])
+@pytest.mark.parametrize("shape", ["many Load key lines", "typical -vvv log"])
 def test_twenty_megabytes(shape: str) -> None:
     text = ADVERSARIAL[shape](20)
     t = time.perf_counter()
