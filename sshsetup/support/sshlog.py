@@ -343,6 +343,7 @@ class _State:
         self.asked_other = False  # a password or keyboard-interactive attempt is in the log
         self.devtty = 0
         self.askpass = False
+        self.tty_outcomes: set[int] = set()  # "unanswered" outcomes that are a /dev/tty line (bounded by _keep)
 
     def _text(self, n: int, text: str) -> None:
         if len(self.texts) < 64 * MAX_EVIDENCE:
@@ -434,6 +435,8 @@ class _State:
             self.asked_other = True
             if self.devtty and text.startswith(("Got askpass request", "Showing password prompt")):
                 self.askpass = True  # VS Code asks instead of the missing terminal: no failure
+                if set(self.twofa.get("unanswered", ())) <= self.tty_outcomes:
+                    self.twofa.pop("unanswered", None)
         elif name == "no_identity":
             self.missing += 1
         elif name == "pk_method":
@@ -448,6 +451,7 @@ class _State:
             elif self.context in ("kbd", "pw"):
                 if self.prompt or self.partial:
                     self.outcome("unanswered", n, text)
+                    self.tty_outcomes.add(n)
                 else:
                     self.add("no-terminal-prompt", n, text)
         elif name == "algo_host" and "no matching" not in text:
@@ -621,7 +625,7 @@ def _decide(st: _State) -> list[Finding]:  # noqa: C901, PLR0912 - the precedenc
         final = max(st.twofa, key=lambda k: st.twofa[k][-1])
         if final == "rejected":
             final = next((k for k in ("reused", "wrong") if k in st.twofa), final)
-        hits[_TWOFA[final]] = [st.prompt, *st.twofa[final]]
+        hits[_TWOFA[final]] = [*([st.prompt] if st.prompt else []), *st.twofa[final]]
         hits.pop("partial-success-2fa", None)
         if final == "accepted":
             hits.pop("accepted", None)

@@ -27,6 +27,7 @@ JSON_VERSION = 1
 MAX_REPORT_BYTES = 8 << 20  # a real report is some kB (80 lines per transcript)
 MAX_FIELD = 200  # characters kept of a version, site or date string
 MAX_CHECKS = 500
+MAX_FILES_SHOWN = 8  # file names per group in the table
 HEAD = 1 << 20  # characters of a log searched for its OpenSSH version and site
 NOT_A_CAUSE = {"accepted", "2fa-accepted"}
 UNEXPLAINED = "no rule explains this"
@@ -212,6 +213,12 @@ def _when(iso: str) -> str:
     return shown(iso[:16].replace("T", " ")) if iso else "-"
 
 
+def _files(g: Group) -> str:
+    names = [t.source for t in g.tickets]
+    more = len(names) - MAX_FILES_SHOWN
+    return ", ".join(names[:MAX_FILES_SHOWN]) + (f" and {more} more (--json lists all)" if more > 0 else "")
+
+
 def table(groups: Sequence[Group]) -> str:
     """The text table; every ticket string shown escaped."""
     if not groups:
@@ -220,7 +227,7 @@ def table(groups: Sequence[Group]) -> str:
     for g in groups:
         rows.append((shown(g.label), str(g.count), _when(g.first_seen), _when(g.last_seen),
                      shown(", ".join(g.values("sshsetup"))) or "-", shown(", ".join(g.values("ssh"))) or "-",
-                     shown(", ".join(t.source for t in g.tickets))))
+                     shown(_files(g))))
     widths = [max(len(r[i]) for r in rows) for i in range(6)]
     lines = ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r[:6])) + "  " + r[6] for r in rows]
     out = [ln.rstrip() for ln in lines]
@@ -262,6 +269,11 @@ def reply(t: Ticket) -> str:
         out += ["", "What your report shows:", ""]
         out += [f"    {shown(c)}: {shown(s)}" for c, s, _h in t.check_hints[:6]]
         steps = [s for _c, _s, h in t.check_hints for s in _steps(shown(h))]
+    elif t.causes:
+        ok = next(f for f in t.findings if f.cause in NOT_A_CAUSE)
+        out += ["", f"**Cause:** none in what you sent: it shows that {shown(ok.title)}, so the failure you see comes later "
+                    "(after the login)."]
+        steps = []
     else:
         out += ["", "We could not tell the cause from what you sent: no rule of ours explains it, so we will read it by hand."]
         steps = []

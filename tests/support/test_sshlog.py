@@ -465,3 +465,17 @@ def test_one_long_line_is_cut_and_evidence_is_bounded() -> None:
     assert time.perf_counter() - t < 0.5
     [f] = found
     assert f.lines == tuple(range(2, 2 + sshlog.MAX_EVIDENCE))  # the match past MAX_LINE on line 1 is not examined
+
+
+def test_vscode_answers_a_code_prompt_itself() -> None:
+    """No terminal, but VS Code shows the prompt (askpass): not unanswered."""
+    text = ('Authenticated using "publickey" with partial success.\n'
+            "debug1: Next authentication method: keyboard-interactive\n"
+            "debug1: read_passphrase: can't open /dev/tty: No such device or address\n"
+            '[10:05:10.794] Got askpass request: {"request":"(u@jureca) JSC TOTP Verification code: "}\n'
+            "[10:05:13.486] Interactor gave response: ******\n"
+            "[10:05:19.001] stderr> Authenticated to jureca.fz-juelich.de ([192.0.2.20]:22).\n")
+    assert causes(text) == ["2fa-accepted"]
+    assert causes(text.rsplit("\n", 2)[0] + "\n") == ["partial-success-2fa"]
+    [f] = sshlog.classify(text.split("[10:05:10.794]")[0])
+    assert (f.cause, f.lines) == ("2fa-unanswered", (3,))

@@ -200,3 +200,17 @@ def test_payload() -> None:
     }
     with_reply = triage.payload(triage.group(_tickets()[:1]), with_reply=True)
     assert with_reply["tickets"][0]["reply"].startswith("<!-- draft reply for r1.json -->\n\n**Cause:** The server refused the key")
+
+
+def test_reply_when_the_log_shows_a_successful_login() -> None:
+    t = triage.ticket_from_log("ok.log", read("accepted"))
+    assert triage.reply(t) == (
+        "<!-- draft reply for ok.log -->\n\n"
+        "**Cause:** none in what you sent: it shows that authentication succeeded, so the failure you see comes later "
+        "(after the login).\n\n" + triage.SEND_BACK + "\n")
+
+
+def test_many_files_in_one_group_are_cut_in_the_table() -> None:
+    tickets = [triage.ticket_from_log(f"t{i:02}.log", "user@h: Permission denied (publickey).\n") for i in range(11)]
+    line = triage.table(triage.group(tickets)).splitlines()[1]
+    assert line.endswith("t00.log, t01.log, t02.log, t03.log, t04.log, t05.log, t06.log, t07.log and 3 more (--json lists all)")
