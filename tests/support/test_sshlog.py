@@ -479,3 +479,10 @@ def test_vscode_answers_a_code_prompt_itself() -> None:
     assert causes(text.rsplit("\n", 2)[0] + "\n") == ["partial-success-2fa"]
     [f] = sshlog.classify(text.split("[10:05:10.794]")[0])
     assert (f.cause, f.lines) == ("2fa-unanswered", (3,))
+
+
+def test_the_readme_draft_lists_every_cause_with_its_fix() -> None:
+    draft = (DATA / "README-draft.md").read_text(encoding="utf-8")
+    rows = [ln for ln in draft.splitlines() if ln.startswith("| `")]
+    assert rows == [f"| `{cid}` | {t.replace('|', chr(92) + '|')} | {h.replace('|', chr(92) + '|')} |"
+                    for cid, (t, h) in TITLES_AND_HINTS.items()]
