@@ -189,6 +189,9 @@ CASES = {
     "disk-full": Case(KEYED, 1, f"cannot write {H}/.ssh/config: the disk is full", _full_ssh_dir, _umount),
     "unknown-option": Case(("init", "--frobnicate"), 2, ""),
     "bad-client": Case(("init", "--client", "putty"), 2, ""),
+    "explain-binary": Case(("explain", f"{H}/core"), 2, f"{H}/core is not a text log (binary data)",
+                           lambda h: (h / "core").write_bytes(bytes(range(256)) * 64)),
+    "explain-directory": Case(("explain", H), 2, f"{H} is a directory"),
 }
 
 
