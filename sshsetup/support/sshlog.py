@@ -343,7 +343,7 @@ class _State:
         self.asked_other = False  # a password or keyboard-interactive attempt is in the log
         self.devtty = 0
         self.askpass = False
-        self.tty_outcomes: set[int] = set()  # "unanswered" outcomes that are a /dev/tty line (bounded by _keep)
+        self.tty_outcomes: set[int] = set()  # "unanswered" outcomes that are a /dev/tty line
 
     def _text(self, n: int, text: str) -> None:
         if len(self.texts) < 64 * MAX_EVIDENCE:
@@ -451,7 +451,8 @@ class _State:
             elif self.context in ("kbd", "pw"):
                 if self.prompt or self.partial:
                     self.outcome("unanswered", n, text)
-                    self.tty_outcomes.add(n)
+                    if len(self.tty_outcomes) < MAX_EVIDENCE:
+                        self.tty_outcomes.add(n)
                 else:
                     self.add("no-terminal-prompt", n, text)
         elif name == "algo_host" and "no matching" not in text:
