@@ -192,8 +192,9 @@ _EVENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("mux_win", (r"N(?<=getsockname failed: N)ot a socket", r"B(?<=getsockname failed: B)ad file descriptor",
                  r"ControlMaster is not supported", r"_(?<=channel_)send_open: channel \d{1,6}: unexpected internal error",
                  r"U(?<=muxclient socket\(\): U)nknown error")),
-    ("mux", ("\nmuxclient: ", r"_(?<=mux_)client_[a-z_]{1,40}: ", r"Failed to connect to new control master", r"Control socket connect\(",
-             r"ControlSocket [^\s]{1,300} already exists")),
+    # a healthy shared connection logs mux_client_* lines too, and a stale socket makes ssh connect directly:
+    # only the failures count (_State.event)
+    ("mux", ("\nmuxclient: ", r"_(?<=mux_)client_[a-z_]{1,40}: ", r"Failed to connect to new control master")),
     ("windows", (r"OpenSSH_for_Windows", "\nwin32 x64", r"\\\\.\\pipe\\", r"\\Users\\")),
     ("proxy_spawn", (r"CreateProcessW failed error:\d", r"_(?<=posix_)spawnp?: No such file or directory")),
     ("download", ("\nwget download failed", "\ncurl download failed", r"Neither curl nor wget is installed",
@@ -365,7 +366,7 @@ class _State:
             if name == "accepted" and not at_start:
                 return
             self.auth_phase = True
-            if self.prompt:
+            if self.prompt or (self.partial and name == "accepted"):
                 self.outcome("accepted", n, text)
             if name == "accepted":
                 self.add("accepted", n, text)
@@ -461,7 +462,8 @@ class _State:
             self.add("algorithm-refused", n, text)
             self.algo_host = self.algo_host or name == "algo_host"
         elif name == "mux":
-            self.add("controlmaster-failed", n, text)
+            if "failed" in text:
+                self.add("controlmaster-failed", n, text)
         elif name == "windows":
             self.windows = True
         elif name in ("timeout_any", "closed_any", "closed"):
@@ -616,6 +618,8 @@ _TWOFA = {"accepted": "2fa-accepted", "wrong": "2fa-wrong-code", "reused": "2fa-
           "unanswered": "2fa-unanswered"}
 _SILENT = {"banner-timeout", "connect-timeout", "connection-refused", "resolve-failed", "proxy-spawn-failed", "controlmaster-windows"}
 _CONSEQUENCES = ("vscode-no-connection", "vscode-pipe", "shell-output")
+_BEFORE_LOGIN = ("algorithm-refused", "key-invalid-format", "putty-key", "passphrase-needed", "unprotected-key", "no-key-offered",
+                 "publickey-refused", "password-rejected", "no-terminal-prompt", "controlmaster-failed")
 _NOT_SPECIFIC = {"accepted", "2fa-accepted", *_CONSEQUENCES}
 
 
@@ -644,6 +648,11 @@ def _decide(st: _State) -> list[Finding]:  # noqa: C901, PLR0912 - the precedenc
             hits["no-key-offered"] = [st.pk_method, *denied]
     if st.askpass:
         hits.pop("no-terminal-prompt", None)
+    if {"accepted", "2fa-accepted"} & set(hits):
+        # the login succeeded: a key or prompt problem on the way (an extra key, a typo) is not the cause of anything
+        for weak in _BEFORE_LOGIN:
+            if weak != "algorithm-refused" or not st.algo_host:
+                hits.pop(weak, None)
     if "controlmaster-failed" in hits and st.windows:
         hits.setdefault("controlmaster-windows", []).extend(hits.pop("controlmaster-failed"))
     for strong, weak in _SUPPRESSES.items():

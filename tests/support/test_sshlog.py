@@ -486,3 +486,30 @@ def test_the_readme_draft_lists_every_cause_with_its_fix() -> None:
     rows = [ln for ln in draft.splitlines() if ln.startswith("| `")]
     assert rows == [f"| `{cid}` | {t.replace('|', chr(92) + '|')} | {h.replace('|', chr(92) + '|')} |"
                     for cid, (t, h) in TITLES_AND_HINTS.items()]
+
+
+def test_a_successful_login_has_no_key_problem() -> None:
+    """An extra key that is old, unreadable or encrypted, or a typo in a password, is no cause when the login succeeded."""
+    ok = "Authenticated to jureca.fz-juelich.de ([192.0.2.20]:22) using \"publickey\".\n"
+    for before in ("debug1: Skipping ssh-dss key /home/u/.ssh/id_dsa - corresponding algo not in PubkeyAcceptedAlgorithms\n",
+                   'Load key "/home/u/.ssh/id_rsa": invalid format\n', "Permission denied, please try again.\n",
+                   "debug1: Trying private key: /home/u/.ssh/id_rsa\ndebug1: read_passphrase: can't open /dev/tty: No such device\n"):
+        assert causes(before + ok) == ["accepted"], before
+
+
+def test_a_healthy_shared_connection_is_no_controlmaster_failure() -> None:
+    text = ("debug1: auto-mux: Trying existing master\n"
+            "debug1: mux_client_hello_exchange: master version 4\n"
+            "debug1: mux_client_request_session: master session id: 2\n"
+            "debug1: Control socket connect(/home/u/.ssh/cm-abc): Connection refused\n")
+    assert causes(text) == []
+    assert causes("debug1: mux_client_request_session: read from master failed: Broken pipe\n") == ["controlmaster-failed"]
+
+
+def test_keyboard_interactive_success_after_partial_success_is_2fa_accepted() -> None:
+    text = ('Authenticated using "publickey" with partial success.\n'
+            "debug1: Authentications that can continue: keyboard-interactive\n"
+            "debug1: Next authentication method: keyboard-interactive\n"
+            'Authenticated to jureca.fz-juelich.de ([192.0.2.20]:22) using "keyboard-interactive".\n')
+    [f] = sshlog.classify(text)
+    assert (f.cause, f.lines) == ("2fa-accepted", (4,))
