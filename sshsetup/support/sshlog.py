@@ -650,9 +650,9 @@ def _decide(st: _State) -> list[Finding]:  # noqa: C901, PLR0912 - the precedenc
         hits.pop("no-terminal-prompt", None)
     if {"accepted", "2fa-accepted"} & set(hits):
         # the login succeeded: a key or prompt problem on the way (an extra key, a typo) is not the cause of anything
-        for weak in _BEFORE_LOGIN:
-            if weak != "algorithm-refused" or not st.algo_host:
-                hits.pop(weak, None)
+        for before in _BEFORE_LOGIN:
+            if before != "algorithm-refused" or not st.algo_host:
+                hits.pop(before, None)
     if "controlmaster-failed" in hits and st.windows:
         hits.setdefault("controlmaster-windows", []).extend(hits.pop("controlmaster-failed"))
     for strong, weak in _SUPPRESSES.items():
