@@ -272,7 +272,10 @@ _WRAP_SPAN = 160
 
 
 def _lines_only(text: str) -> str:
-    """One ``\\n`` per line: CRLF, and a bare CR (a line overwritten on a terminal) starts a new line."""
+    """One ``\\n`` per line: CRLF, and a bare CR (a line overwritten on a terminal) starts a new line;
+    the escaped line ends of a JSON-quoted stderr (Ansible, AWX: a literal ``\\r\\n``) too."""
+    if "\\r" in text:
+        text = text.replace("\\\\r\\\\n", "\n").replace("\\r\\n", "\n")
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 

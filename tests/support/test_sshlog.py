@@ -66,6 +66,7 @@ EXPECTED = {
     "gh-vscode-controlmaster-quoted": ["controlmaster-windows"],
     "gh-wsl-muxclient": ["controlmaster-failed"],
     "gh-totp-rejected": ["2fa-rejected"],
+    "gh-ansible-escaped": ["algorithm-refused"],
     # composed in the formats of VS Code's log, Windows' OpenSSH and PAM (README)
     "vscode-pipe-publickey": ["publickey-refused"],
     "vscode-pipe-only": ["vscode-pipe"],
@@ -392,6 +393,15 @@ def test_a_phrase_wrapped_onto_a_continuation_line() -> None:
     wrapped = "[10:00:00.000] > " + "x" * 60 + "user@jureca.fz-juelich.de: Permission den\n> ied (publickey).\n"
     assert causes(wrapped) == ["publickey-refused"]
     assert causes("short: Permission den\n> ied (publickey).\n") == []  # a short line was not wrapped
+
+
+def test_json_escaped_line_ends_of_a_quoted_stderr() -> None:
+    """Ansible and AWX quote ssh's stderr in JSON: its line ends arrive as a literal \\r\\n (or \\\\r\\\\n)."""
+    raw = read("publickey-not-uploaded")
+    assert causes('"msg": "' + raw.replace("\n", "\\r\\n") + '"') == ["publickey-refused"]
+    assert causes('"msg": "' + raw.replace("\n", "\\\\r\\\\n") + '"') == ["publickey-refused"]
+    [f] = sshlog.classify(read("gh-ansible-escaped"))
+    assert f.lines == (3,) and f.evidence == ("sign_and_send_pubkey: no mutual signature supported",)
 
 
 def test_a_bare_cr_starts_a_line() -> None:
