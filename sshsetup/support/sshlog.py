@@ -21,8 +21,8 @@ is examined up to ``MAX_LINE`` characters, every pattern has bounded repetitions
 cause keeps at most ``MAX_EVIDENCE`` evidence lines.
 
 Two refusals look the same from the client: a key that is not (yet) uploaded and a key
-whose from= ranges exclude the client's address print byte-identical output (testbed.md
-1.6); the ``publickey-refused`` hint names both and points to ``sshsetup doctor``.
+whose from= ranges exclude the client's address print byte-identical output (tests/data/sshlogs/
+README.md); the ``publickey-refused`` hint names both and points to ``sshsetup doctor``.
 """
 
 from __future__ import annotations

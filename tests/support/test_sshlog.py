@@ -270,7 +270,7 @@ def test_evidence_lines_point_at_the_evidence() -> None:
 
 
 def test_key_refusal_names_both_causes_and_the_doctor() -> None:
-    """not uploaded and from= mismatch print byte-identical client output (testbed.md 1.6)."""
+    """not uploaded and from= mismatch print byte-identical client output (tests/data/sshlogs/README.md)."""
     def strip(name: str) -> list[str]:
         return [ln for ln in read(name).splitlines() if "debug1: Offering" not in ln and "SHA256" not in ln]
 

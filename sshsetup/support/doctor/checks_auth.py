@@ -160,8 +160,7 @@ class AuthProbe:
 
 _ORDER = ("hostkey-changed", "hostkey-unknown", "bad-permissions", "unprotected-key", "resolve-failed", "connection-refused",
           "connect-timeout", "banner-timeout", "closed-before-auth", "too-many-failures", "partial-success-2fa",
-          "passphrase-needed", "publickey-refused", "corrupted-mac", "controlmaster-windows", "no-key-offered", "putty-key",
-          "key-invalid-format", "algorithm-refused", "proxy-spawn-failed", "controlmaster-failed")
+          "passphrase-needed", "publickey-refused", "corrupted-mac", "controlmaster-windows")
 
 
 def probe(ctx: DoctorContext, t: Target) -> AuthProbe:
@@ -228,7 +227,7 @@ def check_probe(ctx: DoctorContext, t: Target | None) -> CheckResult:
         how = next((ln.split("using", 1)[1].strip(" .") for ln in p.stderr.splitlines() if "Authenticated to" in ln and "using" in ln), "")
         return CheckResult("auth.probe", Status.OK, f"login accepted{' using ' + how if how else ''}" + ("" if p.master else " (no ControlMaster)"))
     key = key_path(ctx)
-    if p.cause in ("publickey-refused", "passphrase-needed", "no-key-offered") and not key.is_file():
+    if p.cause in ("publickey-refused", "passphrase-needed") and not key.is_file():
         return CheckResult("auth.probe", Status.FAIL, f"the login failed: the private key {key} does not exist, so ssh had none to use",
                            "create or restore the key (sshsetup init), then upload its key line: sshsetup key-line", tail)
     if p.cause == "publickey-refused":

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Record the transcripts added for issue 16 with the real OpenSSH client against a throwaway
-# loopback sshd (as record.sh: testbed.md 1.2/1.5). Needs root. Loopback only.
+# loopback sshd (as record.sh does). Needs root. Loopback only.
 # The TOTP cases run sshd with its own PAM stack (pam_oath, Debian's libpam-oath) bind-mounted
 # over /etc/pam.d/sshd inside a private mount namespace (unshare --mount): the machine's files
 # are never touched and nothing outlives the script. The client runs in a pty (pty-answer.py),
