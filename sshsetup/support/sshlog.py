@@ -259,6 +259,8 @@ _ONE_PREFIX = (r"[ \t]|>|\[" + _TIME + r"\]|\[" + _DATE_TIME + r"\]|" + _DATE_TI
                + r"|#\d{1,6} \d{1,6}\.\d{1,6} ")
 # each line's prefixes, on the text with a "\n" put before its first line
 _PREFIX = re.compile(r"\n(?:" + _ONE_PREFIX + r")(?:" + _ONE_PREFIX + r"){0,64}")
+_ONE_SHOWN = _ONE_PREFIX.replace(r"|debug[1-3]: ", "")  # clean_lines keeps ssh's own "debug1: "
+_PREFIX_SHOWN = re.compile(r"\n(?:" + _ONE_SHOWN + r")(?:" + _ONE_SHOWN + r"){0,64}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ESCAPES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f](?:(?<=\x1b)(?:\[[0-?]{0,64}[ -/]{0,16}[@-~]?|\][^\x07\x1b\n]{0,4096}"
                       r"(?:\x07|\x1b\\)?|[@-Z\\-_]))?")
@@ -279,7 +281,7 @@ def _lines_only(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
-def _normalised(text: str) -> str:
+def _normalised(text: str, prefix: re.Pattern[str] = _PREFIX) -> str:
     """``text`` (lines only) as it is matched, with a "\\n" before its first line."""
     text = "\n" + text
     if _CONTROL.search(text):
@@ -287,7 +289,7 @@ def _normalised(text: str) -> str:
     if not text.isascii():
         text = text.translate(_SPACES)
     text = _LONG.sub(r"\n\1", text)
-    return _PREFIX.sub("\n", text)
+    return prefix.sub("\n", text)
 
 
 def normalise(text: str) -> str:
@@ -298,8 +300,9 @@ def normalise(text: str) -> str:
 
 
 def clean_lines(text: str) -> list[str]:
-    """The transcript's lines as they are matched (``normalise``), without trailing blanks."""
-    return [ln.rstrip() for ln in normalise(text).splitlines()]
+    """The transcript's lines as ``normalise`` makes them, but with ssh's own ``debug1:`` kept
+    (callers tell ssh's lines from the server's by it), without trailing blanks."""
+    return [ln.rstrip() for ln in _normalised(_lines_only(text), _PREFIX_SHOWN)[1:].splitlines()]
 
 
 # -- findings -----------------------------------------------------------------------------------

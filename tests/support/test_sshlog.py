@@ -412,7 +412,8 @@ def test_a_bare_cr_starts_a_line() -> None:
 
 def test_clean_lines() -> None:
     assert sshlog.clean_lines("[10:02:11.700] > > Permission denied (publickey).\r\n") == ["Permission denied (publickey)."]
-    assert sshlog.clean_lines("2025-04-24 01:36:16.123 [info] stderr> debug1: Connecting to x\n") == ["Connecting to x"]
+    assert sshlog.clean_lines("2025-04-24 01:36:16.123 [info] stderr> debug1: Connecting to x\n") == ["debug1: Connecting to x"]
+    assert sshlog.normalise("2025-04-24 01:36:16.123 [info] stderr> debug1: Connecting to x\n") == "Connecting to x\n"
 
 
 def test_nothing_recognised() -> None:
