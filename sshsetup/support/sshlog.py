@@ -179,8 +179,7 @@ _EVENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
                 r"Showing password prompt")),
     ("devtty", ("\nread_passphrase: can't open /dev/tty", r"'(?<=read_passphrase: can')t open /dev/tty")),
     ("algo_sig", ("\nsign_and_send_pubkey: no mutual signature", "\nsend_pubkey_test: no mutual signature", r"Skipping ssh-dss key",
-                  r"P(?<=not in P)ubkeyAcceptedAlgorithms", r"_(?<=pubkey_)test: no mutual signature",
-                  r"_(?<=send_)pubkey: no mutual signature")),
+                  r"P(?<=not in P)ubkeyAcceptedAlgorithms")),
     ("algo_host", (r"Unable to negotiate ",)),  # with "no matching ... found" on the line (_State.event)
     ("banner_timeout", (r"Connection timed out during banner exchange",)),
     ("refused", (r"Connection refused",)),
@@ -190,13 +189,14 @@ _EVENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bad_perms", (r"Bad owner or permissions on",)),
     ("mac", (r"Corrupted MAC on input",)),
     ("mux_win", (r"N(?<=getsockname failed: N)ot a socket", r"B(?<=getsockname failed: B)ad file descriptor",
-                 r"ControlMaster is not supported", r"_(?<=channel_)send_open: channel \d{1,6}: unexpected internal error",
+                 r"ControlMaster is not supported", "\nchannel_send_open: channel [0-9]{1,6}: unexpected internal error",
                  r"U(?<=muxclient socket\(\): U)nknown error")),
     # a healthy shared connection logs mux_client_* lines too, and a stale socket makes ssh connect directly:
     # only the failures count (_State.event)
-    ("mux", ("\nmuxclient: ", r"_(?<=mux_)client_[a-z_]{1,40}: ", r"Failed to connect to new control master")),
+    ("mux", ("\nmuxclient: ", "\nmux_client_", r"Failed to connect to new control master")),
     ("windows", (r"OpenSSH_for_Windows", "\nwin32 x64", r"\\\\.\\pipe\\", r"\\Users\\")),
-    ("proxy_spawn", (r"CreateProcessW failed error:\d", r"_(?<=posix_)spawnp?: No such file or directory")),
+    ("proxy_spawn", (r"CreateProcessW failed error:\d", "\nposix_spawn: No such file or directory",
+                     "\nposix_spawnp: No such file or directory", r"\(posix_spawnp?: No such file or directory")),
     ("download", ("\nwget download failed", "\ncurl download failed", r"Neither curl nor wget is installed",
                   r"Neither wget nor curl is installed", r"Downloading VS Code Server failed", "\nwget: unable to resolve host address")),
     ("glibc", (r"V(?<=meet V)isual Studio Code Server's prerequisites", r"V(?<=meet V)S Code Server's prerequisites",

@@ -524,3 +524,9 @@ def test_keyboard_interactive_success_after_partial_success_is_2fa_accepted() ->
             'Authenticated to jureca.fz-juelich.de ([192.0.2.20]:22) using "keyboard-interactive".\n')
     [f] = sshlog.classify(text)
     assert (f.cause, f.lines) == ("2fa-accepted", (4,))
+
+
+def test_proxy_spawn_inside_a_vscode_message() -> None:
+    """microsoft/vscode-remote-release#386: VS Code quotes ssh's error in parentheses."""
+    text = "Can't connect to server: unreachable or not Linux x86_64 (posix_spawn: No such file or directory)\n"
+    assert causes(text) == ["proxy-spawn-failed"]
