@@ -94,9 +94,9 @@ def read_ticket(path: Path, sites: dict[str, str]) -> triage.Ticket:
                 rest = fh.read(triage.MAX_REPORT_BYTES + 1 - len(head))
                 return triage.ticket_from_report(name, explain.decode(head + rest), sites=sites)
             fh.seek(0)
-            findings, _n = sshlog.classify_stream(explain.read_pieces(fh, name))
-    except BadInput as exc:
-        return triage.refused(name, exc.message.removeprefix(shown(name) + " ").removeprefix("is "))
+            findings, _n = sshlog.classify_stream(explain.read_pieces(fh, shown(name)))
+    except BadInput as exc:  # read_pieces: "NAME is not a text log (...)"
+        return triage.refused(name, exc.message.removeprefix(shown(name) + " is "))
     except OSError as exc:
         return triage.refused(name, f"cannot read it: {exc.strerror or exc}")
     return triage.log_ticket(name, findings, text_head, seen=_mtime(path), sites=sites)
