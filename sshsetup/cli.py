@@ -254,9 +254,20 @@ def wait(sites: tuple[str, ...], sites_file: Path | None, max_wait: float, probe
 @click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
 def explain(source: str, json_out: bool) -> int:
     """Classify an ssh -vvv transcript or a VS Code Remote-SSH log."""
-    from sshsetup.commands.explain import explain as run_explain
+    from sshsetup.commands import explain as explain_cmd
 
-    return run_explain(source, json_out)
+    return explain_cmd.run(_paths(), explain_cmd.ExplainOptions(source=source, json_out=json_out))
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, metavar="DIR|FILE...")
+@click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
+@click.option("--reply", is_flag=True, help="Add a draft reply (Markdown) for each ticket.")
+def triage(sources: tuple[str, ...], json_out: bool, reply: bool) -> int:
+    """Group many doctor reports and pasted logs by cause (for support staff)."""
+    from sshsetup.commands import triage as triage_cmd
+
+    return triage_cmd.run(_paths(), triage_cmd.TriageOptions(sources=sources, json_out=json_out, reply=reply))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

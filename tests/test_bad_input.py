@@ -216,6 +216,9 @@ CASES = {
                                    f"{H}/r.json is not a valid sshsetup report: checks[0].status must be one of ok, warn, fail, skip",
                                    lambda h: (h / "r.json").write_text('{"sshsetup": "doctor-report", "version": 2, '
                                                                        '"checks": [{"id": "a", "status": 5, "summary": ""}]}')),
+    "explain-binary": Case(("explain", f"{H}/core"), 2, f"{H}/core is not a text log (binary data)",
+                           lambda h: (h / "core").write_bytes(bytes(range(256)) * 64)),
+    "explain-directory": Case(("explain", H), 2, f"{H} is a directory"),
 }
 
 
