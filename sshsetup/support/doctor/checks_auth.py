@@ -182,7 +182,8 @@ class AuthProbe:
 
 _ORDER = ("hostkey-changed", "hostkey-unknown", "bad-permissions", "unprotected-key", "resolve-failed", "connection-refused",
           "connect-timeout", "banner-timeout", "closed-before-auth", "too-many-failures", "partial-success-2fa",
-          "passphrase-needed", "publickey-refused", "corrupted-mac", "controlmaster-windows")
+          "passphrase-needed", "no-key-offered", "putty-key", "key-invalid-format", "algorithm-refused", "publickey-refused",
+          "proxy-spawn-failed", "controlmaster-failed", "corrupted-mac", "controlmaster-windows")
 
 
 def probe(ctx: DoctorContext, t: Target) -> AuthProbe:
@@ -269,7 +270,7 @@ def check_probe(ctx: DoctorContext, t: Target) -> Finding:
         how = next((ln.split("using", 1)[1].strip(" .") for ln in p.stderr.splitlines() if "Authenticated to" in ln and "using" in ln), "")
         return ok(f"login accepted{' using ' + how if how else ''}" + ("" if p.master else " (no ControlMaster)"))
     key = key_path(ctx)
-    if p.cause in ("publickey-refused", "passphrase-needed") and not key.is_file():
+    if p.cause in ("publickey-refused", "passphrase-needed", "no-key-offered") and not key.is_file():
         return fail(f"the login failed: the private key {key} does not exist, so ssh had none to use",
                     "create or restore the key (sshsetup init), then upload its key line: sshsetup key-line", tail)
     if p.cause == "publickey-refused":
