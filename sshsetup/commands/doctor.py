@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sshsetup import remembered
+from sshsetup import output, remembered
 from sshsetup.catalogue import Site, load_catalogue
 from sshsetup.errors import SshSetupError
 from sshsetup.paths import Paths
@@ -120,7 +120,7 @@ def _run_and_print(ctx: DoctorContext, checks: Sequence[Check], options: DoctorO
     if options.json_out:
         out.write(render.as_json(rep))
     else:
-        out.write(render.human(rep, render.use_ascii(out), render.use_colour(out), options.verbose))
+        out.write(render.human(rep, render.use_ascii(out), output.use_color(out), options.verbose))
     out.flush()
     return rep
 

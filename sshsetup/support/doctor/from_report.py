@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from sshsetup import envelope
+from sshsetup import envelope, output
 from sshsetup.errors import BadInput
 from sshsetup.sanitize import shown
 from sshsetup.support import sshlog
@@ -151,7 +151,7 @@ def from_report(path: Path, out: TextIO, json_out: bool = False) -> int:
         out.write(envelope.dumps("doctor", JSON_VERSION, payload))
         return rep.exit_code
     out.write(shown(f"report of {loaded.created}: sshsetup {loaded.version}, {loaded.ssh}, {loaded.os}") + "\n")
-    out.write(render.human(rep, render.use_ascii(out), render.use_colour(out)))
+    out.write(render.human(rep, render.use_ascii(out), output.use_color(out)))
     for alias, found in findings.items():
         cut = analysed[alias][1]
         out.write(f"transcript ({shown(alias)}), analysed again" + (f" (its first {ANALYSED_LINES} lines, {LINE_CHARS} characters each)"

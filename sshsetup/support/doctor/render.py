@@ -36,14 +36,6 @@ def use_ascii(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
     return False
 
 
-def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if environ is None else environ
-    if "NO_COLOR" in env and env["NO_COLOR"] != "":
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and env.get("TERM") != "dumb"
-
-
 def result_line(r: CheckResult, ascii_only: bool = False, colour: bool = False) -> str:
     mark = (ASCII_MARKS if ascii_only else UNICODE_MARKS)[r.status]
     if colour:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+from sshsetup import output
 from sshsetup.support.doctor import render
 from sshsetup.support.doctor.model import CheckResult, Report, Status
 
@@ -58,9 +59,9 @@ def test_ascii_and_colour_decisions() -> None:
     assert render.use_ascii(Stream("cp1252", False), {}) is True
     assert render.use_ascii(Stream("ascii", False), {}) is True
     assert render.use_ascii(Stream("utf-8", False), {"SSHSETUP_ASCII": "1"}) is True
-    assert render.use_colour(Stream("utf-8", True), {}) is True
-    assert render.use_colour(Stream("utf-8", True), {"NO_COLOR": "1"}) is False
-    assert render.use_colour(Stream("utf-8", False), {}) is False
+    assert output.use_color(Stream("utf-8", True), {}) is True
+    assert output.use_color(Stream("utf-8", True), {"NO_COLOR": "1"}) is False
+    assert output.use_color(Stream("utf-8", False), {}) is False
 
 
 def test_untrusted_text_is_shown_escaped() -> None:
