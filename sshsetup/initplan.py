@@ -273,6 +273,8 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     sites_file = _sites_file(opts, remembered)
     aliases = _aliases(opts, remembered)
     sites = _sites(paths, opts, remembered, sites_file, aliases)
+    from sshsetup.ssh import takeover  # a sites-file alias must not take over the user's own Host (issue 12)
+    takeover.refuse(paths.ssh_config, paths.pw_home / ".ssh", sites)
     user = _resolve_user(opts, remembered, sites, ask)
     key_path = _key_path(paths, opts, remembered)
     key = _key(key_path, opts, ask, jsc=any(s.is_jsc for s in sites))

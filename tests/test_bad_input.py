@@ -219,6 +219,15 @@ CASES = {
     "explain-binary": Case(("explain", f"{H}/core"), 2, f"{H}/core is not a text log (binary data)",
                            lambda h: (h / "core").write_bytes(bytes(range(256)) * 64)),
     "explain-directory": Case(("explain", H), 2, f"{H} is a directory"),
+    # issue 12: hardening
+    "sites-file-alias-takeover": Case((*KEYED, "--sites-file", f"{H}/sites.toml", "--site", "x"), 2,
+                                      f"[sites.x] alias github.com would take over your own 'Host github.com' ({H}/.ssh/config:1)",
+                                      lambda h: (_sites('[sites.x]\nhostname = "a.org"\nalias = "github.com"\n')(h),
+                                                 _cfg(b"Host github.com\n  IdentityFile ~/.ssh/id\n")(h))),
+    "sites-file-alias-takeover-pattern": Case((*KEYED, "--sites-file", f"{H}/sites.toml", "--site", "x"), 2,
+                                              f"[sites.x] alias github.com would take over your own 'Host *.com' ({H}/.ssh/config:3)",
+                                              lambda h: (_sites('[sites.x]\nhostname = "a.org"\nalias = "github.com"\n')(h),
+                                                         _cfg(b"Host *\n  ServerAliveInterval 30\nHost *.com\n  User git\n")(h))),
 }
 
 
