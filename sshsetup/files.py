@@ -485,14 +485,44 @@ def _try_lock(fd: int) -> None:
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
+def _owner(path: Path) -> str:
+    """' (owned by NAME)' of the innermost existing of ``path`` and its parents ('' where unknown)."""
+    for p in (path, *path.parents):
+        try:
+            uid = p.stat().st_uid
+        except OSError:
+            continue
+        try:
+            import pwd
+
+            return f" (owned by {pwd.getpwuid(uid).pw_name})"
+        except (ImportError, KeyError):  # pragma: no cover - Windows, or a uid without a name
+            return f" (owned by uid {uid})"
+    return ""  # pragma: no cover - not even / exists
+
+
+def _open_lock(lock_file: Path) -> int:
+    """The lock file, created 0600 if missing; one refusal when it or its directory is not ours."""
+    try:
+        ensure_dir(lock_file.parent)
+        return os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    except PermissionError:
+        raise Refused(
+            f"cannot open the lock file {lock_file}: permission denied{_owner(lock_file)}",
+            hint=f"sshsetup probably ran as another user (sudo) before; give its files back: "
+                 f"sudo chown -R \"$USER\" {lock_file.parent}",
+        ) from None
+    except OSError as exc:
+        raise write_error(lock_file, exc) from None
+
+
 @contextlib.contextmanager
 def locked(lock_file: Path, timeout: float = 30.0) -> Iterator[None]:
     """Hold an exclusive lock against concurrent sshsetup runs.
 
     The OS drops the lock when the process dies, so a stale lock file is harmless.
     """
-    ensure_dir(lock_file.parent)
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = _open_lock(lock_file)
     try:
         deadline = time.monotonic() + timeout
         while True:

@@ -14,9 +14,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from sshsetup.errors import Refused
 from sshsetup.files import FileChange, read_bytes
 
 VERSION = 1
+# the manifest's members and their types: a record of another type is refused, never half-used
+_LISTS = ("keys", "control_dirs", "workspaces")  # of strings (paths)
+_STRINGS = ("ssh_config",)
+_TABLES = ("vscode_settings", "tasks_files")  # path -> record (each record checks its own fields)
 
 
 def load(path: Path) -> dict[str, Any]:
@@ -27,7 +32,31 @@ def load(path: Path) -> dict[str, Any]:
         doc = json.loads(data.decode("utf-8"))
     except ValueError:
         return {"version": VERSION, "damaged": True}
-    return doc if isinstance(doc, dict) else {"version": VERSION}
+    if not isinstance(doc, dict):
+        return {"version": VERSION}
+    _check_types(path, doc)
+    return doc
+
+
+def _check_types(path: Path, doc: Mapping[str, Any]) -> None:
+    """Refuse a record whose known members have the wrong type (hand-edited, or another program's)."""
+    for key in _LISTS:
+        v = doc.get(key, [])
+        if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+            raise _damaged(path, key, "a list of strings")
+    for key in _STRINGS:
+        if not isinstance(doc.get(key, ""), str):
+            raise _damaged(path, key, "a string")
+    for key in _TABLES:
+        v = doc.get(key, {})
+        if not isinstance(v, dict) or not all(isinstance(x, str) for x in v):
+            raise _damaged(path, key, "a table keyed by file names")
+
+
+def _damaged(path: Path, key: str, what: str) -> Refused:
+    return Refused(f"sshsetup's record {path} is damaged: {key} must be {what}",
+                   hint=f"move it away (mv {path} {path}.damaged) and run the command again; "
+                        "remove then still takes out the managed ssh block")
 
 
 def dump(doc: Mapping[str, Any]) -> bytes:

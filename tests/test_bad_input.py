@@ -86,6 +86,20 @@ def _chattr(path: Path, flag: str) -> None:
         missing("chattr for the read-only cases", r.stderr.strip() if r else "chattr is not installed")
 
 
+def _manifest(text: str) -> Callable[[Path], None]:
+    def setup(home: Path) -> None:
+        state = home / ".local" / "state" / "sshsetup"
+        state.mkdir(parents=True, exist_ok=True)
+        (state / "manifest.json").write_text(text)
+
+    return setup
+
+
+def _pem_with_bad_pub(home: Path) -> None:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ecdsa", "-m", "PEM", "-N", "", "-f", str(home / "pem")], check=True)
+    (home / "pem.pub").write_text("ecdsa-sha2-nistp256 not*base64 me@laptop\n")
+
+
 H = "{home}"
 INIT = ("init", "--yes", "--user", "smith1")
 KEYED = (*INIT, "--key", f"{H}/.ssh/id")
@@ -228,6 +242,16 @@ CASES = {
                                               f"[sites.x] alias github.com would take over your own 'Host *.com' ({H}/.ssh/config:3)",
                                               lambda h: (_sites('[sites.x]\nhostname = "a.org"\nalias = "github.com"\n')(h),
                                                          _cfg(b"Host *\n  ServerAliveInterval 30\nHost *.com\n  User git\n")(h))),
+    "manifest-wrong-type-remove": Case(("remove", "--yes"), 1,
+                                       f"sshsetup's record {H}/.local/state/sshsetup/manifest.json is damaged: keys must be a list of strings",
+                                       _manifest('{"version": 1, "keys": 5}')),
+    "manifest-wrong-type-init": Case(KEYED, 1,
+                                     f"sshsetup's record {H}/.local/state/sshsetup/manifest.json is damaged: control_dirs must be a list of strings",
+                                     _manifest('{"version": 1, "control_dirs": "/tmp"}')),
+    "manifest-wrong-type-settings": Case(KEYED, 1,
+                                         f"sshsetup's record {H}/.local/state/sshsetup/manifest.json is damaged: vscode_settings must be a table keyed by file names",
+                                         _manifest('{"version": 1, "vscode_settings": []}')),
+    "key-pub-malformed": Case((*INIT, "--key", f"{H}/pem"), 2, f"{H}/pem.pub is not a valid public key", _pem_with_bad_pub),
 }
 
 

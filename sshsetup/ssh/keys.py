@@ -233,8 +233,11 @@ def inspect_key(path: Path) -> KeyInfo:
     else:
         raise BadInput(f"{path} is not an SSH private key", hint="give the private key file with --key")
     parts = pub_line.split(None, 2)
-    blob = base64.b64decode(parts[1])
-    info = KeyInfo(path, parts[0], _bits(parts[0], blob), encrypted, " ".join(parts[:2]), parts[2] if len(parts) > 2 else "")
+    try:  # a hand-made or cut-short .pub beside a PEM key
+        bits = _bits(parts[0], base64.b64decode(parts[1], validate=True))
+    except (IndexError, ValueError, struct.error):
+        raise BadInput(f"{pub_path} is not a valid public key", hint=f"regenerate it: ssh-keygen -y -f {path} > {pub_path}") from None
+    info = KeyInfo(path, parts[0], bits, encrypted, " ".join(parts[:2]), parts[2] if len(parts) > 2 else "")
     if info.type == "ssh-dss":
         raise BadInput(f"{path} is a DSA key, which OpenSSH no longer accepts", hint="let sshsetup create an ed25519 key (omit --key)")
     if info.type == "ssh-rsa" and info.bits < 3072:
