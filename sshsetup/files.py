@@ -140,8 +140,43 @@ def plan(changes: Sequence[FileChange]) -> list[Planned]:
             verb = Verb.IDENTICAL
         else:
             verb = Verb.UPDATE
+        if verb in (Verb.UPDATE, Verb.DELETE):
+            writable(ch.path, target)
         out.append(Planned(ch, target, old, verb))
     return out
+
+
+def writable(path: Path, target: Path) -> None:
+    """Refuse to replace or delete a read-only file, or one with more than one hard link.
+
+    A file without its owner's write bit (``chmod a-w``, Windows' read-only attribute) says
+    "leave me": sshsetup does, as VS Code does. A hard-linked file cannot be replaced atomically
+    without cutting it off from its other names, and writing it in place would give up the
+    all-or-nothing write: sshsetup refuses, and a symlink (which it follows) shares a file as well.
+    """
+    try:
+        st = os.stat(target)
+    except OSError:
+        return
+    if not st.st_mode & stat.S_IWUSR:
+        raise Refused(f"{path} is read-only (mode {stat.S_IMODE(st.st_mode):04o}); sshsetup changes no read-only file",
+                      hint=f"if it may change, make it writable and run sshsetup again: chmod u+w {target}")
+    links = st.st_nlink - _own_links(target, st) if st.st_nlink > 1 else 1
+    if links > 1:
+        raise Refused(f"{path} has {links} hard links; replacing it would cut it off from the other names",
+                      hint=f"keep one name and make the others symlinks to it (sshsetup writes through symlinks); "
+                           f"they are: find ~ -xdev -samefile {target}")
+
+
+def _own_links(target: Path, st: os.stat_result) -> int:
+    """The links a running sshsetup holds to ``target`` (its way back while it writes), not the user's."""
+    n = 0
+    with contextlib.suppress(OSError):
+        for tmp in target.parent.glob(f".{target.name}.*{TEMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                t = tmp.stat()
+                n += (t.st_dev, t.st_ino) == (st.st_dev, st.st_ino)
+    return n
 
 
 _HUNK = re.compile(r"^@@ -(\d+)((?:,\d+)?) \+(\d+)((?:,\d+)?) @@")

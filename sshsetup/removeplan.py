@@ -64,6 +64,11 @@ def _vscode_changes(manifest: dict[str, object], notes: list[str]) -> list[files
     return out
 
 
+def preflight(paths: Paths) -> None:
+    """Raise the refusal ``run`` would meet (a damaged record, a read-only or hard-linked file), changing nothing."""
+    files.plan(plan_changes(paths, state.load(paths.manifest), []))
+
+
 def run(
     paths: Paths,
     *,

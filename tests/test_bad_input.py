@@ -100,6 +100,19 @@ def _pem_with_bad_pub(home: Path) -> None:
     (home / "pem.pub").write_text("ecdsa-sha2-nistp256 not*base64 me@laptop\n")
 
 
+def _read_only_settings(home: Path) -> None:
+    user = home / ".config" / "Code" / "User"
+    user.mkdir(parents=True)
+    (user / "settings.json").write_text('{"editor.fontSize": 14}\n')
+    (user / "settings.json").chmod(0o444)
+
+
+def _hard_linked_config(home: Path) -> None:
+    (home / "dotfiles").mkdir()
+    (home / "dotfiles" / "ssh_config").write_text("Host a\n  HostName a.org\n")
+    os.link(home / "dotfiles" / "ssh_config", home / ".ssh" / "config")
+
+
 H = "{home}"
 INIT = ("init", "--yes", "--user", "smith1")
 KEYED = (*INIT, "--key", f"{H}/.ssh/id")
@@ -252,6 +265,19 @@ CASES = {
                                          f"sshsetup's record {H}/.local/state/sshsetup/manifest.json is damaged: vscode_settings must be a table keyed by file names",
                                          _manifest('{"version": 1, "vscode_settings": []}')),
     "key-pub-malformed": Case((*INIT, "--key", f"{H}/pem"), 2, f"{H}/pem.pub is not a valid public key", _pem_with_bad_pub),
+    "vscode-alias-option": Case(("vscode", "--workspace", f"{H}/ws", "--alias", "-oProxyCommand=x", "--yes"), 2,
+                                "--alias -oProxyCommand=x is not a valid ssh alias", lambda h: (h / "ws").mkdir()),
+    "vscode-alias-space": Case(("vscode", "--workspace", f"{H}/ws", "--alias", "a b", "--yes"), 2,
+                               "--alias 'a b' is not a valid ssh alias", lambda h: (h / "ws").mkdir()),
+    "config-read-only": Case(KEYED, 1, f"{H}/.ssh/config is read-only (mode 0400); sshsetup changes no read-only file",
+                             lambda h: (_cfg(b"Host a\n  HostName a.org\n")(h), (h / ".ssh" / "config").chmod(0o400))),
+    "remove-config-read-only": Case(("remove", "--yes"), 1, f"{H}/.ssh/config is read-only (mode 0444); sshsetup changes no read-only file",
+                                    lambda h: (_cfg(b"# BEGIN sshsetup (managed)\nHost x\n# END sshsetup\n")(h), (h / ".ssh" / "config").chmod(0o444))),
+    "vscode-settings-read-only": Case(KEYED, 1,
+                                      f"{H}/.config/Code/User/settings.json is read-only (mode 0444); sshsetup changes no read-only file",
+                                      _read_only_settings),
+    "config-hard-link": Case(KEYED, 1, f"{H}/.ssh/config has 2 hard links; replacing it would cut it off from the other names",
+                             _hard_linked_config),
 }
 
 

@@ -40,6 +40,7 @@ def run(paths: Paths, options: RemoveOptions, *, confirm: Callable[[str], bool] 
     """
     closed: list[str] = []
     if options.yes and not options.dry_run:
+        removeplan.preflight(paths)  # a removal that will be refused closes no login either
         closed = _close_logins(paths)
     elif confirm is not None and not options.dry_run:
         asked = confirm

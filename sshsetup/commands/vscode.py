@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sshsetup import files, output, remembered, state
+from sshsetup import files, output, remembered, state, validate
 from sshsetup.catalogue import load_catalogue
 from sshsetup.paths import Paths
 from sshsetup.result import Result
@@ -27,6 +27,8 @@ class VscodeOptions:
 
 def run(paths: Paths, options: VscodeOptions, *, confirm: Callable[[str], bool] | None) -> Result:
     """``confirm``: asks before an existing tasks.json changes (interactive only)."""
+    if options.alias is not None:  # it reaches ssh's command line in every task: an alias, never an option
+        validate.alias(options.alias, what="--alias")
     rem = remembered.load(paths)
     catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
     site = remembered.choose_sites(catalogue, (options.site,) if options.site else (), rem)[0]
