@@ -3,7 +3,7 @@
 Pure code computes ``FileChange`` records (path + new bytes). ``plan`` compares
 them with the disk and gives each a verb; ``apply`` writes them: temp file in the
 same directory, fsync, rename, through symlinks to their target, keeping the mode
-and a timestamped backup of the old bytes.
+and a timestamped backup of the old bytes (the newest ``KEEP_BACKUPS`` per file are kept).
 """
 
 from __future__ import annotations
@@ -342,11 +342,45 @@ def stage(target: Path, data: bytes, mode: int) -> str:
     return tmp
 
 
+KEEP_BACKUPS = 5  # per file: the newest five backups stay, older ones go once a write has succeeded
+BACKUP_INFIX = ".sshsetup-backup-"
+
+
+def backups(path: Path) -> list[Path]:
+    """The backups sshsetup kept of ``path`` (symlinks resolved), oldest first."""
+    target = real_target(path) if os.path.lexists(path) else path
+    own = re.compile(re.escape(target.name + BACKUP_INFIX) + r"(\d{8}T\d{6})(?:-(\d{1,3}))?")
+    found: list[tuple[str, int, Path]] = []
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return []
+    for name in names:
+        m = own.fullmatch(name)
+        if m is not None:
+            found.append((m.group(1), int(m.group(2) or 0), target.parent / name))
+    return [p for _, _, p in sorted(found)]
+
+
+def prune_backups(path: Path, keep: int = KEEP_BACKUPS) -> list[Path]:
+    """Delete all but the newest ``keep`` backups of ``path``; the ones deleted."""
+    old = backups(path)[:-keep] if keep > 0 else backups(path)
+    gone = []
+    for b in old:
+        with contextlib.suppress(OSError):
+            b.unlink()
+            gone.append(b)
+    return gone
+
+
 def write_backup(target: Path, old: bytes, stamp: str) -> Path:
     """Keep the old bytes beside the file, never overwriting an earlier backup."""
     mode = stat.S_IMODE(target.stat().st_mode) & 0o600 or 0o600
-    for n in range(1000):
-        suffix = f".sshsetup-backup-{stamp}" + (f"-{n}" if n else "")
+    taken = [b.name[len(target.name + BACKUP_INFIX + stamp):] for b in backups(target)
+             if b.name.startswith(target.name + BACKUP_INFIX + stamp)]
+    first = 1 + max((int(t[1:]) if t else 0 for t in taken), default=-1)  # after the newest, even if older ones were pruned
+    for n in range(first, 1000):
+        suffix = f"{BACKUP_INFIX}{stamp}" + (f"-{n}" if n else "")
         backup = target.with_name(target.name + suffix)
         try:
             fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
@@ -485,6 +519,8 @@ def apply(planned: Sequence[Planned], *, dry_run: bool, stamp: str | None = None
                 os.unlink(st.keep)
         if st.p.verb is not Verb.IDENTICAL:
             _fsync_dir(st.p.target.parent)
+        if st.backup is not None:
+            prune_backups(st.p.target)
         out.append(Outcome(st.p.change.path, st.p.verb, st.backup))
     return out
 

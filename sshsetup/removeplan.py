@@ -64,6 +64,15 @@ def _vscode_changes(manifest: dict[str, object], notes: list[str]) -> list[files
     return out
 
 
+def backup_notes(changed: list[Path]) -> list[str]:
+    """The backups sshsetup kept beside the files it changed (never deleted by remove: they are the user's)."""
+    found = [b for p in dict.fromkeys(changed) for b in files.backups(p)]
+    if not found:
+        return []
+    return [f"Backups sshsetup kept (the newest {files.KEEP_BACKUPS} per file; delete them yourself once you no longer need them):",
+            *(f"  {b}" for b in found)]
+
+
 def preflight(paths: Paths) -> None:
     """Raise the refusal ``run`` would meet (a damaged record, a read-only or hard-linked file), changing nothing."""
     files.plan(plan_changes(paths, state.load(paths.manifest), []))
@@ -98,6 +107,7 @@ def run(
     if dry_run:
         result.outcomes = files.apply(planned, dry_run=True)
         result.outcomes += [files.Outcome(d, files.Verb.DELETE) for d in control_dirs]
+        result.notes += backup_notes([p.change.path for p in planned])
         return result
     with files.locked(paths.lock_file):
         result.outcomes = files.apply(planned, dry_run=False)
@@ -108,6 +118,7 @@ def run(
                 continue
             d.rmdir()
             result.outcomes.append(files.Outcome(d, files.Verb.DELETE))
+        result.notes += backup_notes([p.change.path for p in planned])
         for f in (paths.manifest, paths.keylines):
             if f.exists():
                 f.unlink()
