@@ -115,7 +115,7 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
             notes.append(f"warning: {key_path} has no passphrase; JSC requires an encrypted private key (ssh-keygen -p -f {key_path})")
     else:
         prompt = ask.new_secret if ask is not None else None
-        pw = passphrase.obtain(opts.passphrase_file, prompt, jsc=jsc, allow_empty=opts.insecure_empty_passphrase, notes=notes)
+        pw = passphrase.obtain(opts.passphrase_file, prompt, jsc=jsc, allow_empty=opts.insecure_empty_passphrase)
         import getpass  # only for a new key's comment: socket alone costs a dry run ~2 ms
         import socket
 

@@ -62,7 +62,8 @@ def checked_bytes(pw: bytes, where: str) -> bytes:
 
 
 def read_file(spec: str, notes: list[str] | None = None) -> bytes:
-    """First line of FILE (or stdin for '-'), without its line ending; BOM stripped (noted in ``notes``)."""
+    """First line of FILE (or stdin for '-'), without its line ending; a BOM is stripped and said
+    (appended to ``notes``, or printed to stderr when the caller gives none)."""
     from sshsetup.userfile import read_regular
 
     if spec == "-":
@@ -71,8 +72,11 @@ def read_file(spec: str, notes: list[str] | None = None) -> bytes:
         line, where = _first_line(read_regular(spec, limit=FILE_LIMIT, what="passphrase file")), f"passphrase file {spec}"
     if line.startswith(UTF8_BOM):
         line = line[len(UTF8_BOM):]
+        said = f"note: removed the UTF-8 byte-order mark at the start of {where}; it is not part of the passphrase"
         if notes is not None:
-            notes.append(f"note: removed the UTF-8 byte-order mark at the start of {where}; it is not part of the passphrase")
+            notes.append(said)
+        else:  # a caller without a notes list: say it now (stderr, like every note)
+            print(said, file=sys.stderr)
     return checked_bytes(line, where)
 
 
