@@ -27,7 +27,7 @@ TIME_PATTERN = re.compile(r"(?:(\d+)-)?(\d{1,2}):(\d{2}):(\d{2})")
 _STR_FACTS = (
     "name", "alias", "hostname", "address_family", "arch", "max_walltime", "devel_max_walltime",
     "judoor_url", "docs_url", "compute_node_pattern", "compute_node_example", "systemname",
-    "project_root", "two_factor", "user",
+    "project_root", "two_factor", "user", "login_for",
 )
 _LIST_FACTS = ("login_nodes", "gpu_partitions", "devel_partitions")
 _INT_FACTS = ("port", "gpus_per_node")
@@ -119,6 +119,12 @@ def parse_time(value: str) -> int:
     return days * 1440 + h * 60 + mi + (1 if s else 0)
 
 
+def _duration(value: str) -> int:
+    from sshsetup.ssh.master import parse_duration
+
+    return parse_duration(value, what="login_for")
+
+
 def _line_of(text: str, site: str, key: str | None) -> int:
     lines = text.splitlines()
     start = next((i for i, ln in enumerate(lines) if re.match(rf"\s*\[sites\.\"?{re.escape(site)}\"?\]", ln)), None)
@@ -191,6 +197,7 @@ def _check_values(facts: dict[str, Fact]) -> None:
         "port": validate.port,
         "compute_node_pattern": lambda v: v and validate.host_pattern(v),
         "max_walltime": lambda v: v and parse_time(v),
+        "login_for": lambda v: v and _duration(v),
         "devel_max_walltime": lambda v: v and parse_time(v),
         "login_nodes": lambda v: [validate.hostname(n, what="login node") for n in v],
         "gpu_partitions": lambda v: [validate.partition(n, what="gpu_partitions entry") for n in v],

@@ -17,6 +17,7 @@ from sshsetup import __version__
 from sshsetup.errors import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, SshSetupError
 
 if TYPE_CHECKING:
+    from sshsetup.initplan import Prompter
     from sshsetup.paths import Paths
 
 SITES_FILE = click.option(
@@ -42,6 +43,26 @@ def _paths() -> Paths:
     return Paths.from_env()
 
 
+def _confirm() -> Callable[[str], bool] | None:
+    """A yes/no question on the terminal; None when nobody can answer (a command then needs --yes)."""
+    if not _interactive():
+        return None
+    return lambda msg: bool(click.confirm(msg, default=True, err=True))
+
+
+def _prompter() -> Prompter | None:
+    """``init``'s questions on the terminal; None when nobody can answer."""
+    if not _interactive():
+        return None
+    from sshsetup.initplan import Prompter
+
+    return Prompter(
+        confirm=lambda msg: bool(click.confirm(msg, default=True, err=True)),
+        text=lambda msg: str(click.prompt(msg, err=True)),
+        new_secret=lambda: str(click.prompt("Passphrase for the new key", hide_input=True, confirmation_prompt=True, err=True)),
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="sshsetup")
 def cli() -> None:
@@ -65,11 +86,19 @@ def cli() -> None:
 @click.option("--account", metavar="NAME", help="Project whose $PROJECT_<NAME> holds the VS Code server (one ssh call per host).")
 @DRY_RUN
 @YES
-def init(**kw: object) -> int:
+def init(sites: tuple[str, ...], user: str | None, key: Path | None, passphrase_file: str | None, sites_file: Path | None,
+         compute_nodes: bool | None, client: str, insecure_empty_passphrase: bool, from_ranges: tuple[str, ...],
+         range_policy: str, vscode: bool, project_dir: str | None, account: str | None, dry_run: bool, yes: bool) -> int:
     """Create a key, the ~/.ssh/config entries and print the JuDoor key line."""
-    from sshsetup.commands import init as init_cli
+    from sshsetup import render
+    from sshsetup.commands import init as command
 
-    return init_cli.run(_paths(), kw, interactive=_interactive())
+    options = command.InitOptions(
+        sites=sites, user=user, key=key, passphrase_file=passphrase_file, sites_file=sites_file, compute_nodes=compute_nodes,
+        client=client, dry_run=dry_run, yes=yes, insecure_empty_passphrase=insecure_empty_passphrase,
+        from_ranges=from_ranges, policy=range_policy, vscode=vscode, project_dir=project_dir, account=account,
+    )
+    return render.show(command.run(_paths(), options, ask=_prompter()))
 
 
 @cli.command("key-line")
@@ -85,10 +114,12 @@ def init(**kw: object) -> int:
 def key_line(sites: tuple[str, ...], sites_file: Path | None, key: Path | None, from_ranges: tuple[str, ...],
              range_policy: str, internal: bool | None, name: str | None, as_json: bool) -> int:
     """Print the from="..." key line to paste into JuDoor."""
-    from sshsetup.commands import key_line as keyline_cli
+    from sshsetup import render
+    from sshsetup.commands import key_line as command
 
-    return keyline_cli.run(_paths(), site_ids=sites, sites_file=sites_file, key=key, from_ranges=from_ranges,
-                           policy=range_policy, internal=internal, name=name, as_json=as_json)
+    options = command.KeyLineOptions(sites=sites, sites_file=sites_file, key=key, from_ranges=from_ranges,
+                                     range_policy=range_policy, internal=internal, name=name, as_json=as_json)
+    return render.show(command.run(_paths(), options), as_json=as_json)
 
 
 @cli.command()
@@ -96,9 +127,11 @@ def key_line(sites: tuple[str, ...], sites_file: Path | None, key: Path | None, 
 @YES
 def remove(dry_run: bool, yes: bool) -> int:
     """Undo everything sshsetup wrote (keys are listed, never deleted)."""
-    from sshsetup.commands import init as init_cli
+    from sshsetup import render
+    from sshsetup.commands import remove as command
 
-    return init_cli.run_remove(_paths(), dry_run=dry_run, yes=yes, interactive=_interactive())
+    options = command.RemoveOptions(dry_run=dry_run, yes=yes)
+    return render.show(command.run(_paths(), options, confirm=_confirm()))
 
 
 @cli.command()
@@ -106,18 +139,11 @@ def remove(dry_run: bool, yes: bool) -> int:
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON (with sources).")
 def sites(sites_file: Path | None, as_json: bool) -> int:
     """List the site catalogue."""
-    from sshsetup.catalogue import load_catalogue
-    from sshsetup.commands.sites import render_json, render_text
+    from sshsetup import render
+    from sshsetup.commands import sites as command
 
-    cat = load_catalogue(sites_file, _paths().sites_file)
-    click.echo(render_json(cat) if as_json else render_text(cat), nl=as_json)
-    return EXIT_OK
-
-
-def _confirm() -> Callable[[str], bool] | None:
-    if not _interactive():
-        return None
-    return lambda msg: bool(click.confirm(msg, default=True, err=True))
+    options = command.SitesOptions(sites_file=sites_file, as_json=as_json)
+    return render.show(command.run(_paths(), options), as_json=as_json)
 
 
 @cli.command()
@@ -133,10 +159,12 @@ def _confirm() -> Callable[[str], bool] | None:
 def vscode(workspace: Path, site_id: str | None, sites_file: Path | None, account: str | None, partition: str | None,
            alias: str | None, dry_run: bool, yes: bool) -> int:
     """Create or merge VS Code tasks that submit, watch and cancel Slurm jobs."""
-    from sshsetup.commands import vscode as vscode_cli
+    from sshsetup import render
+    from sshsetup.commands import vscode as command
 
-    return vscode_cli.run(_paths(), workspace=workspace, site_id=site_id, sites_file=sites_file, account=account,
-                          partition=partition, alias=alias, dry_run=dry_run, yes=yes, confirm=_confirm())
+    options = command.VscodeOptions(workspace=workspace, site=site_id, sites_file=sites_file, account=account,
+                                    partition=partition, alias=alias, dry_run=dry_run, yes=yes)
+    return render.show(command.run(_paths(), options, confirm=_confirm()))
 
 
 @cli.command()
@@ -156,12 +184,13 @@ def jobscript(site_id: str, sites_file: Path | None, account: str, partition: st
               gpus_per_node: int | None, cpus_per_task: int | None, time_: str | None, kind: str,
               output: Path | None, dry_run: bool, yes: bool) -> int:
     """Write a checked Slurm job script (single-GPU Python or multi-node torchrun)."""
-    from sshsetup.catalogue import load_catalogue
-    from sshsetup.commands import jobscript as js
+    from sshsetup import render
+    from sshsetup.commands import jobscript as command
 
-    cat = load_catalogue(sites_file, _paths().sites_file)
-    return js.show(js.jobscript(cat, site_id, account, partition, nodes, gpus_per_node, time_, kind, output, dry_run, yes,
-                                cpus_per_task=cpus_per_task, confirm=_confirm()))
+    options = command.JobscriptOptions(site=site_id, sites_file=sites_file, account=account, partition=partition,
+                                       nodes=nodes, gpus_per_node=gpus_per_node, cpus_per_task=cpus_per_task,
+                                       time=time_, kind=kind, output=output, dry_run=dry_run, yes=yes)
+    return render.show(command.run(_paths(), options, confirm=_confirm()))
 
 
 @cli.command()
@@ -197,18 +226,11 @@ def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None
 @click.option("--probes", type=click.IntRange(1, 10), default=6, show_default=True, help="How many probes at most.")
 def wait(sites: tuple[str, ...], sites_file: Path | None, max_wait: float, probes: int) -> int:
     """Check, with a few slow probes, that the uploaded key works."""
-    from sshsetup.catalogue import DEFAULT_SITES, load_catalogue, select
-    from sshsetup.commands import wait as wait_cmd
-    from sshsetup.commands.key_line import remembered, sites_file_for
-    from sshsetup.output import say
+    from sshsetup import render
+    from sshsetup.commands import wait as command
 
-    paths = _paths()
-    rem = remembered(paths)
-    cat = load_catalogue(sites_file_for(paths, sites_file), paths.sites_file)
-    rem_sites = rem.get("sites")
-    chosen = select(cat, sites or (tuple(rem_sites) if isinstance(rem_sites, list) else DEFAULT_SITES))
-    config = None if paths.ssh_uses_default_config else paths.ssh_config
-    return wait_cmd.run([s.alias for s in chosen], config, max_wait_s=max_wait * 60, probes=probes, say=say)
+    options = command.WaitOptions(sites=sites, sites_file=sites_file, max_wait=max_wait, probes=probes)
+    return render.show(command.run(_paths(), options))
 
 
 @cli.command()
@@ -249,3 +271,45 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def console_main() -> None:
     raise SystemExit(main())
+
+
+# --------------------------------------------------------------------------- login, status, logout (issue 13)
+
+
+@cli.command()
+@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@click.option("--for", "for_", metavar="DURATION", help="Keep the login this long, e.g. 8h, 90m (default: the site's, 8h for JSC).")
+@click.option("--timeout", type=click.FloatRange(5, 900), default=120.0, show_default=True, metavar="SECONDS",
+              help="Give up on a site when its prompts are not answered within this time.")
+@SITES_FILE
+def login(sites: tuple[str, ...], for_: str | None, timeout: float, sites_file: Path | None) -> int:
+    """Log in once (passphrase, TOTP code) and keep the connection for every later command."""
+    from sshsetup.commands import login as login_cmd
+    from sshsetup.render import show
+
+    options = login_cmd.LoginOptions(sites=sites, for_=for_, timeout=timeout, sites_file=sites_file)
+    return show(login_cmd.run(_paths(), options, interactive=_interactive()))
+
+
+@cli.command()
+@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@SITES_FILE
+@click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
+def status(sites: tuple[str, ...], sites_file: Path | None, as_json: bool) -> int:
+    """Show, per site, whether a login is open, where, and until when."""
+    from sshsetup.commands import status as status_cmd
+    from sshsetup.render import show
+
+    options = status_cmd.StatusOptions(sites=sites, as_json=as_json, sites_file=sites_file)
+    return show(status_cmd.run(_paths(), options), as_json=as_json)
+
+
+@cli.command()
+@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@SITES_FILE
+def logout(sites: tuple[str, ...], sites_file: Path | None) -> int:
+    """Close the logins that sshsetup login opened (ssh -O exit)."""
+    from sshsetup.commands import logout as logout_cmd
+    from sshsetup.render import show
+
+    return show(logout_cmd.run(_paths(), logout_cmd.LogoutOptions(sites=sites, sites_file=sites_file)))

@@ -1,18 +1,28 @@
-"""Small output helpers: prose to stderr, data and diffs to stdout."""
+"""Small output helpers: prose to stderr, data and diffs to stdout, and the one colour policy."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import click
 
 from sshsetup.files import Outcome, Verb
 
 
-def use_color(stream: object = None) -> bool:
-    s = stream or sys.stdout
-    return bool(getattr(s, "isatty", lambda: False)()) and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+def use_color(stream: object = None, env: Mapping[str, str] | None = None) -> bool:
+    """Colour only on a terminal, never with ``TERM=dumb``, and never with ``NO_COLOR`` set.
+
+    https://no-color.org: ``NO_COLOR`` "when present and not an empty string" disables colour,
+    so ``NO_COLOR=`` (empty) leaves it on.
+    """
+    env = os.environ if env is None else env
+    if env.get("NO_COLOR", "") != "" or env.get("TERM") == "dumb":
+        return False
+    isatty = getattr(sys.stdout if stream is None else stream, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def say(msg: str = "") -> None:
@@ -40,3 +50,18 @@ def print_diff(text: str) -> None:
             click.secho(line, fg=fg)
     else:
         click.echo(text, nl=False)
+
+
+@dataclass
+class DiffFirst:
+    """A confirm callback that shows ``diff`` (once) before its question: nobody agrees unseen."""
+
+    diff: str
+    confirm: Callable[[str], bool]
+    shown: bool = False
+
+    def __call__(self, question: str) -> bool:
+        if not self.shown:
+            print_diff(self.diff)
+            self.shown = True
+        return self.confirm(question)

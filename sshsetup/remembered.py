@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sshsetup.catalogue import DEFAULT_SITES
 from sshsetup.errors import BadInput
 
 if TYPE_CHECKING:
     from sshsetup.catalogue import Site
     from sshsetup.paths import Paths
 
-DEFAULT_SITES = ("juwels-booster", "jusuf")
+__all__ = ["DEFAULT_SITES", "Remembered", "choose_sites", "load", "sites_file"]
 
 
 @dataclass(frozen=True)

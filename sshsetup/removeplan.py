@@ -43,10 +43,22 @@ def plan_changes(paths: Paths, manifest: dict[str, object], notes: list[str]) ->
         ch = _ssh_config_change(cfg)
         if ch is not None:
             changes.append(ch)
-    from sshsetup.commands import remove_extras
-
-    changes += remove_extras.changes(paths, manifest, notes)
+    changes += _vscode_changes(manifest, notes)
     return changes
+
+
+def _vscode_changes(manifest: dict[str, object], notes: list[str]) -> list[files.FileChange]:
+    """VS Code's settings members back to what they were; the workspaces' tasks.json as they were."""
+    from sshsetup.vscode import settings_plan, tasks_file
+
+    out, more = settings_plan.revert_changes(manifest)
+    notes += more
+    workspaces = manifest.get("workspaces", [])
+    for ws in workspaces if isinstance(workspaces, list) else []:
+        ch = tasks_file.remove_change(Path(str(ws)))
+        if ch is not None:
+            out.append(ch)
+    return out
 
 
 def run(

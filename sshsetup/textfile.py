@@ -14,6 +14,15 @@ from sshsetup.errors import Refused
 UTF8_BOM = b"\xef\xbb\xbf"
 
 
+def detect_eol(text: str, default: str = "\n") -> str:
+    """The line ending of ``text``: CRLF if most lines end with it, LF if most do not, ``default`` without any."""
+    crlf = text.count("\r\n")
+    lf = text.count("\n") - crlf
+    if crlf == lf == 0:
+        return default
+    return "\r\n" if crlf > lf else "\n"
+
+
 @dataclass(frozen=True)
 class TextDoc:
     text: str  # without the BOM
@@ -21,10 +30,8 @@ class TextDoc:
 
     @property
     def eol(self) -> str:
-        """The file's line ending: CRLF if most lines use it, else LF."""
-        crlf = self.text.count("\r\n")
-        lf = self.text.count("\n") - crlf
-        return "\r\n" if crlf > lf else "\n"
+        """The file's line ending (see :func:`detect_eol`)."""
+        return detect_eol(self.text)
 
     def encode(self, text: str) -> bytes:
         data = text.encode("utf-8")

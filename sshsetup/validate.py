@@ -16,6 +16,7 @@ _ALIAS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 _PATTERN = re.compile(r"[A-Za-z0-9*?][A-Za-z0-9*?_.-]{0,252}")
 _SITE_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+_ACCOUNT = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 
 
 def shown(value: str) -> str:
@@ -46,6 +47,20 @@ def site_id(value: str) -> str:
         raise BadInput(
             f"site id {shown(value)} is not valid",
             hint="use lower-case letters, digits, '-' and '_' (see: sshsetup sites)",
+        )
+    return value
+
+
+def account(value: str, *, what: str = "--account") -> str:
+    """A Slurm account (JSC compute project): ASCII letters, digits, '_' and '-' only.
+
+    It ends up in ``#SBATCH --account=``, in a task's ``srun`` line and in ``$PROJECT_<account>``
+    on the cluster, so nothing a shell or Slurm could read differently passes.
+    """
+    if not _ACCOUNT.fullmatch(value):
+        raise BadInput(
+            f"{what} {shown(value)} is not a valid Slurm account",
+            hint="give your compute project (budget) as shown in JuDoor: letters, digits, '_' and '-', e.g. training2500",
         )
     return value
 

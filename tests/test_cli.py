@@ -14,7 +14,8 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_every_command_is_wired() -> None:
-    assert COMMANDS == ["doctor", "explain", "init", "jobscript", "key-line", "remove", "sites", "vscode", "wait"]
+    assert COMMANDS == ["doctor", "explain", "init", "jobscript", "key-line", "login", "logout", "remove", "sites", "status",
+                        "vscode", "wait"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -65,3 +66,37 @@ def test_version_matches_pyproject() -> None:
 
     text = (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text()
     assert re.search(r'^version = "([^"]+)"', text, re.M).group(1) == __version__  # type: ignore[union-attr]
+
+
+def test_every_json_is_the_one_envelope(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    r = run_cli(capsys, "sites", "--json")
+    doc = json.loads(r.out)
+    assert (r.rc, doc["sshsetup"], doc["version"], doc["exit_code"]) == (0, "sites", 1, 0)
+    assert doc["sites"][0]["id"] == "juwels-booster"
+
+
+def test_key_line_json_is_the_envelope(capsys: pytest.CaptureFixture[str], key: Path) -> None:
+    import json
+
+    r = run_cli(capsys, "key-line", "--key", str(key), "--from", "192.0.2.0/24", "--site", "jusuf", "--json")
+    doc = json.loads(r.out)
+    assert (r.rc, doc["sshsetup"], doc["version"], doc["exit_code"]) == (0, "key-line", 1, 0)
+    assert doc["line"].startswith('from="192.0.2.0/24" ssh-ed25519 ') and doc["ranges"] == ["192.0.2.0/24"]
+    assert [s["id"] for s in doc["sites"]] == ["jusuf"] and r.err == ""
+
+
+def test_commands_export_frozen_options_and_run() -> None:
+    """One module per command, named after it: a frozen options dataclass and run(paths, options, ...)."""
+    import dataclasses
+    import importlib
+    import inspect
+
+    for name, cls in [("init", "InitOptions"), ("remove", "RemoveOptions"), ("key_line", "KeyLineOptions"),
+                      ("wait", "WaitOptions"), ("vscode", "VscodeOptions"), ("jobscript", "JobscriptOptions"),
+                      ("sites", "SitesOptions")]:
+        module = importlib.import_module(f"sshsetup.commands.{name}")
+        options = getattr(module, cls)
+        assert dataclasses.is_dataclass(options) and options.__dataclass_params__.frozen, name  # type: ignore[attr-defined]
+        assert list(inspect.signature(module.run).parameters)[:2] == ["paths", "options"], name

@@ -35,3 +35,23 @@ def test_choose_sites_given_then_remembered_then_defaults():
     assert [s.id for s in choose_sites(cat, [], Remembered())] == ["juwels-booster", "jusuf"]
     with pytest.raises(BadInput, match="unknown site 'nope'"):
         choose_sites(cat, [], Remembered(sites=("nope",)))
+
+
+def test_sites_file_given_then_remembered():
+    from sshsetup.remembered import sites_file
+
+    assert sites_file(Remembered(sites_file=Path("/r.toml")), Path("/g.toml")) == Path("/g.toml")
+    assert sites_file(Remembered(sites_file=Path("/r.toml")), None) == Path("/r.toml")
+    assert sites_file(Remembered(), None) is None
+
+
+def test_vscode_falls_back_by_the_one_rule(capsys, fake_home):
+    """No --site and nothing remembered: the first default site (as every command), not a literal of its own."""
+    from sshsetup.remembered import DEFAULT_SITES
+    from tests.helpers import run_cli
+
+    r = run_cli(capsys, "vscode", "--workspace", str(fake_home), "--dry-run")
+    assert r.rc == 0, r.err
+    cat = load_catalogue(None, None)
+    first, second = (cat[sid].alias for sid in DEFAULT_SITES)
+    assert first in r.out and second not in r.out

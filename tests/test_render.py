@@ -32,3 +32,30 @@ def test_json_envelope_carries_exit_code_and_outcomes(capsys: pytest.CaptureFixt
     assert doc == {"sshsetup": "jobscript", "version": 1, "exit_code": 1, "dry_run": False, "script": "#!/bin/bash\n",
                    "outcomes": [{"path": "/j.sh", "verb": "refuse", "reason": "not ours"}]}
     assert not res.changed
+
+
+def test_the_order_of_every_part(capsys: pytest.CaptureFixture[str]) -> None:
+    res = Result("init", outcomes=(Outcome(Path("/c"), Verb.CREATE),), diff="--- a\n+++ b\n", notes=("n",),
+                 summary=("s",), output="product\n", after=("a",))
+    show(res)
+    assert capsys.readouterr() == ("--- a\n+++ b\nproduct\n", "n\nDone:\n  create           /c\ns\na\n")
+
+
+def test_heading_unchanged_and_declined(capsys: pytest.CaptureFixture[str]) -> None:
+    same = (Outcome(Path("/c"), Verb.IDENTICAL),)
+    show(Result("init", outcomes=same, unchanged="Nothing changed."))
+    assert capsys.readouterr().err == "Nothing changed.\n"
+    show(Result("vscode", outcomes=same, heading=""))  # no unchanged line: the outcomes are the message
+    assert capsys.readouterr().err == "  identical        /c\n"
+    show(Result("remove", outcomes=(Outcome(Path("/c"), Verb.DELETE),), heading="Removed:", unchanged="Nothing to remove."))
+    assert capsys.readouterr().err == "Removed:\n  delete           /c\n"
+    rc = show(Result("jobscript", exit_code=1, outcomes=(Outcome(Path("/j"), Verb.UPDATE),), declined=True, heading="",
+                     after=("left unchanged",)))
+    assert rc == 1 and capsys.readouterr().err == "  would update     /j\nleft unchanged\n"
+
+
+def test_json_keeps_stdout_for_the_document(capsys: pytest.CaptureFixture[str]) -> None:
+    assert show(Result("sites", data={"sites": []}, notes=("saved",), output="table\n", after=("x",)), as_json=True) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"sshsetup": "sites", "version": 1, "exit_code": 0, "sites": []}
+    assert err == "saved\n"

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sshsetup.catalogue import Site
+from sshsetup import remembered
+from sshsetup.catalogue import Site, load_catalogue
+from sshsetup.errors import EXIT_OK
+from sshsetup.paths import Paths
+from sshsetup.result import Result
 
 JSON_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SitesOptions:
+    sites_file: Path | None = None
+    as_json: bool = False
 
 
 def to_dict(site: Site) -> dict[str, Any]:
@@ -17,11 +28,6 @@ def to_dict(site: Site) -> dict[str, Any]:
         "origin": site.origin,
         "facts": {k: {"value": f.value, "source": f.source, "confidence": f.confidence} for k, f in site.facts.items()},
     }
-
-
-def render_json(catalogue: Mapping[str, Site]) -> str:
-    doc = {"version": JSON_VERSION, "sites": [to_dict(s) for s in catalogue.values()]}
-    return json.dumps(doc, indent=2, sort_keys=True)
 
 
 def render_text(catalogue: Mapping[str, Site]) -> str:
@@ -35,3 +41,11 @@ def render_text(catalogue: Mapping[str, Site]) -> str:
         lines.append("Not known (left empty, never guessed): " + "; ".join(f"{k}: {', '.join(v)}" for k, v in unknown.items()))
     lines.append("Sources and confidence per fact: sshsetup sites --json")
     return "\n".join(lines) + "\n"
+
+
+def run(paths: Paths, options: SitesOptions) -> Result:
+    """The catalogue with ``--sites-file`` (else the one ``init`` was run with) and the user's sites.toml."""
+    rem = remembered.load(paths)
+    catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
+    return Result("sites", EXIT_OK, output=render_text(catalogue), data={"sites": [to_dict(s) for s in catalogue.values()]},
+                  version=JSON_VERSION)

@@ -1,30 +1,46 @@
-"""Glue for ``sshsetup vscode``: workspace tasks, recorded for ``remove``."""
+"""``sshsetup vscode``: workspace tasks that submit, watch and cancel Slurm jobs, recorded for ``remove``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from sshsetup import files, state
+from sshsetup import files, output, remembered, state
 from sshsetup.catalogue import load_catalogue
 from sshsetup.paths import Paths
-from sshsetup.vscode import tasks_file as vscode_tasks
+from sshsetup.result import Result
+from sshsetup.vscode import tasks_file
 
 
-def run(paths: Paths, *, workspace: Path, site_id: str | None, sites_file: Path | None, account: str | None,
-        partition: str | None, alias: str | None, dry_run: bool, yes: bool,
-        confirm: Callable[[str], bool] | None) -> int:
-    from sshsetup.commands.key_line import remembered, sites_file_for
+@dataclass(frozen=True)
+class VscodeOptions:
+    workspace: Path = Path(".")
+    site: str | None = None  # None: the first site init set up, else the first default site
+    sites_file: Path | None = None
+    account: str | None = None
+    partition: str | None = None
+    alias: str | None = None
+    dry_run: bool = False
+    yes: bool = False
 
-    catalogue = load_catalogue(sites_file_for(paths, sites_file), paths.sites_file)
-    rem = remembered(paths)
-    remembered_sites = rem.get("sites")
-    sid = site_id or (str(remembered_sites[0]) if isinstance(remembered_sites, list) and remembered_sites else "juwels-booster")
-    ws = workspace.resolve()
-    result = vscode_tasks.vscode_tasks(catalogue, str(sid), ws, account, partition, dry_run, yes, alias=alias, confirm=confirm)
-    written = any(o.verb in (files.Verb.CREATE, files.Verb.UPDATE) for o in result.outcomes)
-    if written and not dry_run:
+
+def run(paths: Paths, options: VscodeOptions, *, confirm: Callable[[str], bool] | None) -> Result:
+    """``confirm``: asks before an existing tasks.json changes (interactive only)."""
+    rem = remembered.load(paths)
+    catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
+    site = remembered.choose_sites(catalogue, (options.site,) if options.site else (), rem)[0]
+    ws = options.workspace.resolve()
+    ask = None
+    if confirm is not None and ws.is_dir():  # the diff comes before the question
+        change = tasks_file.tasks_change(catalogue, site.id, ws, options.account, options.partition, alias=options.alias)
+        ask = output.DiffFirst(files.diff(files.plan([change])[0]), confirm)
+    done = tasks_file.vscode_tasks(catalogue, site.id, ws, options.account, options.partition, options.dry_run,
+                                   options.yes, alias=options.alias, confirm=ask)
+    written = any(o.verb in (files.Verb.CREATE, files.Verb.UPDATE) for o in done.outcomes)
+    if written and not options.dry_run:
         manifest = state.load(paths.manifest)
         state.add_unique(manifest, "workspaces", str(ws))
         files.apply(files.plan([state.change(paths.manifest, manifest)]), dry_run=False)
-    return vscode_tasks.show(result)
+    return Result("vscode", done.exit_code, outcomes=tuple(done.outcomes), dry_run=options.dry_run,
+                  declined=done.exit_code != 0, diff="" if ask and ask.shown else done.diff, heading="", after=done.messages)

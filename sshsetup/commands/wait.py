@@ -10,14 +10,18 @@ stop at once.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sshsetup import output, remembered
+from sshsetup.catalogue import load_catalogue
 from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput
+from sshsetup.paths import Paths
+from sshsetup.result import Result
+from sshsetup.ssh.client import Master, Ssh
 from sshsetup.support import sshlog
 
 WORKS = {"accepted", "partial-success-2fa", "passphrase-needed"}
@@ -49,15 +53,15 @@ def schedule(max_wait_s: float, probes: int) -> list[float]:
     return times
 
 
-def probe(alias: str, config: Path | None, timeout: float = 15.0) -> ProbeResult:
-    argv = ["ssh", "-v", "-T", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={int(timeout)}", "-o", "ControlMaster=no",
-            "-o", "ControlPath=none", "-o", "StrictHostKeyChecking=accept-new"]
-    argv += (["-F", str(config)] if config else []) + [alias, "true"]
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 10, stdin=subprocess.DEVNULL, check=False)
-        text = proc.stderr
-    except subprocess.TimeoutExpired as exc:
-        text = (exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else exc.stderr or "") + "\nConnection timed out during banner exchange\n"
+def probe_argv(ssh: Ssh, alias: str, timeout: float) -> list[str]:
+    """A probe of the key itself: its own connection (``Master.NONE``), never a live master."""
+    return ssh.argv(alias, "true", verbose=1, connect_timeout=timeout, master=Master.NONE,
+                    options={"StrictHostKeyChecking": "accept-new"})
+
+
+def probe(ssh: Ssh, alias: str, timeout: float = 15.0) -> ProbeResult:
+    done = ssh.run(probe_argv(ssh, alias, timeout), timeout=timeout + 10)
+    text = done.stderr + ("\nConnection timed out during banner exchange\n" if done.timed_out else "")
     findings = sshlog.classify(text)
     ids = [f.cause for f in findings]
     for wanted in ("hostkey-changed", "too-many-failures", "partial-success-2fa", "accepted", "passphrase-needed",
@@ -72,22 +76,47 @@ def probe(alias: str, config: Path | None, timeout: float = 15.0) -> ProbeResult
     return ProbeResult(alias, "unknown", f"ssh failed: {last}", "run: sshsetup doctor", text)
 
 
-def run(aliases: list[str], config: Path | None, *, max_wait_s: float, probes: int,
-        say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> int:
+@dataclass(frozen=True)
+class WaitOptions:
+    sites: tuple[str, ...] = ()
+    sites_file: Path | None = None
+    max_wait: float = 15.0  # minutes
+    probes: int = 6
+
+
+def run(paths: Paths, options: WaitOptions, *, say: Callable[[str], None] = output.say,
+        sleep: Callable[[float], None] = time.sleep) -> Result:
+    """Probe the sites (``--site``, else those ``init`` set up); progress goes to ``say`` as it happens."""
+    rem = remembered.load(paths)
+    catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
+    sites = remembered.choose_sites(catalogue, options.sites, rem)
+    code = probe_all(Ssh.for_paths(paths), [s.alias for s in sites], max_wait_s=options.max_wait * 60,
+                     probes=options.probes, say=say, sleep=sleep)
+    return Result("wait", code)
+
+
+def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
+              say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> int:
     times = schedule(max_wait_s, probes)
     pending = list(aliases)
     failed = False
+    from sshsetup.ssh import master  # issue 13: a live login is used; no authentication behind the user's back
+
+    for alias in master.live_aliases(pending, ssh.config):
+        pending.remove(alias)
+        say(f"✓ {alias}: the key works (the login of sshsetup login is live; no new authentication).")
     start = time.monotonic()
     for n, at in enumerate(times, 1):
         delay = at - (time.monotonic() - start)
         if delay > 0:
             _countdown(delay, n, len(times), say, sleep)
         for alias in list(pending):
-            r = probe(alias, config)
+            r = probe(ssh, alias)
             if r.cause in WORKS:
                 pending.remove(alias)
                 say(f"✓ {alias}: the key works ({r.title}).")
                 if r.cause == "partial-success-2fa":
+                    master.remember_partial_success(alias)
                     say(f"  {alias} asks for a second factor: a code (TOTP) will be asked at login; in VS Code keep remote.SSH.showLoginTerminal on.")
                 if r.cause == "passphrase-needed":
                     say(f"  To log in without typing the passphrase each time: ssh-add KEYFILE ({r.hint})")

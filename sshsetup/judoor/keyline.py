@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sshsetup import state
 from sshsetup.catalogue import Site
 from sshsetup.errors import BadInput, SshSetupError
 from sshsetup.files import FileChange, read_bytes
@@ -53,7 +54,7 @@ def load_named(path: Path) -> dict[str, list[str]]:
 
 def named_change(path: Path, named: dict[str, list[str]]) -> FileChange:
     doc = {"version": 1, "ranges": dict(sorted(named.items()))}
-    return FileChange(path, (json.dumps(doc, indent=2) + "\n").encode(), mode=0o600, label="named ranges", backup=False)
+    return state.change(path, doc, label="named ranges")
 
 
 def _detected_ranges(opts: KeyLineOptions, out: KeyLine) -> cidr.Ranges:

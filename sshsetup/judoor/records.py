@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from sshsetup import state
 from sshsetup.files import FileChange, read_bytes
 
 VERSION = 1
@@ -62,7 +63,7 @@ def updated(path: Path, new: list[KeyLineRecord]) -> FileChange:
             continue
         recs[r.site] = r
     doc = {"version": VERSION, "records": {k: {**asdict(v), "ranges": list(v.ranges)} for k, v in sorted(recs.items())}}
-    return FileChange(path, (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode(), mode=0o600, label="key-line state", backup=False)
+    return state.change(path, doc, label="key-line state")
 
 
 def now_iso() -> str:

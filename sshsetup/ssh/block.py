@@ -7,7 +7,7 @@ so that nothing after the block changes meaning. Every byte outside the block is
 kept; removing the block gives back the exact bytes from before.
 
 sshconf is not used here: its writer drops the final newline and CRLF, moves
-edits into ``Match`` blocks and misreads ``Key=value`` (research/libs.md §1).
+edits into ``Match`` blocks and misreads ``Key=value`` (sshconf 0.2.7, measured: docs/development.md).
 """
 
 from __future__ import annotations

@@ -97,11 +97,17 @@ class Ssh:
         connect_timeout: float | None = None,
         master: Master = Master.REUSE,
         options: Mapping[str, str] | None = None,
+        log_file: Path | None = None,
     ) -> list[str]:
-        """The full argv; ``remote`` is one shell command line (build it with ``shell_join``)."""
+        """The full argv; ``remote`` is one shell command line (build it with ``shell_join``).
+
+        ``log_file``: ssh's own messages (``-v`` included) go to that file (``-E``), not stderr.
+        """
         _check_destination(destination)
         argv = [self.executable, *self.config_args(), "-tt" if tty else "-T"]
         argv += ["-v"] * max(0, min(verbose, 3))
+        if log_file is not None:
+            argv += ["-E", str(log_file)]
         opts: dict[str, str] = {}
         if batch:
             opts["BatchMode"] = "yes"
@@ -141,6 +147,33 @@ class Ssh:
         except OSError as exc:
             return Completed(tuple(argv), 127, "", f"cannot run {argv[0]}: {exc.strerror or exc}")
         return Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
+
+    def run_on_terminal(self, argv: Sequence[str], *, timeout: float) -> Completed:
+        """Run ``argv`` with the user's terminal for ssh's prompts; stdout is captured.
+
+        ssh asks for a passphrase or a code on ``/dev/tty`` itself. At the deadline ssh gets
+        SIGTERM (it puts the terminal back as it was) and, if it stays, SIGKILL.
+        """
+        env = None if self.env is None else {**os.environ, **self.env}
+        try:
+            proc = subprocess.Popen(list(argv), stdout=subprocess.PIPE, text=True, errors="replace", env=env)
+        except OSError as exc:
+            return Completed(tuple(argv), 127, "", f"cannot run {argv[0]}: {exc.strerror or exc}")
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            try:
+                out, _ = proc.communicate(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, _ = proc.communicate()
+            return Completed(tuple(argv), 255, out or "", "", timed_out=True)
+        return Completed(tuple(argv), proc.returncode, out or "", "")
+
+    def control(self, destination: str, operation: str, *, timeout: float = 10.0) -> Completed:
+        """Run ``ssh -O check|exit|stop``: never authenticates, never connects to the server."""
+        return self.run(self.control_argv(destination, operation), timeout=timeout)
 
     def dump(self, destination: str, *, timeout: float = 10.0) -> dict[str, list[str]]:
         """``ssh -G`` parsed: keyword -> values in ssh's order. RuntimeError with all of ssh's lines."""

@@ -13,7 +13,7 @@ from sshsetup.ssh.block import HostEntry
 CONTROL_PATH_MAX = 108
 _MUX_SUFFIX = 17
 _PERCENT_C = 40
-# Win32-OpenSSH fails with "Corrupted MAC on input" on umac-128-etm (jsc-facts.md §9).
+# Win32-OpenSSH fails with "Corrupted MAC on input" on umac-128-etm (PowerShell/Win32-OpenSSH#1359; the JSC course sets MACs hmac-sha2-512-etm).
 WINDOWS_MACS = "hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com"
 
 

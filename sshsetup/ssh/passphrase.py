@@ -25,7 +25,7 @@ from typing import Any
 
 from sshsetup.errors import BadInput
 
-MIN_LENGTH = 8  # JSC's key instructions: "at least 8 characters" (jsc-facts.md §1)
+MIN_LENGTH = 8  # JSC's key instructions: "at least 8 characters long" (mirrored at puttygen-download.com/Puttygen/puttygen-tool.php)
 MAX_BYTES = 1023  # OpenSSH's readpassphrase() buffer is 1024 bytes including the terminating NUL
 FILE_LIMIT = 64 * 1024  # a passphrase file bigger than this is not a passphrase file
 UTF8_BOM = b"\xef\xbb\xbf"

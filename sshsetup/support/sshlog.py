@@ -6,8 +6,8 @@
 transcripts recorded from real OpenSSH runs (tests/data/sshlogs/README.md).
 
 Two refusals look the same from the client: a key that is not (yet) uploaded and a key
-whose from= ranges exclude the client's address print byte-identical output (testbed.md
-1.6); the ``publickey-refused`` hint names both and points to ``sshsetup doctor``.
+whose from= ranges exclude the client's address print byte-identical output (tests/data/sshlogs/
+README.md); the ``publickey-refused`` hint names both and points to ``sshsetup doctor``.
 """
 
 from __future__ import annotations

@@ -211,3 +211,48 @@ def test_stale_temp_files_of_a_killed_run_are_cleaned(capsys: pytest.CaptureFixt
     leftover.write_text("half a config")
     assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes").rc == 0
     assert not leftover.exists()
+
+
+@pytest.mark.parametrize("account", ["projét", "my proj", "a;b"])
+def test_account_is_the_one_ascii_slurm_account_rule(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path,
+                                                     account: str) -> None:
+    """``init --account`` is checked by validate.account, as jobscript and vscode are: nothing is written."""
+    before = snapshot(fake_home)
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--account", account)
+    shown = repr(account) if " " in account else account
+    assert (r.rc, r.err) == (2, f"error: --account {shown} is not a valid Slurm account\nhint: give your compute project "
+                                "(budget) as shown in JuDoor: letters, digits, '_' and '-', e.g. training2500\n")
+    assert snapshot(fake_home) == before
+
+
+def test_outcomes_then_key_then_hand_off(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    """The order of what init says: outcomes, the key, the ssh -G check, then the line (stdout) and what next."""
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "jusuf", "--from", "192.0.2.0/24",
+                "--no-vscode")
+    assert r.rc == 0, r.err
+    assert r.out.startswith('from="192.0.2.0/24" ssh-ed25519 ') and r.out.count("\n") == 1
+    lines = [line for line in r.err.splitlines() if not line.startswith("note: no ControlMaster")]  # long tmp paths
+    assert lines[:2] == ["Done:", f"  create           {config(fake_home)}"]
+    assert lines[2].startswith(f"Key: {key}  256 SHA256:")
+    assert lines[3:5] == ["Checked with ssh -G: jsc-jusuf resolve as intended.", "from= covers: 192.0.2.0/24 (IPv4 only)"]
+    assert lines[-1] == "Propagation takes a few minutes. Then check it with: sshsetup wait"
+
+
+def test_every_command_refuses_a_malformed_remembered_option(capsys: pytest.CaptureFixture[str], fake_home: Path,
+                                                            key: Path) -> None:
+    """One owner (remembered.load): init, key-line, wait, vscode, jobscript and sites read the block alike."""
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode", "--from", "192.0.2.0/24").rc == 0
+    cfg = config(fake_home)
+    text = cfg.read_text()
+    start = text.index("# sshsetup-options: ")
+    line = text[start:text.index("\n", start)]
+    cfg.write_text(text.replace(line, line.replace('"user":"smith1"', '"user":7')))
+    before = snapshot(fake_home)
+    for args in (["init", "--yes"], ["key-line"], ["wait"], ["vscode", "--dry-run"], ["sites"],
+                 ["jobscript", "--site", "jusuf", "--account", "a"]):
+        r = run_cli(capsys, *args)
+        assert (r.rc, r.err.splitlines()) == (2, [
+            f"error: the sshsetup block in {cfg} has a malformed remembered option 'user'",
+            "hint: run 'sshsetup init' again to rewrite the block (or 'sshsetup remove' to delete it)",
+        ]), args
+    assert snapshot(fake_home) == before

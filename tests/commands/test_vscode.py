@@ -37,3 +37,25 @@ def test_vscode_tasks_dry_run(capsys: pytest.CaptureFixture[str], tmp_path: Path
     assert not (tmp_path / ".vscode").exists()
     body = "".join(line[1:] for line in r.out.splitlines(keepends=True)[3:] if line.startswith("+"))
     assert json.loads(body)["version"] == "2.0.0"
+
+
+def test_the_diff_is_shown_before_the_question(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from sshsetup.commands.vscode import VscodeOptions, run
+    from sshsetup.paths import Paths
+    from sshsetup.render import show
+
+    tasks = tmp_path / ".vscode" / "tasks.json"
+    tasks.parent.mkdir()
+    tasks.write_text(USER_TASKS)
+    on_screen: list[str] = []
+
+    def no(question: str) -> bool:
+        on_screen.append(capsys.readouterr().out)
+        return False
+
+    res = run(Paths.from_env(), VscodeOptions(workspace=tmp_path, site="jusuf"), confirm=no)
+    assert len(on_screen) == 1 and on_screen[0].startswith(f"--- {tasks}\n+++ {tasks}\n")
+    assert show(res) == 1 and tasks.read_text() == USER_TASKS
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"  would update     {tasks}\n{tasks} was left unchanged (diff above). Re-run with --yes to update it.\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sshsetup.commands import wait
+from sshsetup.ssh.client import Ssh
 
 
 def test_refused_port_stops_after_one_probe(tmp_path: Path, refused_port: int) -> None:
@@ -12,7 +13,7 @@ def test_refused_port_stops_after_one_probe(tmp_path: Path, refused_port: int) -
     cfg.write_text(f"Host dead\n  HostName 127.0.0.1\n  Port {refused_port}\n  UserKnownHostsFile /dev/null\n")
     said: list[str] = []
     slept: list[float] = []
-    rc = wait.run(["dead"], cfg, max_wait_s=60, probes=4, say=said.append, sleep=slept.append)
+    rc = wait.probe_all(Ssh(cfg), ["dead"], max_wait_s=60, probes=4, say=said.append, sleep=slept.append)
     assert rc == 1
     assert said[0] == "✗ dead: the connection was refused"
     assert said[1].startswith("  hint: wrong host name or port")
@@ -22,7 +23,7 @@ def test_refused_port_stops_after_one_probe(tmp_path: Path, refused_port: int) -
 def test_probe_classifies_a_silent_server(tmp_path: Path, tarpit) -> None:  # type: ignore[no-untyped-def]
     cfg = tmp_path / "config"
     cfg.write_text(f"Host pit\n  HostName 127.0.0.1\n  Port {tarpit.port}\n  UserKnownHostsFile /dev/null\n")
-    r = wait.probe("pit", cfg, timeout=1)
+    r = wait.probe(Ssh(cfg), "pit", timeout=1)
     assert r.cause == "banner-timeout", r.transcript
 
 
@@ -33,10 +34,33 @@ def test_gives_up_after_the_probes(tmp_path: Path, sshd, key: Path) -> None:  # 
                    "  IdentitiesOnly yes\n  UserKnownHostsFile /dev/null\n")
     said: list[str] = []
     slept: list[float] = []  # time is the boundary: the gaps are recorded, not slept
-    rc = wait.run(["tb"], cfg, max_wait_s=3, probes=3, say=said.append, sleep=slept.append)
+    rc = wait.probe_all(Ssh(cfg), ["tb"], max_wait_s=3, probes=3, say=said.append, sleep=slept.append)
     assert rc == 1
     assert [s for s in said if s.startswith("…")] == [
         f"… tb: not accepted yet (probe {n} of 3): the upload may still be propagating." for n in (1, 2, 3)
     ]
     assert said[-2] == "✗ tb: still refused after 3 probes over 0 min."
     assert len(slept) == 2 and all(0 < s <= 3 for s in slept)
+
+
+def test_probe_argv_is_built_by_the_one_ssh_client(tmp_path: Path) -> None:
+    """BatchMode, no master (neither used nor created), accept-new, -F the managed file."""
+    cfg = tmp_path / "config"
+    cfg.write_text("Host x\n")
+    assert wait.probe_argv(Ssh(cfg), "jsc-jusuf", 15) == [
+        "ssh", "-F", str(cfg), "-T", "-v", "-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-o", "ControlMaster=no",
+        "-o", "ControlPath=none", "-o", "StrictHostKeyChecking=accept-new", "--", "jsc-jusuf", "true",
+    ]
+    assert wait.probe_argv(Ssh(None), "jsc-jusuf", 15)[:3] == ["ssh", "-T", "-v"]
+
+
+def test_run_probes_the_remembered_sites(capsys, fake_home: Path) -> None:  # type: ignore[no-untyped-def]
+    """wait chooses its sites like every command: --site, else those init set up (an unknown one is refused)."""
+    import pytest
+
+    from sshsetup.commands.wait import WaitOptions
+    from sshsetup.errors import BadInput
+    from sshsetup.paths import Paths
+
+    with pytest.raises(BadInput, match="unknown site 'nope'"):
+        wait.run(Paths.from_env(), WaitOptions(sites=("nope",)), say=print)

@@ -79,3 +79,25 @@ def test_for_paths_follows_the_default_config_rule(tmp_path: Path) -> None:
     assert Ssh.for_paths(p).config == p.ssh_config
     same = Paths(home=tmp_path, pw_home=tmp_path, config_dir=tmp_path / "c", state_dir=tmp_path / "s")
     assert Ssh.for_paths(same).config is None
+
+
+def test_log_file_goes_before_the_options(tmp_path: Path) -> None:
+    argv = Ssh().argv("h", "hostname", batch=False, verbose=1, master=Master.OPEN, options={"ControlPersist": "28800"},
+                      log_file=tmp_path / "login.log")
+    assert argv == ["ssh", "-T", "-v", "-E", str(tmp_path / "login.log"), "-o", "ControlMaster=auto",
+                    "-o", "ControlPersist=28800", "--", "h", "hostname"]
+
+
+def test_control_never_connects(tmp_path: Path) -> None:
+    cfg = tmp_path / "config"
+    cfg.write_text(f"Host h\n    HostName 127.0.0.1\n    Port 9\n    ControlPath {tmp_path}/cm-%C\n")
+    done = Ssh(cfg).control("h", "check")
+    assert done.returncode == 255 and "Control socket connect" in done.stderr and "No such file" in done.stderr
+
+
+def test_run_on_terminal_captures_stdout_and_has_one_deadline() -> None:
+    done = Ssh().run_on_terminal(["sh", "-c", "echo node1"], timeout=5)
+    assert (done.ok, done.stdout) == (True, "node1\n")
+    slow = Ssh().run_on_terminal(["sleep", "5"], timeout=0.2)
+    assert slow.timed_out and slow.returncode == 255
+    assert Ssh().run_on_terminal(["/no/such/ssh"], timeout=1).returncode == 127

@@ -179,7 +179,7 @@ class Sshd:
         log = open(self.log_path, "ab")  # noqa: SIM115 - O_APPEND: sshd's children write to it too
         try:
             self.proc = popen_daemon(
-                [SSHD, "-D", "-e", "-f", str(self.config_path)],
+                self.launch_argv(),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -213,6 +213,10 @@ class Sshd:
                 raise SshdError(f"sshd is not listening on {addr} port {self.port}:\n{text}")
         self.startup_seconds = time.monotonic() - t0
         return self
+
+    def launch_argv(self) -> list[str]:
+        """How the listener is started (a subclass may wrap it, e.g. tests/testbed/totp.py)."""
+        return [SSHD, "-D", "-e", "-f", str(self.config_path)]
 
     def _probe_banner(self) -> int:
         """Connect to 127.0.0.1:port; the local port if sshd sent its banner, else 0."""

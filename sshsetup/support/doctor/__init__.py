@@ -1,6 +1,6 @@
 """``sshsetup doctor``: registered checks, a concurrent runner and two renderers.
 
-Registration is explicit and ordered (style.md 2.4): each ``checks_<area>.py`` module
+Registration is explicit and ordered: each ``checks_<area>.py`` module
 defines ``CHECKS: tuple[Check, ...]``, listed below in the order the report shows
 them (local -> config -> net -> from= ranges and auth -> VS Code; remote only with
 ``--remote``). A check that ``needs`` another must come after it. No import-time

@@ -12,7 +12,7 @@ login node's internal address, judged against 10.0.0.0/8.
 addresses that connect too often) that leaves a ControlMaster behind for the remote
 checks (``ssh -O exit`` is registered in ``ctx.on_exit``). Its stderr is classified with
 ``sshlog``; a "publickey" refusal, which looks the same from the client whether the key
-is missing or the address is outside the from= ranges (testbed.md 1.6), is told apart
+is missing or the address is outside the from= ranges (tests/data/sshlogs/), is told apart
 with the range verdict. The transcript goes into ``ctx.shared`` ("auth.transcript").
 """
 
@@ -32,7 +32,7 @@ from sshsetup.support.doctor.checks_config import resolved
 from sshsetup.support.doctor.checks_local import key_path, once, run, ssh_cmd
 from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Status, Target
 
-PROPAGATION = 15 * 60  # seconds; "wait ~15 min after adding the key" (jsc-facts.md §2)
+PROPAGATION = 15 * 60  # seconds; "Wait ~15 min after adding SSH key" (github.com/Loki-Hackathons/cispa_final)
 NO_RETRY = "do not retry in a loop: JSC's firewall blocks addresses that connect too often"
 
 

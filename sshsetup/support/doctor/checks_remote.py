@@ -18,7 +18,7 @@ from sshsetup.support.doctor.checks_local import run, ssh_cmd
 from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Status, Target
 
 BEGIN, END = "__SSHSETUP_BEGIN__", "__SSHSETUP_END__"
-HOME_FILES_QUOTA = 10_000  # $HOME soft limit on files at JSC (jsc-facts.md §7)
+HOME_FILES_QUOTA = 10_000  # $HOME files soft limit: JSC FAQ "What data quotas do exist" (docs/reference.md)
 GLIBC_MIN = (2, 28)  # VS Code server's minimum (since VS Code 1.86)
 NOT_CONNECTED = "no ControlMaster from auth.probe (not logged in, or Windows' OpenSSH): nothing runs remotely"
 

@@ -1,6 +1,6 @@
 """The doctor's data: checks, their results, the report and the context they run in.
 
-Results are values, never printed (style.md 2.4, rule 11). A per-host check returns
+Results are values, never printed (one renderer prints them). A per-host check returns
 one ``CheckResult`` per target; its ``subject`` is the host alias (``None`` for a check
 that is not about one host). The JSON envelope is ``Report.to_json()``.
 """
