@@ -7,8 +7,10 @@ strings, numbers and tables in every field (keys, values, list items, ``source``
 * either ``load_catalogue`` or the block writer (``ssh.entries.site_entries`` +
   ``ssh.block.upsert``) refuses with an ``SshSetupError``;
 * or the written block, read back by the real ``ssh -G``, gives for every managed alias exactly
-  the HostName, Port and User meant and no ProxyJump; a host matching a compute-node pattern gets
-  its ProxyJump; hosts nobody manages (``github.com``, ...) get nothing from the block; and the
+  the HostName, Port and User meant and no ProxyJump (a compute-node pattern that matched an alias
+  once made ``ssh ALIAS`` jump through itself: now refused); a host matching a compute-node pattern
+  gets its ProxyJump; hosts no managed pattern matches (``github.com``, ...) get nothing from the
+  block (a pattern ``*`` or ``?`` once made every host jump: now refused); and the
   block holds no ``Host``/``Match`` line other than the managed ones, and no line ssh could read
   as anything but a comment, a ``Host`` line or one managed ``Keyword value``.
 
@@ -18,6 +20,7 @@ Examples: ``SSHSETUP_HYPOTHESIS_EXAMPLES`` (default 40: about 10 s); the nightly
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import tempfile
 from pathlib import Path
@@ -184,9 +187,8 @@ def test_a_sites_file_is_refused_or_gives_exactly_the_managed_entries(spec: tupl
         try:
             catalogue = load_catalogue(sites_file, None)
             chosen = select(catalogue, (*DEFAULT_SITES, sid)) if sid in catalogue else None
-        except SshSetupError as exc:
+        except SshSetupError:
             event("refused by the loader")
-            event(re.sub(r"^.*?\] |'.*|\S*\d\S*", "", exc.message)[:40])
             return
         assert chosen is not None, "the loader accepted a file without its site"
         opts = EntryOptions(user=USER, identity_file=f"{tmp}/id_ed25519", windows_client=False,
@@ -213,6 +215,9 @@ def test_a_sites_file_is_refused_or_gives_exactly_the_managed_entries(spec: tupl
             if pattern and _concrete(pattern).lower() not in {c.alias.lower() for c in chosen}:
                 got = ssh.dump(_concrete(pattern))
                 assert got.get("proxyjump") == [s.alias], (pattern, got.get("proxyjump"))
+        patterns = [e.pattern.lower() for e in entries]
         for stranger in STRANGERS:
+            if any(fnmatch.fnmatchcase(stranger, p) for p in patterns):
+                continue  # e.g. a site's own "*.example.org": the block is meant to reach it
             got = ssh.dump(stranger)
             assert got["user"] != [USER] and "proxyjump" not in got, f"the block reaches {stranger}"
