@@ -147,7 +147,12 @@ def _echo_off(fd: int) -> Iterator[None]:
     previous: dict[int, Any] = {}
     try:
         for sig in _SIGNALS:
-            previous[sig] = signal.signal(sig, on_signal)
+            if signal.getsignal(sig) is signal.SIG_IGN:  # ignored (nohup, a background job): leave it so
+                continue
+            try:
+                previous[sig] = signal.signal(sig, on_signal)
+            except ValueError:  # not the main thread: only the main thread may set handlers
+                break
         new = termios.tcgetattr(fd)
         new[3] &= ~(termios.ECHO | termios.ECHOE | termios.ECHOK | termios.ECHONL)
         termios.tcsetattr(fd, termios.TCSAFLUSH, new)
