@@ -161,7 +161,8 @@ def _echo_off(fd: int) -> Iterator[None]:
         state["closing"] = True
         restore()
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            if handler is not None:  # None: a handler set outside Python, which cannot be put back
+                signal.signal(sig, handler)
         if state["pending"] is not None:
             signal.raise_signal(state["pending"])  # now the previous handler deals with it
 
