@@ -317,3 +317,21 @@ def test_http_get_any_family_and_a_quick_answer(echo_factory):
     resp = ipecho.http_get(server.url + "path?q=1", deadline=time.monotonic() + 2, max_bytes=3)
     assert (resp.status, resp.reason, resp.body) == (200, "OK", b"hel")
     assert server.requests == [("::1", "/path?q=1")]
+
+
+def test_key_line_is_not_held_open_by_dripping_echo_servers(dripper, key, fake_home):
+    """The whole way: `sshsetup key-line` against tarpits on both families ends after its 3 s budget."""
+    import os
+    import subprocess
+    import sys
+
+    v4, v6 = dripper("127.0.0.1", "headers"), dripper("::1", "body")
+    env = {**os.environ, ENV: f"{v4.url},{v6.url}"}
+    start = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "sshsetup", "key-line", "--key", str(key)], env=env,
+                       capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - start
+    assert elapsed < ipecho.DEFAULT_TIMEOUT + 3.0, f"held open for {elapsed:.1f} s"
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.splitlines() == ["error: cannot determine your public address (no network)", f"hint: {ipecho.NO_NETWORK_HINT}"]
+    assert v4.sent[0] >= 3 and v6.sent[0] >= 3  # both were really dripping
