@@ -195,6 +195,30 @@ CASES = {
     "unknown-option": Case(("init", "--frobnicate"), 2, ""),
     "bad-client": Case(("init", "--client", "putty"), 2, ""),
     "login-bad-duration": Case(("login", "--for", "8 hours"), 2, "--for '8 hours' is not a duration"),
+    "config-usekeychain-on-linux": Case(KEYED, 1, f"ssh rejects {H}/.ssh/config, so sshsetup changed nothing: {H}/.ssh/config: line 2: "
+                                        f"Bad configuration option: usekeychain; {H}/.ssh/config: terminating, 1 bad configuration options",
+                                        _cfg(b"Host *\n  UseKeychain yes\n")),
+    "config-course-placeholder": Case(KEYED, 1, f"ssh rejects {H}/.ssh/config, so sshsetup changed nothing: {H}/.ssh/config line 3: "
+                                      f"keyword user extra arguments at end of line; {H}/.ssh/config: terminating, 1 bad configuration options",
+                                      _cfg(b"Host booster\n  HostName juwels-booster.fz-juelich.de\n  User [ADD YOUR USERNAME HERE]\n")),
+    "config-non-breaking-spaces": Case(KEYED, 1, f"ssh rejects {H}/.ssh/config, so sshsetup changed nothing: {H}/.ssh/config: line 2: "
+                                       "Bad configuration option: \\302\\240\\302\\240hostname; "
+                                       f"{H}/.ssh/config: terminating, 1 bad configuration options",
+                                       _cfg("Host x\n\u00a0\u00a0HostName x.example.org\n".encode())),
+    "doctor-report-missing-dir": Case(("doctor", "--report", f"{H}/nope/r.json", "--yes"), 2,
+                                      f"cannot write the report to {H}/nope/r.json: the directory {H}/nope does not exist"),
+    "doctor-report-over-config": Case(("doctor", "--report", f"{H}/.ssh/config", "--yes"), 1,
+                                      f"{H}/.ssh/config exists and is not an sshsetup report; it was not changed",
+                                      _cfg(b"Host x\n    User me\n")),
+    "from-report-deep": Case(("doctor", "--from-report", f"{H}/r.json"), 2, f"{H}/r.json is nested too deeply to be an sshsetup report",
+                             lambda h: (h / "r.json").write_text("[" * 100_000)),
+    "from-report-wrong-type": Case(("doctor", "--from-report", f"{H}/r.json"), 2,
+                                   f"{H}/r.json is not a valid sshsetup report: checks[0].status must be one of ok, warn, fail, skip",
+                                   lambda h: (h / "r.json").write_text('{"sshsetup": "doctor-report", "version": 2, '
+                                                                       '"checks": [{"id": "a", "status": 5, "summary": ""}]}')),
+    "explain-binary": Case(("explain", f"{H}/core"), 2, f"{H}/core is not a text log (binary data)",
+                           lambda h: (h / "core").write_bytes(bytes(range(256)) * 64)),
+    "explain-directory": Case(("explain", H), 2, f"{H} is a directory"),
     # issue 12: passphrase files nobody could type at ssh's prompt, files that would hang, catch-all patterns
     "passphrase-nul": Case((*INIT, "--passphrase-file", f"{H}/pw"), 2, f"passphrase file {H}/pw contains a NUL byte",
                            lambda h: (h / "pw").write_bytes(b"a long\0passphrase\n")),

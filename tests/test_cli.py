@@ -15,7 +15,7 @@ COMMANDS = sorted(cli.commands)
 
 def test_every_command_is_wired() -> None:
     assert COMMANDS == ["doctor", "explain", "init", "jobscript", "key-line", "login", "logout", "remove", "sites", "status",
-                        "vscode", "wait"]
+                        "triage", "vscode", "wait"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
