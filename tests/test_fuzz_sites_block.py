@@ -11,8 +11,9 @@ strings, numbers and tables in every field (keys, values, list items, ``source``
   once made ``ssh ALIAS`` jump through itself: now refused); a host matching a compute-node pattern
   gets its ProxyJump; hosts no managed pattern matches (``github.com``, ...) get nothing from the
   block (a pattern ``*`` or ``?`` once made every host jump: now refused); and the
-  block holds no ``Host``/``Match`` line other than the managed ones, and no line ssh could read
-  as anything but a comment, a ``Host`` line or one managed ``Keyword value``.
+  block holds no ``Host``/``Match`` line other than the managed ones (and its closing, option-less
+  ``Host *``, ``block.RESTORE``), and no line ssh could read as anything but a comment, a ``Host``
+  line or one managed ``Keyword value``.
 
 Examples: ``SSHSETUP_HYPOTHESIS_EXAMPLES`` (default 100: about 5-8 s, a quarter of them written and run
 through ssh -G; 300 take about 20 s); the nightly size is
@@ -168,7 +169,10 @@ def _check_block_lines(text: str, entries: list[block.HostEntry]) -> None:
     lines = text.splitlines()
     assert lines[0].startswith(block.BEGIN) and lines[-1] == block.END, lines
     sections = [ln for ln in lines if _SECTION.match(ln)]
-    assert sections == [f"Host {e.pattern}" for e in entries], sections
+    # the block ends with an option-less "Host *" (block.RESTORE): the user's lines after it apply to every host again
+    assert sections == [*(f"Host {e.pattern}" for e in entries), block.RESTORE], sections
+    after_restore = lines[lines.index(block.RESTORE) + 1 : -1]
+    assert all(not ln.strip() or ln.startswith("#") for ln in after_restore), after_restore
     for ln in lines[1:-1]:
         if not ln or ln.startswith("# ") or ln.startswith("Host "):
             continue
