@@ -211,8 +211,8 @@ def test_signal_handlers_are_put_back() -> None:
 
 # ---------------------------------------------------------------- the real `sshsetup init` prompt
 
-WIRING = ("needs the one-line wiring: commands/init.py _prompter new_secret=lambda: passphrase.read_hidden("
-          "'Passphrase for the new key'), and cli.main mapping click's Abort caused by KeyboardInterrupt to 130")
+WIRING = ("needs the wiring in cli.py: _prompter's new_secret=lambda: read_hidden('Passphrase for the new key', "
+          "confirm=True), and main() mapping click's Abort caused by KeyboardInterrupt to 130 'Interrupted (^C)'")
 
 
 class InitTerminal(Terminal):
