@@ -38,9 +38,12 @@ def _interactive() -> bool:
 
 
 def _paths() -> Paths:
+    from sshsetup.ownership import require_own_home
     from sshsetup.paths import Paths
 
-    return Paths.from_env()
+    paths = Paths.from_env()
+    require_own_home(paths)  # never root-owned files in a user's home (sudo -E)
+    return paths
 
 
 def _confirm() -> Callable[[str], bool] | None:
@@ -55,11 +58,12 @@ def _prompter() -> Prompter | None:
     if not _interactive():
         return None
     from sshsetup.initplan import Prompter
+    from sshsetup.ssh.passphrase import read_hidden
 
     return Prompter(
         confirm=lambda msg: bool(click.confirm(msg, default=True, err=True)),
         text=lambda msg: str(click.prompt(msg, err=True)),
-        new_secret=lambda: str(click.prompt("Passphrase for the new key", hide_input=True, confirmation_prompt=True, err=True)),
+        new_secret=lambda: read_hidden("Passphrase for the new key", confirm=True),
     )
 
 
@@ -279,7 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.hint:
             click.echo(f"hint: {exc.hint}", err=True)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # Ctrl-C at a prompt (click's or ours)
+            click.echo("Interrupted (^C); nothing was changed.", err=True)
+            return EXIT_INTERRUPTED
         click.echo("Aborted; nothing was changed.", err=True)
         return EXIT_FAIL
     except click.ClickException as exc:

@@ -67,9 +67,9 @@ def test_the_packaged_catalogues_aliases_are_not_checked() -> None:
 
 
 def test_a_compute_node_pattern_that_matches_a_user_alias_is_a_takeover() -> None:
-    (t,) = find("Host build1 gitbox\n  HostName 10.0.0.5\n", F, D, _site("site", nodes="git*"))
-    assert (t.what, t.value, t.host.line) == ("compute_node_pattern", "git*", 1)
-    assert find("Host build1\n", F, D, _site("site", nodes="jwb*")) == []
+    (t,) = find("Host build1 node7.corp.example\n  HostName 10.0.0.5\n", F, D, _site("site", nodes="node*.corp.example"))
+    assert (t.what, t.value, t.host.line) == ("compute_node_pattern", "node*.corp.example", 1)
+    assert find("Host build1\n", F, D, _site("site", nodes="jwb*i.juwels")) == []
 
 
 def test_includes_are_followed(tmp_path: Path) -> None:
