@@ -298,9 +298,29 @@ def resolved(spec: S.InitSpec, earlier: S.InitSpec | None) -> S.InitSpec:
     )
 
 
+def taken_over(ex: Example, spec: S.InitSpec) -> bool:
+    """A sites-file alias or node pattern that one of the user's own Host lines matches (init refuses it, issue 12)."""
+    from sshsetup.catalogue import select
+    from sshsetup.ssh import takeover
+
+    if not ex.config.exists() or not spec.file_sites or ex.sites_file is None:
+        return False
+    sites = select(load_catalogue(ex.sites_file, None), list(spec.site_ids))
+    text = ex.config.read_bytes().decode("utf-8", errors="replace")
+    return bool(takeover.find(text, ex.config, ex.paths.pw_home / ".ssh", sites))
+
+
 def check_init(ex: Example, raw: S.InitSpec, via_cli: bool, capsys: pytest.CaptureFixture[str],
                earlier: S.InitSpec | None = None) -> S.InitSpec:
     spec = resolved(raw, earlier)
+    if taken_over(ex, spec):  # refused, with every byte as it was (tests/ssh/test_takeover.py has the rule)
+        event("a sites-file alias takes over a user Host line: refused")
+        before_bytes = ex.config.read_bytes()
+        with environ(ex.env()):
+            r = run_cli(capsys, *raw.args(str(ex.key), str(ex.sites_file) if ex.sites_file and raw.file_sites else None))
+        assert r.rc == 2 and "would take over your own 'Host " in r.err, r.err
+        assert ex.config.read_bytes() == before_bytes
+        return spec
     first = earlier is None
     shadowing = bool(ex.predicted_mismatches(spec))  # what once shadowed the block (below the global part)
     event(f"{'cli' if via_cli else 'in-process'}, {'first' if first else 'second'} run, user lines would once shadow: {shadowing}")
@@ -357,10 +377,11 @@ def test_init_then_ssh_g_then_remove(
     with example_dir(scratch) as root:
         ex = Example(root, spec, cfg, keys[key_no])
         done = check_init(ex, spec, via_cli, capsys)
-        if ex.cfg.exists:  # a backup holds the old bytes
+        refused = ex.cfg.exists and ex.config.read_bytes() == ex.original  # a takeover (check_init asserted it)
+        if ex.cfg.exists and not refused:  # a backup holds the old bytes
             backups = list(ex.config.parent.glob("config.sshsetup-backup-*"))
             assert [b.read_bytes() for b in backups] == [ex.original]
-        if second is not None and not second.file_sites:  # a re-run with other options replaces the block
+        if second is not None and not second.file_sites and not refused:  # a re-run with other options replaces the block
             check_init(ex, second, via_cli, capsys, earlier=done)
         run_remove(ex, via_cli, capsys)
 
