@@ -12,6 +12,7 @@ import pytest
 from sshsetup import files
 from sshsetup.errors import Refused
 from sshsetup.files import FileChange, Verb
+from tests.helpers import snapshot
 
 
 def test_create_update_identical_delete(tmp_path: Path) -> None:
@@ -34,12 +35,13 @@ def test_create_update_identical_delete(tmp_path: Path) -> None:
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     p = tmp_path / "f"
     p.write_bytes(b"a\n")
-    planned = files.plan([FileChange(p, b"b\n"), FileChange(tmp_path / "new", b"x")])
+    before = snapshot(tmp_path)
+    planned = files.plan([FileChange(p, b"b\n"), FileChange(tmp_path / "new" / "f", b"x")])
     out = files.apply(planned, dry_run=True)
     assert [o.verb for o in out] == [Verb.UPDATE, Verb.CREATE]
-    assert p.read_bytes() == b"a\n" and not (tmp_path / "new").exists()
+    assert snapshot(tmp_path) == before  # not a byte, a mode or a directory
     assert files.diff(planned[0]) == f"--- {p}\n+++ {p}\n@@ -1 +1 @@\n-a\n+b\n"
-    assert files.diff(planned[1]) == f"--- /dev/null\n+++ {tmp_path / 'new'}\n@@ -0,0 +1 @@\n+x\n\\ No newline at end of file\n"
+    assert files.diff(planned[1]) == f"--- /dev/null\n+++ {tmp_path / 'new' / 'f'}\n@@ -0,0 +1 @@\n+x\n\\ No newline at end of file\n"
 
 
 def test_refusal_blocks_every_write(tmp_path: Path) -> None:

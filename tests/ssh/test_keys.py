@@ -11,6 +11,7 @@ import pytest
 
 from sshsetup.errors import BadInput, Refused
 from sshsetup.ssh import keys
+from tests.helpers import snapshot
 
 PW = b"correct horse battery"
 
@@ -118,12 +119,17 @@ def test_new_key_is_0600_whatever_the_umask(tmp_path: Path, new_key: keys.NewKey
 
 
 def test_never_overwrites_a_key(tmp_path: Path, new_key: keys.NewKey) -> None:
-    p = tmp_path / "id"
+    d = tmp_path / "keys"
+    d.mkdir()
+    p = d / "id"
     p.write_bytes(b"precious")
-    with pytest.raises(Refused) as exc:
-        keys.write_new_key(p, new_key)
-    assert exc.value.message == f"{p} already exists; sshsetup never overwrites a key"
-    assert p.read_bytes() == b"precious" and not Path(str(p) + ".pub").exists()
+    (d / "dangling").symlink_to(d / "nowhere")
+    before = snapshot(d)
+    for existing in (p, d / "dangling"):
+        with pytest.raises(Refused) as exc:
+            keys.write_new_key(existing, new_key)
+        assert (exc.value.message, exc.value.hint) == (f"{existing} already exists; sshsetup never overwrites a key", f"reuse it with --key {existing}")
+        assert snapshot(d) == before
 
 
 def _make(tmp_path: Path, *args: str, name: str = "k") -> Path:
