@@ -63,6 +63,15 @@ def snapshot(root: Path) -> dict[str, Entry]:
     return dict(sorted(found.items()))
 
 
+LOCK = ".local/state/sshsetup/sshsetup.lock"  # relative to HOME, with conftest's XDG_STATE_HOME
+
+
+def without_own_lock(after: dict[str, Entry], before: dict[str, Entry]) -> dict[str, Entry]:
+    """``after`` less sshsetup's own lock file and the state directories made for it (not user files)."""
+    own = {LOCK, *(str(parent) for parent in Path(LOCK).parents if str(parent) != ".")}
+    return {k: v for k, v in after.items() if k not in own or k in before and k != LOCK}
+
+
 @contextlib.contextmanager
 def environ(values: Mapping[str, str]) -> Iterator[None]:
     """Set ``values`` in os.environ and restore the old ones after (hypothesis tests cannot use monkeypatch)."""

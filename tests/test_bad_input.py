@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import Entry, run_cli, snapshot
+from tests.helpers import run_cli, snapshot, without_own_lock
 
 BEGIN = "# BEGIN sshsetup (managed)\n"
 
@@ -282,11 +282,3 @@ def test_refused(case: Case, capsys: pytest.CaptureFixture[str], fake_home: Path
     assert r.out == ""
     assert without_own_lock(after, before) == before
 
-
-LOCK = ".local/state/sshsetup/sshsetup.lock"
-
-
-def without_own_lock(after: dict[str, Entry], before: dict[str, Entry]) -> dict[str, Entry]:
-    """``after`` less sshsetup's own lock file and the state directories made for it (not user files)."""
-    own = {LOCK, *(str(parent) for parent in Path(LOCK).parents if str(parent) != ".")}
-    return {k: v for k, v in after.items() if k not in own or k in before and k != LOCK}
