@@ -281,4 +281,3 @@ def test_refused(case: Case, capsys: pytest.CaptureFixture[str], fake_home: Path
         assert r.err == f"error: {error}\nhint: {hint}\n"
     assert r.out == ""
     assert without_own_lock(after, before) == before
-
