@@ -12,6 +12,7 @@ import pytest
 from sshsetup.errors import BadInput, Refused
 from sshsetup.ssh import keys
 from tests.helpers import snapshot
+from tests.timing import scaled
 
 PW = b"correct horse battery"
 
@@ -92,7 +93,7 @@ def test_unencrypted_key_in_agent_shows_its_path(tmp_path: Path) -> None:
     sock = tmp_path / "agent.sock"
     agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
+        for _ in range(int(scaled(100))):  # 2 s on an idle machine
             if sock.exists():
                 break
             time.sleep(0.02)

@@ -13,6 +13,7 @@ from sshsetup.paths import Paths
 from sshsetup.support import doctor
 from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Status
 from tests.support.doctor.servers import RealSshd
+from tests.timing import scaled
 
 
 def sites_file(tmp_path: Path, port: int, host: str = "127.0.0.1") -> Path:
@@ -27,7 +28,7 @@ def test_healthy_loopback_is_all_ok(real_sshd: RealSshd, tmp_path: Path, fake_ho
     ssh_dir.mkdir(mode=0o700)
     (ssh_dir / "known_hosts").write_text(f"[127.0.0.1]:{real_sshd.port} {real_sshd.key_line()}\n")
     net = [c.id for c in doctor.CHECKS if c.id.startswith("net.")]  # the all-✓ run of every check: test_staged_failures
-    rc = doctor.command(net, site_ids=["tb"], sites_file=sites_file(tmp_path, real_sshd.port), probe_timeout=2)
+    rc = doctor.command(net, site_ids=["tb"], sites_file=sites_file(tmp_path, real_sshd.port), probe_timeout=scaled(2))
     out = capsys.readouterr().out
     assert rc == 0
     lines = out.splitlines()

@@ -16,6 +16,7 @@ from sshsetup.support.doctor import report
 from tests.support.doctor.test_staged_failures import Setup, as_user
 from tests.testbed.sshd import Sshd
 from tests.testbed.users import TestUser
+from tests.timing import scaled
 
 PASSPHRASE = "correct-horse-battery-staple"
 
@@ -26,7 +27,7 @@ def _report_as(user: TestUser, sites_file: Path, out_file: Path, *, yes: bool = 
         old = sys.stderr
         sys.stderr = shown
         try:
-            rc = doctor.command(site_ids=["tb"], sites_file=sites_file, probe_timeout=2, remote=True, report_file=out_file,
+            rc = doctor.command(site_ids=["tb"], sites_file=sites_file, probe_timeout=scaled(2), remote=True, report_file=out_file,
                                 yes=yes, confirm=lambda q: answer, out=printed)
         finally:
             sys.stderr = old
