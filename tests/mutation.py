@@ -65,7 +65,7 @@ class Mutant:
 
 
 def _skipped_nodes(tree: ast.AST) -> set[int]:
-    """ids of nodes never mutated: docstrings, annotations, f-string insides, TYPE_CHECKING blocks."""
+    """ids of nodes never mutated: docstrings, annotations, decorators, f-string insides, TYPE_CHECKING blocks."""
     skip: set[int] = set()
 
     def all_of(node: ast.AST | None) -> None:
@@ -77,6 +77,9 @@ def _skipped_nodes(tree: ast.AST) -> set[int]:
             body = node.body
             if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
                 all_of(body[0])
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for d in node.decorator_list:  # @dataclass(frozen=True), @lru_cache(maxsize=1): declarations, not behaviour
+                all_of(d)
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             all_of(node.returns)
             for a in [*node.args.args, *node.args.kwonlyargs, *node.args.posonlyargs, node.args.vararg, node.args.kwarg]:

@@ -47,6 +47,8 @@ def test_windows_client_gets_macs_and_no_multiplexing() -> None:
 def test_no_control_dir_no_multiplexing_and_family_override() -> None:
     (x,) = entries.site_entries([SITES["x"]], opts(control_dir=None, address_family={"jsc-x": "any"}))
     assert x.options == (("HostName", "x.example.org"), ("Port", "22"), *COMMON, *ALIVE)
+    (x,) = entries.site_entries([SITES["x"]], opts(control_dir=None, address_family={"jsc-x": "inet6"}))
+    assert x.options == (("HostName", "x.example.org"), ("Port", "22"), *COMMON, ("AddressFamily", "inet6"), *ALIVE)
 
 
 def test_macos_keychain() -> None:
@@ -61,6 +63,8 @@ def test_compute_nodes_jump_through_the_login_alias() -> None:
     assert nodes.comment == "X Cluster compute nodes, through jsc-x"
     assert nodes.options == (("User", "smith1"), ("IdentityFile", "/a b/%%h"), ("IdentitiesOnly", "yes"), ("ProxyJump", "jsc-x"),
                              ("StrictHostKeyChecking", "accept-new"))
+    *_, win_nodes = entries.site_entries([SITES["x"]], opts(compute_nodes=True, windows_client=True, control_dir=None))
+    assert win_nodes.options[-1] == ("MACs", "hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com")
 
 
 def test_config_path_value() -> None:
