@@ -320,3 +320,19 @@ def test_a_full_disk_fails_the_write_and_leaves_no_partial_backup(tmp_path: Path
         assert [x.name for x in d.iterdir()] == ["f"] and p.read_bytes() == b"x" * 40_000
     finally:
         subprocess.run(["umount", str(d)], check=False)
+
+
+def test_create_makes_the_directories_and_writes_empty_files(tmp_path: Path) -> None:
+    deep = tmp_path / "a" / "b" / "f"
+    empty = tmp_path / "e"
+    empty.write_bytes(b"x")
+    out = files.apply(files.plan([FileChange(deep, b""), FileChange(empty, b"", backup=False)]), dry_run=False)
+    assert [o.verb for o in out] == [Verb.CREATE, Verb.UPDATE]
+    assert (deep.read_bytes(), empty.read_bytes()) == (b"", b"")
+
+
+def test_diff_of_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(b"caf\xe9\n")
+    (planned,) = files.plan([FileChange(p, b"cafe\n")])
+    assert files.diff(planned) == f"--- {p}\n+++ {p}\n@@ -1 +1 @@\n-caf\ufffd\n+cafe\n"
