@@ -2,7 +2,7 @@
 
     python -m tests.mutation                          # the four targets below
     python -m tests.mutation sshsetup/judoor/cidr.py  # one of them (or any module, with --tests)
-    python -m tests.mutation sshsetup/files.py --tests tests/test_files.py --line 228-247
+    python -m tests.mutation sshsetup/files.py --tests tests/test_files.py --line 228-247,250
 
 Each mutant is one small change to one module: a comparison or boolean operator swapped, an
 arithmetic operator swapped, a number, flag or string literal changed, a condition negated, a
@@ -193,14 +193,18 @@ def check_copy_is_used(copy: Path, module: str) -> None:
         raise SystemExit(f"the scratch copy is not what gets imported: {name} comes from {where}")
 
 
-def parse_lines(spec: str | None) -> range | None:
+def parse_lines(spec: str | None) -> set[int] | None:
+    """``120``, ``120-140`` or a comma-separated list of both."""
     if not spec:
         return None
-    a, _, b = spec.partition("-")
-    return range(int(a), int(b or a) + 1)
+    lines: set[int] = set()
+    for part in spec.split(","):
+        a, _, b = part.partition("-")
+        lines.update(range(int(a), int(b or a) + 1))
+    return lines
 
 
-def run_module(module: str, tests: list[str], lines: range | None) -> tuple[int, int, list[tuple[Mutant, str]]]:
+def run_module(module: str, tests: list[str], lines: set[int] | None) -> tuple[int, int, list[tuple[Mutant, str]]]:
     source = (ROOT / module).read_text(encoding="utf-8")
     found = [m for m in mutants(source) if lines is None or m.line in lines]
     copy = scratch_copy()
@@ -240,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tests.mutation", description=__doc__.split("\n\n")[0])
     ap.add_argument("modules", nargs="*", help="modules to mutate (default: " + ", ".join(TARGETS) + ")")
     ap.add_argument("--tests", nargs="+", help="test files (globs) to run instead of the module's own")
-    ap.add_argument("--line", help="only mutants on these lines, e.g. 120 or 120-140")
+    ap.add_argument("--line", help="only mutants on these lines, e.g. 120, 120-140 or 73,120-140 (re-check the survivors)")
     args = ap.parse_args(argv)
     total_k = total_s = 0
     rows = []

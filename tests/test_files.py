@@ -237,7 +237,7 @@ def test_diff_of_a_small_edit_to_a_huge_file_looks_only_at_the_edit() -> None:
     assert took < budget(0.0, 0.2, below=1.0) * whole, (took, whole)  # ~0.04 against ~1 s on the 2-core machine
 
 
-@pytest.mark.parametrize(("mode", "backup_mode"), [(0o644, 0o600), (0o400, 0o400), (0o000, 0o600), (0o660, 0o600)])
+@pytest.mark.parametrize(("mode", "backup_mode"), [(0o644, 0o600), (0o400, 0o400), (0o000, 0o600), (0o660, 0o600), (0o755, 0o600)])
 def test_a_backup_is_never_more_readable_than_its_file(tmp_path: Path, mode: int, backup_mode: int) -> None:
     p = tmp_path / "f"
     p.write_bytes(b"old\n")
