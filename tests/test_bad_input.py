@@ -305,6 +305,11 @@ CASES = {
     "sites-file-pattern-matches-alias": Case((*KEYED, "--sites-file", f"{H}/sites.toml"), 2,
                                              f"{H}/sites.toml:4: [sites.x] compute_node_pattern node*.x matches the alias node1.x of site 'x'", "ssh would reach that alias through a ProxyJump (through itself: a loop); give a pattern that matches compute nodes only, e.g. jwb*i.juwels",
                                              _sites('[sites.x]\nhostname = "a.org"\nalias = "node1.x"\ncompute_node_pattern = "node*.x"\n')),
+    "key-fifo": Case((*INIT, "--key", f"{H}/k"), 2, f"key {H}/k is a named pipe (FIFO), not a regular file",
+                     "sshsetup reads regular files only (a pipe or device could block or never end); save the content to a file and give that",
+                     lambda h: os.mkfifo(h / "k")),
+    "key-dev-zero": Case((*INIT, "--key", "/dev/zero"), 2, "key /dev/zero is a character device, not a regular file",
+                         "sshsetup reads regular files only (a pipe or device could block or never end); save the content to a file and give that"),
 }
 
 

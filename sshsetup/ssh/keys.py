@@ -141,18 +141,21 @@ def _openssh_header(data: bytes) -> tuple[bool, bytes] | None:
     return fields[0] != b"none", blob[off + 4 : off + 4 + n]
 
 
+KEY_FILE_LIMIT = 64 * 1024  # an RSA-16384 private key is about 12 KiB
+
+
 def inspect_key(path: Path) -> KeyInfo:
     """Type, size, encryption and matching .pub of an existing private key (no passphrase needed)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"key {path} does not exist", hint="give the private key file (not the .pub) with --key") from None
-    except OSError as exc:
-        raise BadInput(f"cannot read key {path}: {exc.strerror}", hint=f"check: ls -l {path}") from None
+    from sshsetup.userfile import read_regular
+
+    if not os.path.lexists(path):
+        raise BadInput(f"key {path} does not exist", hint="give the private key file (not the .pub) with --key")
+    data = read_regular(path, limit=KEY_FILE_LIMIT, what="key")  # never a FIFO or a device: no hang, no unbounded read
     if data.lstrip().startswith((b"ssh-", b"ecdsa-", b"sk-")):
         raise BadInput(f"{path} is a public key", hint="give the private key file with --key (without .pub)")
     pub_path = Path(str(path) + ".pub")
-    pub_line = pub_path.read_text(encoding="utf-8", errors="replace").strip() if pub_path.is_file() else ""
+    pub_line = (read_regular(pub_path, limit=KEY_FILE_LIMIT, what="public key").decode("utf-8", "replace").strip()
+                if pub_path.is_file() else "")
     try:
         header = _openssh_header(data)
     except struct.error:  # cut short, e.g. by a crash while it was written
