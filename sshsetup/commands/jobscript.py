@@ -5,6 +5,9 @@ is ours (its second line is ``jobscript.MARKER``) and only after its diff was sh
 with ``--yes``, or when ``confirm`` says yes; ``--dry-run`` shows the diff and writes
 nothing. A file sshsetup did not generate is never overwritten (``Refused``): the
 user moves it away or picks another name, so no hand-written script can be lost.
+
+``--chain N`` turns the script into one link of a chain (``slurm/chain.py`` checks it
+first); ``--example FILE`` writes the example training program the same careful way.
 """
 
 from __future__ import annotations
@@ -15,16 +18,18 @@ from pathlib import Path
 
 from sshsetup import files, output, remembered
 from sshsetup.catalogue import load_catalogue
-from sshsetup.errors import EXIT_FAIL, EXIT_OK, Refused
+from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput, Refused
 from sshsetup.paths import Paths
 from sshsetup.result import Result
-from sshsetup.slurm.jobscript import is_ours, make_spec, render_jobscript
+from sshsetup.slurm.jobscript import is_ours, make_spec, render_jobscript, with_chain
+
+EXAMPLE_MARKER = "written by ``sshsetup jobscript --example"
 
 
 @dataclass(frozen=True)
 class JobscriptOptions:
-    site: str
-    account: str
+    site: str | None
+    account: str | None
     sites_file: Path | None = None
     partition: str | None = None
     nodes: int | None = None
@@ -35,33 +40,97 @@ class JobscriptOptions:
     output: Path | None = None
     dry_run: bool = False
     yes: bool = False
+    chain: int | None = None
+    checkpoint_dir: str | None = None
+    checkpoint_every: str | None = None
+    signal_lead: str | None = None
+    afterany: bool = False
+    example: Path | None = None
 
 
-def run(paths: Paths, options: JobscriptOptions, *, confirm: Callable[[str], bool] | None) -> Result:
-    """Without ``output`` the script is the result's output (stdout); ``confirm`` asks before replacing a file."""
+def example_text() -> str:
+    from sshsetup.slurm.templating import template_root
+
+    return (template_root() / "examples" / "train.py").read_text(encoding="utf-8")
+
+
+def is_example(text: str) -> bool:
+    return EXAMPLE_MARKER in "\n".join(text.splitlines()[:2])
+
+
+def _payload(options: JobscriptOptions) -> str | None:
+    if options.example is None:
+        return None
+    from sshsetup.ssh.client import shell_join
+
+    name = shell_join([str(options.example)])
+    return f"python {name}" if options.kind == "python" else name
+
+
+def _chain_only(options: JobscriptOptions) -> None:
+    given = [name for name, value in (("--checkpoint-dir", options.checkpoint_dir), ("--checkpoint-every", options.checkpoint_every),
+                                      ("--signal-lead", options.signal_lead), ("--afterany", options.afterany or None)) if value is not None]
+    if given and options.chain is None:
+        raise BadInput(f"{given[0]} is an option of a chain", hint="add --chain N (N links, each up to --time)")
+
+
+def script(paths: Paths, options: JobscriptOptions) -> tuple[str, tuple[str, ...]]:
+    """The checked script text and its notes; nothing written, nothing submitted."""
+    if options.site is None or options.account is None:
+        raise BadInput("jobscript needs --site and --account", hint="e.g. sshsetup jobscript --site juwels-booster --account training2500")
+    _chain_only(options)
     rem = remembered.load(paths)
     catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
     (site,) = remembered.choose_sites(catalogue, (options.site,), rem)
     spec = make_spec(site, options.account, options.partition, options.nodes, options.gpus_per_node, options.time,
-                     options.kind, cpus_per_task=options.cpus_per_task)
-    script = render_jobscript(spec)
-    notes = tuple(f"note: {note}" for note in spec.notes)
-    data = {"script": script}
-    out = options.output
-    if out is None:
-        return Result("jobscript", EXIT_OK, output=script, notes=notes, data=data)
-    new = script.encode("utf-8")
+                     options.kind, cpus_per_task=options.cpus_per_task, payload=_payload(options))
+    if options.chain is not None:
+        spec = with_chain(spec, options.chain, every=options.checkpoint_every, lead=options.signal_lead,
+                          ckpt_dir=options.checkpoint_dir, yes=options.yes, dependency=options.afterany)
+    return render_jobscript(spec), tuple(f"note: {note}" for note in spec.notes)
+
+
+def _write(out: Path, text: str, label: str, ours: Callable[[str], bool], options: JobscriptOptions,
+           confirm: Callable[[str], bool] | None) -> tuple[files.Confirmed, output.DiffFirst | None]:
+    new = text.encode("utf-8")
     old = files.read_bytes(out)
-    if old is not None and old != new and not is_ours(old.decode("utf-8", errors="replace")):
+    if old is not None and old != new and not ours(old.decode("utf-8", errors="replace")):
         raise Refused(
             f"{out} exists and was not generated by sshsetup jobscript; not overwriting it",
             hint=f"write to another file (-o NEW_FILE) or move it away first: mv {out} {out}.orig",
         )
-    change = files.FileChange(out, new, mode=0o644, label="job script")
+    change = files.FileChange(out, new, mode=0o644, label=label)
     ask = None if confirm is None else output.DiffFirst(files.diff(files.plan([change])[0]), confirm)
     done = files.apply_confirmed(change, dry_run=options.dry_run, yes=options.yes, ask=ask,
                                  question=lambda _verb: f"Replace {out}?")
-    after = (f"{out} differs from the new script (diff above); left unchanged. Re-run with --yes to replace it.",)
-    return Result("jobscript", EXIT_FAIL if done.declined else EXIT_OK, outcomes=tuple(done.outcomes),
-                  dry_run=options.dry_run, declined=done.declined, diff="" if ask and ask.shown else done.diff,
-                  notes=notes, heading="", after=after if done.declined else (), data=data)
+    return done, ask
+
+
+def run(paths: Paths, options: JobscriptOptions, *, confirm: Callable[[str], bool] | None) -> Result:
+    """Without ``output`` the script is the result's output (stdout); ``confirm`` asks before replacing a file."""
+    writes: list[tuple[Path, str, str, Callable[[str], bool]]] = []
+    if options.example is not None:
+        writes.append((options.example, example_text(), "example training program", is_example))
+    text, notes = "", tuple[str, ...]()
+    if options.site is not None or options.example is None:
+        text, notes = script(paths, options)
+        if options.output is not None:
+            writes.append((options.output, text, "job script", is_ours))
+    data = {"script": text} if text else {}
+    stdout = text if options.output is None else ""
+    if not writes:
+        return Result("jobscript", EXIT_OK, output=stdout, notes=notes, data=data)
+    outcomes: list[files.Outcome] = []
+    diffs: list[str] = []
+    declined: list[Path] = []
+    for out, new, label, ours in writes:
+        done, ask = _write(out, new, label, ours, options, confirm)
+        outcomes += done.outcomes
+        diffs.append("" if ask and ask.shown else done.diff)
+        if done.declined:
+            declined.append(out)
+    after = tuple(f"{out} differs from the new {'script' if out == options.output else 'example'} (diff above); left unchanged. "
+                  "Re-run with --yes to replace it." for out in declined)
+    return Result("jobscript", EXIT_FAIL if declined else EXIT_OK, outcomes=tuple(outcomes), dry_run=options.dry_run,
+                  declined=bool(declined), diff="".join(diffs), output=stdout, notes=notes, heading="", after=after,
+                  data=data)

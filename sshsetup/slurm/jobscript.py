@@ -9,11 +9,12 @@ through and says that the cluster decides (``JobSpec.notes``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sshsetup import validate
 from sshsetup.catalogue import TIME_PATTERN, Partition, Site, parse_time
 from sshsetup.errors import BadInput
+from sshsetup.slurm import chain as chains
 from sshsetup.validate import shown
 
 KINDS = ("python", "torchrun")
@@ -41,6 +42,11 @@ class JobSpec:
     payload: str
     jsc: bool = False  # JSC conventions in comments ($PROJECT_<account>)
     notes: tuple[str, ...] = ()
+    chain: chains.ChainPlan | None = None  # a chain of links past the time limit (issue 15)
+
+    @property
+    def minutes(self) -> int:
+        return canonical_time(self.time)[1]
 
     @property
     def template(self) -> str:
@@ -200,10 +206,29 @@ def make_spec(
     )
 
 
+def with_chain(
+    spec: JobSpec,
+    links: int,
+    *,
+    every: str | None = None,
+    lead: str | None = None,
+    ckpt_dir: str | None = None,
+    yes: bool = False,
+    dependency: bool = False,
+    home: str = "",
+) -> JobSpec:
+    """``spec`` as one link of a chain: every chain check (``chain.check_chain``) against the link's time."""
+    plan = chains.check_chain(
+        links, spec.minutes, every=every, lead=lead, yes=yes, dependency=dependency, home=home, jsc_site=spec.jsc,
+        ckpt_dir=ckpt_dir if ckpt_dir is not None else chains.default_dir(spec.job_name, spec.account, spec.jsc),
+    )
+    return replace(spec, chain=plan)
+
+
 def render_jobscript(spec: JobSpec) -> str:
     from sshsetup.slurm.templating import render
 
-    return render(spec.template, spec=spec, marker=MARKER)
+    return render(spec.template, spec=spec, marker=MARKER, continue_exit=chains.CONTINUE_EXIT)
 
 
 def is_ours(text: str) -> bool:
