@@ -1,0 +1,153 @@
+"""Chains run for real on the test bed's Slurm: generated links, real ``--signal=B:USR1@60``, real time limits.
+
+Each link is 2 minutes (Slurm rounds a time limit up to whole minutes) with the
+minimum lead of 1 minute, so Slurm sends SIGUSR1 about 60 s into a link (its timer
+checks every 30 s). The toy trainer below counts steps, checkpoints every 5 s and on
+SIGUSR1, and finishes (DONE) 5 steps into its third link. Both chain kinds run side by
+side (the node has 2 CPUs, one per link): the job array (``%1``, the default) and the
+``--afterany`` chain. About 2 minutes in all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sshsetup.catalogue import load_catalogue
+from sshsetup.slurm.jobscript import make_spec, render_jobscript, with_chain
+from tests.testbed.slurm import Slurm
+
+SITE = load_catalogue(None, None)["juwels-booster"]
+TOY = '''\
+import json, os, signal, sys, time
+ckpt, resume = os.environ["SSHSETUP_CKPT_DIR"], os.environ["SSHSETUP_RESUME_FROM"]
+link, every = int(os.environ["SSHSETUP_LINK"]), float(os.environ["SSHSETUP_CKPT_EVERY"])
+stop = []
+signal.signal(signal.SIGUSR1, lambda *_: stop.append(time.time()))
+step = json.load(open(resume))["step"] if resume else 0
+first = step
+steps = open(os.path.join(ckpt, "..", "steps.log"), "a")
+
+def save():
+    tmp = os.path.join(ckpt, "next.tmp")
+    with open(tmp, "w") as f:
+        json.dump({"step": step}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, os.path.join(ckpt, f"step-{step:06d}.json"))
+
+print(json.dumps({"link": link, "resume": resume, "from": step, "deadline": int(os.environ["SSHSETUP_DEADLINE"])}), flush=True)
+last = time.monotonic()
+while not stop:
+    time.sleep(0.1)
+    step += 1
+    steps.write(f"{link} {step}\\n")
+    steps.flush()
+    if link == 2 and step - first >= 5:
+        save()
+        open(os.path.join(ckpt, "DONE"), "w").close()
+        break
+    if time.monotonic() - last >= every:
+        save()
+        last = time.monotonic()
+if stop:
+    save()
+print(json.dumps({"link": link, "to": step, "usr1": bool(stop)}), flush=True)
+'''
+LINK_LINE = re.compile(r"^sshsetup chain: link (\d) of 3: (.*)$", re.M)
+
+
+def chain_script(tmp: Path, name: str, *, afterany: bool) -> Path:
+    (tmp / "toy.py").write_text(TOY)
+    spec = make_spec(SITE, "myproject", "develbooster", time="00:02:00", cpus_per_task=1,
+                     payload=f"{sys.executable} {tmp / 'toy.py'}", job_name=name)  # fmt: skip
+    spec = with_chain(spec, 3, every="5s", lead="1m", ckpt_dir=str(tmp / "ckpt"), dependency=afterany)
+    script = tmp / f"{name}.sbatch"
+    script.write_text(render_jobscript(spec))
+    return script
+
+
+def jobs_of(slurm: Slurm, name: str) -> list[tuple[str, str]]:
+    """(job id, state) of every job with this name, oldest first (squeue keeps finished jobs for MinJobAge)."""
+    r = slurm.run(["squeue", "-h", "-t", "all", "-r", "-n", name, "-o", "%i %T"])
+    rows = [tuple(line.split()) for line in r.stdout.splitlines() if line.strip()]
+    return sorted(rows, key=lambda row: [int(p) for p in re.findall(r"\d+", row[0])])  # type: ignore[misc]
+
+
+@pytest.fixture(scope="module")
+def chains(slurm: Slurm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    runs: dict[str, dict[str, Any]] = {}
+    t0 = time.monotonic()
+    for name, afterany in (("chain-array", False), ("chain-afterany", True)):
+        tmp = tmp_path_factory.mktemp(name)
+        first = slurm.run(["sbatch", "--parsable", str(chain_script(tmp, name, afterany=afterany))], cwd=tmp)
+        assert first.returncode == 0, first.stderr
+        runs[name] = {"tmp": tmp, "first": first.stdout.strip().split(";")[0]}
+    deadline = time.monotonic() + 330
+    while time.monotonic() < deadline:
+        if all(len(jobs_of(slurm, n)) == 3 and all(s not in ("PENDING", "RUNNING") for _, s in jobs_of(slurm, n))
+               for n in runs):  # fmt: skip
+            break
+        time.sleep(1)
+    for name, run in runs.items():
+        run["jobs"] = jobs_of(slurm, name)
+        out = run["tmp"] / (f"{name}-{run['first']}.out" if name == "chain-array" else f"{name}-chain.out")
+        run["out"] = out.read_text() if out.exists() else "(no output)"
+        steps = (run["tmp"] / "steps.log").read_text().split("\n")
+        run["steps"] = [tuple(int(w) for w in line.split()) for line in steps if line]
+    print(f"both chains: {time.monotonic() - t0:.1f}s")
+    for name, run in runs.items():  # the measurement: each link's run time and the gap before the next
+        print(name, *(line for line in run["out"].splitlines() if line.startswith("sshsetup chain:")), sep="\n  ")
+    return runs
+
+
+@pytest.mark.parametrize("name", ["chain-array", "chain-afterany"])
+def test_links_resume_from_the_previous_checkpoint_and_stop_on_done(chains: dict[str, dict[str, Any]], name: str) -> None:
+    run = chains[name]
+    out: str = run["out"]
+    reports = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    starts = [r for r in reports if "from" in r]
+    ends = [r for r in reports if "to" in r]
+    assert [r["link"] for r in starts] == [0, 1, 2], out
+    ckpt = run["tmp"] / "ckpt"
+    # link 0 starts from nothing; each later link from the checkpoint the one before wrote on SIGUSR1
+    assert starts[0]["resume"] == "" and starts[0]["from"] == 0
+    for before, after in zip(ends, starts[1:]):
+        assert before["usr1"] is True, out
+        assert after["resume"] == str(ckpt / f"step-{before['to']:06d}.json")
+        assert after["from"] == before["to"]
+    assert ends[2] == {"link": 2, "to": starts[2]["from"] + 5, "usr1": False}
+    # the step counter is continuous: every step once, nothing repeated beyond the last checkpoint
+    steps = run["steps"]
+    assert [s for _, s in steps] == list(range(1, len(steps) + 1))
+    assert [link for link, _ in steps] == sorted(link for link, _ in steps)
+    assert (ckpt / "DONE").exists() and not list(ckpt.glob("*.tmp"))
+    lines = LINK_LINE.findall(out)
+    assert [n for n, text in lines if "SIGUSR1 at" in text] == ["0", "1"]
+    assert [n for n, text in lines if "the next link resumes (exit 75)" in text] == ["0", "1"]
+    assert [n for n, text in lines if text.startswith("the training wrote DONE at")] == ["2"]
+
+
+def _times(out: str, what: str) -> list[int]:
+    return [int(m.group(1)) for m in re.finditer(rf"^sshsetup chain: link \d of 3: {what} (\d+)", out, re.M)]
+
+
+@pytest.mark.parametrize("name", ["chain-array", "chain-afterany"])
+def test_one_link_at_a_time_and_the_states_slurm_shows(chains: dict[str, dict[str, Any]], name: str) -> None:
+    run = chains[name]
+    out: str = run["out"]
+    starts = _times(out, "starts at")
+    stops = [*_times(out, "stopped at"), *_times(out, "the training wrote DONE at")]
+    assert len(starts) == 3 and len(stops) == 3, out
+    assert all(stop <= start for stop, start in zip(stops, starts[1:])), (starts, stops)  # %1 / afterany: never two at once
+    states = [state for _, state in run["jobs"]]
+    # links 0 and 1 stopped for the next one (exit 75: FAILED to Slurm), the last one finished
+    assert states == ["FAILED", "FAILED", "COMPLETED"], run["jobs"]
+    for link, start in enumerate(starts):
+        assert 0 < (stops[link] - start) < 125, (link, starts, stops)
