@@ -118,7 +118,7 @@ def test_links_resume_from_the_previous_checkpoint_and_stop_on_done(chains: dict
     ckpt = run["tmp"] / "ckpt"
     # link 0 starts from nothing; each later link from the checkpoint the one before wrote on SIGUSR1
     assert starts[0]["resume"] == "" and starts[0]["from"] == 0
-    for before, after in zip(ends, starts[1:]):
+    for before, after in zip(ends[:2], starts[1:], strict=True):
         assert before["usr1"] is True, out
         assert after["resume"] == str(ckpt / f"step-{before['to']:06d}.json")
         assert after["from"] == before["to"]
@@ -145,7 +145,7 @@ def test_one_link_at_a_time_and_the_states_slurm_shows(chains: dict[str, dict[st
     starts = _times(out, "starts at")
     stops = [*_times(out, "stopped at"), *_times(out, "the training wrote DONE at")]
     assert len(starts) == 3 and len(stops) == 3, out
-    assert all(stop <= start for stop, start in zip(stops, starts[1:])), (starts, stops)  # %1 / afterany: never two at once
+    assert all(stop <= start for stop, start in zip(stops[:2], starts[1:], strict=True)), (starts, stops)  # %1 / afterany: never two at once
     states = [state for _, state in run["jobs"]]
     # links 0 and 1 stopped for the next one (exit 75: FAILED to Slurm), the last one finished
     assert states == ["FAILED", "FAILED", "COMPLETED"], run["jobs"]
