@@ -190,6 +190,19 @@ CASES = {
     "unknown-option": Case(("init", "--frobnicate"), 2, ""),
     "bad-client": Case(("init", "--client", "putty"), 2, ""),
     "login-bad-duration": Case(("login", "--for", "8 hours"), 2, "--for '8 hours' is not a duration"),
+    # jobscript --chain (issue 15)
+    "chain-interval-too-long": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--partition", "develbooster", "--time", "00:02:00", "--chain", "3",
+                                     "--checkpoint-every", "2m", "--signal-lead", "1m"), 2,
+                                    "--checkpoint-every 2m plus --signal-lead 1m is 3m, longer than the link's 2m: "
+                                    "a link would end before its first checkpoint"),
+    "chain-short-lead": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--chain", "3", "--signal-lead", "30s"), 2, "--signal-lead 30s is shorter than the minimum of 1m"),
+    "chain-under-home": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--chain", "3", "--checkpoint-dir", "~/ckpt"), 2,
+                             "--checkpoint-dir ~/ckpt is under $HOME, whose quota is small on JSC systems"),
+    "chain-beyond-cap": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--time", "24:00:00", "--chain", "20"), 2, "--chain 20 x 24h is 480h, beyond the cap of 336h"),
+    "chain-dir-injection": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--chain", "2", "--checkpoint-dir", "$(rm -rf ~)"), 2,
+                                "--checkpoint-dir '$(rm -rf ~)' is not a path sshsetup can put in a job script"),
+    "chain-option-without-chain": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--signal-lead", "5m"), 2, "--signal-lead is an option of a chain"),
+    "job-no-site": Case(("jobscript", "--account", "myproj"), 2, "jobscript needs --site and --account"),
 }
 
 
