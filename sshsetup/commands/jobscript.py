@@ -21,7 +21,9 @@ from sshsetup.catalogue import load_catalogue
 from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput, Refused
 from sshsetup.paths import Paths
 from sshsetup.result import Result
+from sshsetup.slurm import limits
 from sshsetup.slurm.jobscript import is_ours, make_spec, render_jobscript, with_chain
+from sshsetup.ssh.client import Ssh
 
 EXAMPLE_MARKER = "written by ``sshsetup jobscript --example"
 
@@ -82,12 +84,14 @@ def script(paths: Paths, options: JobscriptOptions) -> tuple[str, tuple[str, ...
     rem = remembered.load(paths)
     catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
     (site,) = remembered.choose_sites(catalogue, (options.site,), rem)
+    live = limits.live(paths, Ssh.for_paths(paths), site)  # None without a live login: the catalogue decides
     spec = make_spec(site, options.account, options.partition, options.nodes, options.gpus_per_node, options.time,
-                     options.kind, cpus_per_task=options.cpus_per_task, payload=_payload(options))
+                     options.kind, cpus_per_task=options.cpus_per_task, payload=_payload(options), live=live)
     if options.chain is not None:
         spec = with_chain(spec, options.chain, every=options.checkpoint_every, lead=options.signal_lead,
                           ckpt_dir=options.checkpoint_dir, yes=options.yes, dependency=options.afterany)
-    return render_jobscript(spec), tuple(f"note: {note}" for note in spec.notes)
+    source = () if live is None else (f"limits from {live.source()} on {site.alias}",)
+    return render_jobscript(spec), tuple(f"note: {note}" for note in (*source, *spec.notes))
 
 
 def _write(out: Path, text: str, label: str, ours: Callable[[str], bool], options: JobscriptOptions,
