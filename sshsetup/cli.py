@@ -185,12 +185,15 @@ def vscode(workspace: Path, site_id: str | None, sites_file: Path | None, accoun
 @click.option("--afterany", is_flag=True, help="Chain by afterany dependencies instead of a job array (%1).")
 @click.option("--example", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
               help="Write the example DDP training program to FILE (and run it from the script).")
+@click.option("--submit", is_flag=True, help="Submit the script over the live login (sshsetup login first).")
+@click.option("--follow", is_flag=True, help="With --submit: show the queue state, then the output, to the job's end.")
 @DRY_RUN
 @YES
 def jobscript(site_id: str | None, sites_file: Path | None, account: str | None, partition: str | None, nodes: int | None,
               gpus_per_node: int | None, cpus_per_task: int | None, time_: str | None, kind: str,
               output: Path | None, chain: int | None, checkpoint_dir: str | None, checkpoint_every: str | None,
-              signal_lead: str | None, afterany: bool, example: Path | None, dry_run: bool, yes: bool) -> int:
+              signal_lead: str | None, afterany: bool, example: Path | None, submit: bool, follow: bool,
+              dry_run: bool, yes: bool) -> int:
     """Write a checked Slurm job script (single-GPU Python or multi-node torchrun), or a chain of them."""
     from sshsetup import render
     from sshsetup.commands import jobscript as command
@@ -199,7 +202,8 @@ def jobscript(site_id: str | None, sites_file: Path | None, account: str | None,
                                        nodes=nodes, gpus_per_node=gpus_per_node, cpus_per_task=cpus_per_task,
                                        time=time_, kind=kind, output=output, dry_run=dry_run, yes=yes, chain=chain,
                                        checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
-                                       signal_lead=signal_lead, afterany=afterany, example=example)
+                                       signal_lead=signal_lead, afterany=afterany, example=example,
+                                       submit=submit, follow=follow)
     return render.show(command.run(_paths(), options, confirm=_confirm()))
 
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sshsetup import files, output, remembered
-from sshsetup.catalogue import load_catalogue
+from sshsetup.catalogue import Site, load_catalogue
 from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput, Refused
 from sshsetup.paths import Paths
 from sshsetup.result import Result
-from sshsetup.slurm import limits
+from sshsetup.slurm import limits, submit
 from sshsetup.slurm.jobscript import is_ours, make_spec, render_jobscript, with_chain
 from sshsetup.ssh.client import Ssh
 
@@ -48,6 +48,8 @@ class JobscriptOptions:
     signal_lead: str | None = None
     afterany: bool = False
     example: Path | None = None
+    submit: bool = False
+    follow: bool = False
 
 
 def example_text() -> str:
@@ -76,15 +78,27 @@ def _chain_only(options: JobscriptOptions) -> None:
         raise BadInput(f"{given[0]} is an option of a chain", hint="add --chain N (N links, each up to --time)")
 
 
+def _site(paths: Paths, options: JobscriptOptions) -> Site:
+    rem = remembered.load(paths)
+    catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
+    (site,) = remembered.choose_sites(catalogue, (options.site or "",), rem)
+    return site
+
+
 def script(paths: Paths, options: JobscriptOptions) -> tuple[str, tuple[str, ...]]:
     """The checked script text and its notes; nothing written, nothing submitted."""
     if options.site is None or options.account is None:
         raise BadInput("jobscript needs --site and --account", hint="e.g. sshsetup jobscript --site juwels-booster --account training2500")
     _chain_only(options)
-    rem = remembered.load(paths)
-    catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
-    (site,) = remembered.choose_sites(catalogue, (options.site,), rem)
-    live = limits.live(paths, Ssh.for_paths(paths), site)  # None without a live login: the catalogue decides
+    if options.follow and not options.submit:
+        raise BadInput("--follow follows a job that --submit submits", hint="add --submit")
+    if options.follow and options.chain is not None:
+        raise BadInput("--follow follows one job, not a chain", hint="drop --follow; watch the links with: squeue --me")
+    site = _site(paths, options)
+    ssh = Ssh.for_paths(paths)
+    if options.submit:
+        submit.require_live(paths, ssh, site)  # before anything is written: no login, no submission
+    live = limits.live(paths, ssh, site, save=not options.dry_run)  # None without a live login: the catalogue decides
     spec = make_spec(site, options.account, options.partition, options.nodes, options.gpus_per_node, options.time,
                      options.kind, cpus_per_task=options.cpus_per_task, payload=_payload(options), live=live)
     if options.chain is not None:
@@ -110,8 +124,12 @@ def _write(out: Path, text: str, label: str, ours: Callable[[str], bool], option
     return done, ask
 
 
-def run(paths: Paths, options: JobscriptOptions, *, confirm: Callable[[str], bool] | None) -> Result:
-    """Without ``output`` the script is the result's output (stdout); ``confirm`` asks before replacing a file."""
+def run(paths: Paths, options: JobscriptOptions, *, confirm: Callable[[str], bool] | None,
+        say: Callable[[str], None] = output.say, write: Callable[[str], None] | None = None) -> Result:
+    """Without ``output`` the script is the result's output (stdout); ``confirm`` asks before replacing a file.
+
+    ``--submit --follow`` streams while it waits: queue states to ``say`` (stderr), the job's output to ``write``.
+    """
     writes: list[tuple[Path, str, str, Callable[[str], bool]]] = []
     if options.example is not None:
         writes.append((options.example, example_text(), "example training program", is_example))
@@ -120,10 +138,8 @@ def run(paths: Paths, options: JobscriptOptions, *, confirm: Callable[[str], boo
         text, notes = script(paths, options)
         if options.output is not None:
             writes.append((options.output, text, "job script", is_ours))
-    data = {"script": text} if text else {}
-    stdout = text if options.output is None else ""
-    if not writes:
-        return Result("jobscript", EXIT_OK, output=stdout, notes=notes, data=data)
+    data: dict[str, object] = {"script": text} if text else {}
+    stdout = text if options.output is None and not options.submit else ""
     outcomes: list[files.Outcome] = []
     diffs: list[str] = []
     declined: list[Path] = []
@@ -135,6 +151,40 @@ def run(paths: Paths, options: JobscriptOptions, *, confirm: Callable[[str], boo
             declined.append(out)
     after = tuple(f"{out} differs from the new {'script' if out == options.output else 'example'} (diff above); left unchanged. "
                   "Re-run with --yes to replace it." for out in declined)
-    return Result("jobscript", EXIT_FAIL if declined else EXIT_OK, outcomes=tuple(outcomes), dry_run=options.dry_run,
-                  declined=bool(declined), diff="".join(diffs), output=stdout, notes=notes, heading="", after=after,
-                  data=data)
+    summary: tuple[str, ...] = ()
+    code = EXIT_FAIL if declined else EXIT_OK
+    if options.submit and not declined and not options.dry_run:
+        summary, code = _submit(paths, options, text, notes, data, say, write)
+        notes = ()
+    elif options.submit and options.dry_run:
+        summary = ("--dry-run: not submitted.",)
+    return Result("jobscript", code, outcomes=tuple(outcomes), dry_run=options.dry_run, declined=bool(declined),
+                  diff="".join(diffs), output=stdout, notes=notes, heading="" if outcomes else None, after=after,
+                  summary=summary, data=data)
+
+
+def _submit(paths: Paths, options: JobscriptOptions, text: str, notes: tuple[str, ...], data: dict[str, object],
+            say: Callable[[str], None], write: Callable[[str], None] | None) -> tuple[tuple[str, ...], int]:
+    site = _site(paths, options)
+    ssh = Ssh.for_paths(paths)
+    for note in notes:  # said now: the wait can be long
+        say(note)
+    job_id = submit.sbatch(ssh, site, text)
+    data["job_id"] = job_id
+    if not options.follow:
+        path = submit.job_fields(ssh, site, job_id).get("StdOut", "")
+        data["stdout_path"] = path
+        return (f"Submitted job {job_id} on {site.alias}; its output: {path or '(see squeue --me)'}",), EXIT_OK
+    say(f"Submitted job {job_id} on {site.alias}; following it (Ctrl+C stops following, not the job)")
+    got = submit.follow(ssh, site, job_id, say=say, write=write or _stdout)
+    data.update(state=got.state, exit_code=got.exit_code, stdout_path=got.stdout_path,
+                queued_seconds=round(got.queued_seconds, 3), run_seconds=round(got.run_seconds, 3))
+    line = (f"job {job_id}: {got.state}, exit code {got.exit_code or '?'}, "
+            f"{got.queued_seconds:.0f}s in the queue, {got.run_seconds:.0f}s running; output: {got.stdout_path}")
+    return (line,), EXIT_OK if got.state == "COMPLETED" else EXIT_FAIL
+
+
+def _stdout(text: str) -> None:
+    import click
+
+    click.echo(text, nl=False)

@@ -7,7 +7,7 @@ answer is cached per site with its time in ``<state dir>/slurm-limits.json``; wh
 live question fails, the cached answer is used and its age said. Without a live login
 nothing is asked and ``jobscript`` uses the catalogue, as before.
 
-``parse`` is pure; ``fetch``/``load``/``save`` do the little I/O.
+``parse`` is pure; ``fetch``/``load``/``store`` do the little I/O.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ def load(paths: Paths, site: Site) -> Limits | None:
     return Limits(site.id, parts, entry.get("default"), float(entry["fetched"]), cached=True)
 
 
-def save(paths: Paths, limits: Limits) -> None:
+def store(paths: Paths, limits: Limits) -> None:
     from sshsetup import files, state
 
     doc: dict[str, Any] = state.load(cache_path(paths))
@@ -133,7 +133,7 @@ def fetch(ssh: Ssh, site: Site, *, now: float | None = None) -> Limits | None:
     return Limits(site.id, parts, default, time.time() if now is None else now)
 
 
-def live(paths: Paths, ssh: Ssh, site: Site) -> Limits | None:
+def live(paths: Paths, ssh: Ssh, site: Site, *, save: bool = True) -> Limits | None:
     """The cluster's limits when ``site``'s login is live (fresh, else cached); None offline (use the catalogue)."""
     from sshsetup.ssh import master
 
@@ -143,5 +143,6 @@ def live(paths: Paths, ssh: Ssh, site: Site) -> Limits | None:
     got = fetch(ssh, site)
     if got is None:
         return load(paths, site)
-    save(paths, got)
+    if save:
+        store(paths, got)
     return got

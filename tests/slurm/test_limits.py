@@ -49,7 +49,7 @@ def test_parse_without_sinfo_knows_no_gpus() -> None:
 def test_cache_round_trip(tmp_path: Path) -> None:
     paths = Paths(tmp_path, tmp_path, tmp_path / "cfg", tmp_path / "state")
     parts, default = limits.parse(SCONTROL + limits.SINFO_MARK + SINFO)
-    limits.save(paths, limits.Limits(SITE.id, parts, default, 1000.0))
+    limits.store(paths, limits.Limits(SITE.id, parts, default, 1000.0))
     got = limits.load(paths, SITE)
     assert got == limits.Limits(SITE.id, parts, default, 1000.0, cached=True)
     assert got.source(now=1000.0 + 754) == "the cluster (scontrol show partition, cached 12m ago)"
