@@ -22,6 +22,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 STEPS = int(os.environ.get("TRAIN_STEPS", "20"))
+PAD = float(os.environ.get("TRAIN_STEP_SECONDS") or 0)  # make each step last this long (to try a chain out)
 EVERY = float(os.environ.get("SSHSETUP_CKPT_EVERY") or os.environ.get("TRAIN_CKPT_EVERY") or 60)  # seconds
 stop = False
 
@@ -68,6 +69,8 @@ def main() -> None:
         loss.backward()  # DDP averages the gradients over all ranks here
         opt.step()
         step += 1
+        if PAD:
+            time.sleep(PAD)
         flag = torch.tensor([1.0 if stop or (deadline and time.time() > deadline) else 0.0], device=device)
         dist.all_reduce(flag)  # every rank stops at the same step
         due = time.monotonic() - last >= EVERY or flag.item() > 0 or step == STEPS

@@ -5,7 +5,10 @@ minimum lead of 1 minute, so Slurm sends SIGUSR1 about 60 s into a link (its tim
 checks every 30 s). The toy trainer below counts steps, checkpoints every 5 s and on
 SIGUSR1, and finishes (DONE) 5 steps into its third link. Both chain kinds run side by
 side (the node has 2 CPUs, one per link): the job array (``%1``, the default) and the
-``--afterany`` chain. About 2 minutes in all.
+``--afterany`` chain. Beside them, on a second cluster whose node is named ``localhost``
+(so MASTER_ADDR resolves), the example trainer runs as a torchrun chain on 2 ranks:
+SIGUSR1 must pass the batch shell, srun and torchrun to reach both training processes.
+About 3.5 minutes in all (the array chain's two full links).
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from typing import Any
 
 import pytest
 
-from sshsetup.catalogue import load_catalogue
+from sshsetup.catalogue import load_catalogue, parse_sites
 from sshsetup.slurm.jobscript import make_spec, render_jobscript, with_chain
+from sshsetup.slurm.templating import template_root
+from tests.slurm.test_example_train import SITES, localhost_slurm  # noqa: F401 - a fixture
 from tests.testbed.slurm import Slurm
 
 SITE = load_catalogue(None, None)["juwels-booster"]
@@ -60,12 +65,13 @@ if stop:
     save()
 print(json.dumps({"link": link, "to": step, "usr1": bool(stop)}), flush=True)
 '''
+STEPS = 300  # the torchrun chain's training: more than one link does, less than two
 LINK_LINE = re.compile(r"^sshsetup chain: link (\d) of 3: (.*)$", re.M)
 
 
 def chain_script(tmp: Path, name: str, *, afterany: bool) -> Path:
     (tmp / "toy.py").write_text(TOY)
-    spec = make_spec(SITE, "myproject", "develbooster", time="00:02:00", cpus_per_task=1,
+    spec = make_spec(SITE, "myproject", "develbooster", time="00:02:00", cpus_per_task=1, gpus_per_node=1,
                      payload=f"{sys.executable} {tmp / 'toy.py'}", job_name=name)  # fmt: skip
     spec = with_chain(spec, 3, every="5s", lead="1m", ckpt_dir=str(tmp / "ckpt"), dependency=afterany)
     script = tmp / f"{name}.sbatch"
@@ -80,10 +86,24 @@ def jobs_of(slurm: Slurm, name: str) -> list[tuple[str, str]]:
     return sorted(rows, key=lambda row: [int(p) for p in re.findall(r"\d+", row[0])])  # type: ignore[misc]
 
 
+def torchrun_chain(tmp: Path) -> Path:
+    """The example trainer as a 3-link --afterany torchrun chain, 2 ranks, 0.2 s per step (about 240 in a link)."""
+    spec = make_spec(parse_sites(SITES, "test sites", "x")["tb"], "myproject", "booster", gpus_per_node=2, cpus_per_task=1,
+                     time="00:02:00", kind="torchrun", payload=str(template_root() / "examples" / "train.py"))
+    spec = with_chain(spec, 3, every="20s", lead="1m", ckpt_dir=str(tmp / "ckpt"), dependency=True)
+    software = f'export PATH="{Path(sys.executable).parent}:$PATH" OMP_NUM_THREADS=1 TRAIN_STEPS={STEPS} TRAIN_STEP_SECONDS=0.2\n'
+    script = tmp / "ddp.sbatch"
+    script.write_text(render_jobscript(spec).replace("#   module load ...\n", software))
+    return script
+
+
 @pytest.fixture(scope="module")
-def chains(slurm: Slurm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def chains(slurm: Slurm, localhost_slurm: Slurm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:  # noqa: F811
     runs: dict[str, dict[str, Any]] = {}
     t0 = time.monotonic()
+    ddp = tmp_path_factory.mktemp("ddp")
+    first = localhost_slurm.run(["sbatch", "--parsable", str(torchrun_chain(ddp))], cwd=ddp)
+    assert first.returncode == 0, first.stderr
     for name, afterany in (("chain-array", False), ("chain-afterany", True)):
         tmp = tmp_path_factory.mktemp(name)
         first = slurm.run(["sbatch", "--parsable", str(chain_script(tmp, name, afterany=afterany))], cwd=tmp)
@@ -92,10 +112,14 @@ def chains(slurm: Slurm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     deadline = time.monotonic() + 330
     while time.monotonic() < deadline:
         if all(len(jobs_of(slurm, n)) == 3 and all(s not in ("PENDING", "RUNNING") for _, s in jobs_of(slurm, n))
-               for n in runs):  # fmt: skip
+               for n in runs) and not [s for _, s in jobs_of(localhost_slurm, "torchrun-job") if s in ("PENDING", "RUNNING")]:  # fmt: skip
             break
         time.sleep(1)
+    out = ddp / "torchrun-job-chain.out"
+    runs["ddp"] = {"tmp": ddp, "jobs": jobs_of(localhost_slurm, "torchrun-job"), "out": out.read_text() if out.exists() else ""}
     for name, run in runs.items():
+        if name == "ddp":
+            continue
         run["jobs"] = jobs_of(slurm, name)
         out = run["tmp"] / (f"{name}-{run['first']}.out" if name == "chain-array" else f"{name}-chain.out")
         run["out"] = out.read_text() if out.exists() else "(no output)"
@@ -151,3 +175,25 @@ def test_one_link_at_a_time_and_the_states_slurm_shows(chains: dict[str, dict[st
     assert states == ["FAILED", "FAILED", "COMPLETED"], run["jobs"]
     for link, start in enumerate(starts):
         assert 0 < (stops[link] - start) < 125, (link, starts, stops)
+
+
+def test_torchrun_chain_passes_usr1_to_every_rank_and_resumes(chains: dict[str, dict[str, Any]]) -> None:
+    run = chains["ddp"]
+    out: str = run["out"]
+    reports = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    links = [sorted(reports[i:i + 2], key=lambda d: d["rank"]) for i in range(0, len(reports), 2)]
+    assert 2 <= len(links) <= 3 and len(reports) == 2 * len(links), out[-4000:]  # every rank of every link reports
+    ckpt = run["tmp"] / "ckpt"
+    for n, ranks in enumerate(links):
+        assert [d["rank"] for d in ranks] == [0, 1] and ranks[0]["step"] == ranks[1]["step"], out[-4000:]  # stopped together
+        assert ranks[0]["weights"] == ranks[1]["weights"]  # the gradients were averaged
+        if n:
+            assert f"link {n} of 3: starts at" in out
+            assert f"resumes from {ckpt}/step-{links[n - 1][0]['step']:08d}.pt" in out  # the checkpoint USR1 wrote
+    assert [d["step"] for d in links[-1]] == [STEPS, STEPS] and (ckpt / "DONE").exists()
+    assert all(0 < ranks[0]["step"] < STEPS for ranks in links[:-1])
+    lines = LINK_LINE.findall(out)
+    assert [int(n) for n, text in lines if "SIGUSR1 at" in text] == list(range(len(links) - 1))
+    assert [int(n) for n, text in lines if text.startswith("the training wrote DONE at")] == [len(links) - 1]
+    states = [state for _, state in run["jobs"]]
+    assert states == ["FAILED"] * (len(links) - 1) + ["COMPLETED"] + ["CANCELLED"] * (3 - len(links)), run["jobs"]
