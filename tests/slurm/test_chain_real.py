@@ -82,8 +82,8 @@ def chain_script(tmp: Path, name: str, *, afterany: bool) -> Path:
 def jobs_of(slurm: Slurm, name: str) -> list[tuple[str, str]]:
     """(job id, state) of every job with this name, oldest first (squeue keeps finished jobs for MinJobAge)."""
     r = slurm.run(["squeue", "-h", "-t", "all", "-r", "-n", name, "-o", "%i %T"])
-    rows = [tuple(line.split()) for line in r.stdout.splitlines() if line.strip()]
-    return sorted(rows, key=lambda row: [int(p) for p in re.findall(r"\d+", row[0])])  # type: ignore[misc]
+    rows = [(line.split()[0], line.split()[1]) for line in r.stdout.splitlines() if len(line.split()) == 2]
+    return sorted(rows, key=lambda row: [int(p) for p in re.findall(r"\d+", row[0])])
 
 
 def torchrun_chain(tmp: Path) -> Path:

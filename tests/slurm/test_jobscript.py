@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -254,7 +255,7 @@ def test_refused_gpu_less_nodes_and_bad_job_name(user_sites):
 # ------------------------------------------------------------------ chains: golden files
 
 GOLDEN = Path(__file__).parent / "golden"
-CHAINS = {
+CHAINS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
     # name: (make_spec keywords, with_chain keywords)
     "python-chain-array.sbatch": ({"time": "24:00:00"}, {"links": 4}),
     "torchrun-chain-afterany.sbatch": ({"kind": "torchrun", "nodes": 2, "time": "12:00:00"},
