@@ -197,3 +197,16 @@ def test_torchrun_chain_passes_usr1_to_every_rank_and_resumes(chains: dict[str, 
     assert [int(n) for n, text in lines if text.startswith("the training wrote DONE at")] == [len(links) - 1]
     states = [state for _, state in run["jobs"]]
     assert states == ["FAILED"] * (len(links) - 1) + ["COMPLETED"] + ["CANCELLED"] * (3 - len(links)), run["jobs"]
+
+
+def test_work_lost_at_each_link_boundary_is_less_than_one_interval(chains: dict[str, dict[str, Any]]) -> None:
+    """The benchmark number (issue 15: goal < one checkpoint interval): checkpoint times next to the links' ends."""
+    for name in ("chain-array", "chain-afterany"):
+        run = chains[name]
+        log = chainlog.parse(run["out"])
+        assert [link.how for link in log.links] == ["stopped", "stopped", "done"] and log.done
+        assert all(link.job for link in log.links)
+        times = [p.stat().st_mtime for p in (run["tmp"] / "ckpt").glob("step-*.json")]
+        lost = chainlog.lost_work(log, times)
+        print(f"{name}: work lost per link boundary: {lost} s (checkpoint interval 5 s)")
+        assert lost[2] is None and all(x is not None and x < 5 for x in lost[:2])
