@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from sshsetup.catalogue import load_catalogue, parse_sites
+from sshsetup.slurm import chainlog
 from sshsetup.slurm.jobscript import make_spec, render_jobscript, with_chain
 from sshsetup.slurm.templating import template_root
 from tests.slurm.test_example_train import SITES, localhost_slurm  # noqa: F401 - a fixture
