@@ -327,3 +327,19 @@ def logout(sites: tuple[str, ...], sites_file: Path | None) -> int:
     from sshsetup.render import show
 
     return show(logout_cmd.run(_paths(), logout_cmd.LogoutOptions(sites=sites, sites_file=sites_file)))
+
+
+# --------------------------------------------------------------------------- jobs (issue 15)
+
+
+@cli.command()
+@click.argument("chain", required=False, metavar="[CHAIN]")
+@click.option("--site", "site_id", metavar="ID", help="The site (default: those init set up).")
+@SITES_FILE
+@click.option("--stop", is_flag=True, help="Cancel the chain's queued links; the running one checkpoints and exits.")
+def jobs(chain: str | None, site_id: str | None, sites_file: Path | None, stop: bool) -> int:
+    """Show the chains jobscript --submit --chain started: links, states, checkpoints, finish."""
+    from sshsetup.commands import jobs as jobs_cmd
+    from sshsetup.render import show
+
+    return show(jobs_cmd.run(_paths(), jobs_cmd.JobsOptions(site=site_id, chain=chain, stop=stop, sites_file=sites_file)))

@@ -172,9 +172,13 @@ def _submit(paths: Paths, options: JobscriptOptions, text: str, notes: tuple[str
     job_id = submit.sbatch(ssh, site, text)
     data["job_id"] = job_id
     if not options.follow:
-        path = submit.job_fields(ssh, site, job_id).get("StdOut", "")
+        fields = submit.job_fields(ssh, site, job_id)
+        path = fields.get("StdOut", "")
+        if options.chain is not None:
+            path = _record_chain(paths, site, options, text, job_id, fields)
         data["stdout_path"] = path
-        return (f"Submitted job {job_id} on {site.alias}; its output: {path or '(see squeue --me)'}",), EXIT_OK
+        more = f"; watch it: sshsetup jobs --site {site.id} {job_id}" if options.chain is not None else ""
+        return (f"Submitted job {job_id} on {site.alias}; its output: {path or '(see squeue --me)'}{more}",), EXIT_OK
     say(f"Submitted job {job_id} on {site.alias}; following it (Ctrl+C stops following, not the job)")
     got = submit.follow(ssh, site, job_id, say=say, write=write or _stdout)
     data.update(state=got.state, exit_code=got.exit_code, stdout_path=got.stdout_path,
@@ -182,6 +186,28 @@ def _submit(paths: Paths, options: JobscriptOptions, text: str, notes: tuple[str
     line = (f"job {job_id}: {got.state}, exit code {got.exit_code or '?'}, "
             f"{got.queued_seconds:.0f}s in the queue, {got.run_seconds:.0f}s running; output: {got.stdout_path}")
     return (line,), EXIT_OK if got.state == "COMPLETED" else EXIT_FAIL
+
+
+def _record_chain(paths: Paths, site: Site, options: JobscriptOptions, text: str, job_id: int,
+                  fields: dict[str, str]) -> str:
+    """Remember the chain for ``sshsetup jobs``: its one output file, checkpoint dir and link time."""
+    import re
+    import time
+
+    from sshsetup.commands import jobs
+
+    name = re.search(r"^#SBATCH --job-name=(\S+)$", text, re.M)
+    ckpt = re.search(r'^export SSHSETUP_CKPT_DIR="([^"]*)"$', text, re.M)
+    limit = re.search(r"^#SBATCH --time=(\S+)$", text, re.M)
+    work = fields.get("WorkDir", "")
+    if name is None or ckpt is None or limit is None or not work:
+        return fields.get("StdOut", "")
+    from sshsetup.slurm.jobscript import canonical_time
+
+    path = f"{work}/{name.group(1)}-{'chain' if options.afterany else job_id}.out"
+    jobs.record(paths, site, chain_id=job_id, links=options.chain or 0, link_seconds=canonical_time(limit.group(1))[1] * 60,
+                array=not options.afterany, stdout=path, ckpt_dir=ckpt.group(1), now=time.time())
+    return path
 
 
 def _stdout(text: str) -> None:
