@@ -90,8 +90,22 @@ def _look(ssh: Ssh, site: Site, chain_id: str, rec: dict[str, Any]) -> tuple[str
     for line in reversed(st.stdout.replace(MARK, "").splitlines()):  # squeue's (first) wins over sacct's
         job, _, state = line.strip().partition("|")
         if job and state:
-            states[job] = state.split()[0]
+            for one in _expand(job):
+                states[one] = state.split()[0]
     return out, [float(t) for t in times.split() if re.fullmatch(r"\d+(\.\d+)?", t)], states
+
+
+def _expand(job: str) -> list[str]:
+    """``12_[1-2%1]`` (pending array tasks Slurm keeps as one record) -> ``12_1``, ``12_2``."""
+    m = re.fullmatch(r"(\d+)_\[([\d,-]+)(?:%\d+)?\]", job)
+    if m is None:
+        return [job]
+    out: list[str] = []
+    for part in m.group(2).split(","):
+        lo, _, hi = part.partition("-")
+        if lo.isdigit() and (hi.isdigit() or not hi) and int(hi or lo) - int(lo) < 10000:
+            out += [f"{m.group(1)}_{i}" for i in range(int(lo), int(hi or lo) + 1)]
+    return out
 
 
 def _report(site: Site, chain_id: str, rec: dict[str, Any], out: str, times: list[float], states: dict[str, str],
@@ -109,7 +123,9 @@ def _report(site: Site, chain_id: str, rec: dict[str, Any], out: str, times: lis
         link = log.links[n] if started else chainlog.Link(n)
         queued = log.queued[n - 1] if 0 < n <= len(log.queued) else ""
         job = f"{chain_id}_{n}" if array else (link.job or queued or (chain_id if n == 0 else ""))
-        state = states.get(job, "?" if started else ("CANCELLED" if log.done else "PENDING"))
+        # the tasks of an array not yet started share one record under the array's own id
+        state = states.get(job) or (states.get(chain_id) if array and not started else None) \
+            or ("?" if started else ("CANCELLED" if log.done else "PENDING"))
         ran = (link.end or now) - link.start if link.start is not None else None
         row = {"link": n, "job": job, "state": state, "how": link.how if started else "not started",
                "ran_seconds": ran, "lost_seconds": lost[n] if n < len(lost) else None}

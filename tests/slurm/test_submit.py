@@ -91,3 +91,77 @@ def test_submit_without_follow_says_where_the_output_goes(session: Session, slur
     m = re.search(rf"^Submitted job (\d+) on jsc-testbed; its output: {session.user.home}/python-job-(\d+)\.out$", r.stderr, re.M)
     assert m and m.group(1) == m.group(2), r.stderr
     assert slurm.wait_job_state(m.group(1)) == "COMPLETED"
+
+
+CHAIN_TOY = """\
+import json, os, signal, time
+ckpt, resume = os.environ["SSHSETUP_CKPT_DIR"], os.environ["SSHSETUP_RESUME_FROM"]
+stop = []
+signal.signal(signal.SIGUSR1, lambda *_: stop.append(1))
+step = json.load(open(resume))["step"] if resume else 0
+steps = int(open(os.path.join(ckpt, "..", "steps")).read())
+
+def save():
+    with open(os.path.join(ckpt, "c.tmp"), "w") as f:
+        json.dump({"step": step}, f)
+    os.replace(os.path.join(ckpt, "c.tmp"), os.path.join(ckpt, f"step-{step:06d}.json"))
+
+last = time.monotonic()
+while not stop and step < steps:
+    time.sleep(0.1)
+    step += 1
+    if time.monotonic() - last > float(os.environ["SSHSETUP_CKPT_EVERY"]):
+        save()
+        last = time.monotonic()
+save()
+if step >= steps:
+    open(os.path.join(ckpt, "DONE"), "w").close()
+"""
+CHAIN = ("--time", "00:02:00", "--chain", "3", "--checkpoint-every", "5s", "--signal-lead", "1m")
+
+
+def _submit_chain(session: Session, name: str, steps: int) -> str:
+    session.user.write(f"{name}/steps", f"{steps}\n", mode=0o644)
+    r = session.sshsetup(*JOB, *CHAIN, "--checkpoint-dir", f"$HOME/{name}/ckpt", "--submit")
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"^Submitted job (\d+) on jsc-testbed; its output: (\S+); watch it: sshsetup jobs --site testbed (\d+)$",
+                  r.stderr, re.M)
+    assert m and m.group(1) == m.group(3) and m.group(2) == f"{session.user.home}/python-job-{m.group(1)}.out", r.stderr
+    return m.group(1)
+
+
+def _wait(slurm: Slurm, job: str, states: set[str], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while slurm.job_state(job) not in states:
+        assert time.monotonic() < deadline, f"{job}: {slurm.job_state(job)}"
+        time.sleep(0.3)
+
+
+def test_jobs_shows_a_chain_and_stops_another(session: Session, slurm: Slurm) -> None:
+    session.user.write("train.py", CHAIN_TOY, mode=0o644)
+    assert session.sshsetup("login").returncode == 0
+    after_login = session.sshd.log_offset()
+    short = _submit_chain(session, "short", 10)  # done in its first link
+    _wait(slurm, f"{short}_0", {"COMPLETED"})
+    r = session.sshsetup("jobs", "--site", "testbed", short)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"chain {short} on jsc-testbed (array of 3 links, 2m each): finished (DONE)", r.stdout
+    assert re.fullmatch(rf"  link 0: job {short}_0 COMPLETED \(done, ran \S+\)", lines[1]), r.stdout
+    assert [ln.split()[3:5] for ln in lines[2:4]] == [[f"{short}_1", "CANCELLED"], [f"{short}_2", "CANCELLED"]], r.stdout
+    assert re.fullmatch(r"  last checkpoint: \S+ ago; finished \d{4}-\d\d-\d\d \d\d:\d\d", lines[4]), r.stdout
+
+    long = _submit_chain(session, "long", 100000)
+    _wait(slurm, f"{long}_0", {"RUNNING"})
+    time.sleep(2)  # the link has logged its job id and started the training
+    r = session.sshsetup("jobs", "--stop", long)
+    assert r.returncode == 0, r.stderr
+    assert re.search(rf"^chain {long}: cancelled the links still queued; link job \d+ got SIGUSR1: it checkpoints and exits$",
+                     r.stderr, re.M), r.stderr
+    _wait(slurm, f"{long}_0", {"FAILED"})  # exit 75: stopped for a next link that will not come
+    r = session.sshsetup("jobs", "--site", "testbed", long)
+    lines = r.stdout.splitlines()
+    assert lines[0] == f"chain {long} on jsc-testbed (array of 3 links, 2m each): waiting", r.stdout
+    assert re.fullmatch(rf"  link 0: job {long}_0 FAILED \(stopped, ran \S+, lost \d+s since its last checkpoint\)", lines[1]), r.stdout
+    assert [ln.split()[4] for ln in lines[2:4]] == ["CANCELLED", "CANCELLED"], r.stdout
+    assert not ACCEPTED.search(session.sshd.log_text(after_login))  # all of it over the login's one connection
