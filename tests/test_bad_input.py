@@ -203,6 +203,10 @@ CASES = {
                                 "--checkpoint-dir '$(rm -rf ~)' is not a path sshsetup can put in a job script"),
     "chain-option-without-chain": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--signal-lead", "5m"), 2, "--signal-lead is an option of a chain"),
     "job-no-site": Case(("jobscript", "--account", "myproj"), 2, "jobscript needs --site and --account"),
+    "job-follow-without-submit": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--follow"), 2,
+                                      "--follow follows a job that --submit submits"),
+    "jobs-stop-without-chain": Case(("jobs", "--stop"), 2, "--stop needs the CHAIN to stop"),
+    "jobs-bad-chain-id": Case(("jobs", "12;rm"), 2, "chain 12;rm is not a job id"),
 }
 
 
