@@ -66,11 +66,15 @@ gpus_per_node = 4
 """
 
 
+_made: list[int] = []
+
+
 @pytest.fixture(scope="module")
 def localhost_slurm(slurm_factory: object, testbed_dir: Path) -> Iterator[Slurm]:
     """A cluster whose node is named ``localhost``: MASTER_ADDR (the first node's name, no InfiniBand
     suffix on this site) resolves here without touching /etc/hosts. ``slurm_factory``: the Slurm checks."""
-    with Slurm(testbed_dir / "cluster-localhost", node="localhost") as cluster:
+    _made.append(len(_made))  # a fresh directory per module that uses it: no state of an earlier cluster
+    with Slurm(testbed_dir / f"cluster-localhost-{len(_made)}", node="localhost") as cluster:
         yield cluster
 
 
