@@ -202,11 +202,19 @@ def _record_chain(paths: Paths, site: Site, options: JobscriptOptions, text: str
     work = fields.get("WorkDir", "")
     if name is None or ckpt is None or limit is None or not work:
         return fields.get("StdOut", "")
+    from sshsetup.slurm.chain import check_dir
     from sshsetup.slurm.jobscript import canonical_time
 
     path = f"{work}/{name.group(1)}-{'chain' if options.afterany else job_id}.out"
+    ckpt_dir = ckpt.group(1)
+    for var in ("$SLURM_SUBMIT_DIR", "${SLURM_SUBMIT_DIR}"):  # not set on the login node, where jobs looks
+        ckpt_dir = ckpt_dir.replace(var, work)
+    try:
+        ckpt_dir = check_dir(ckpt_dir)
+    except BadInput:
+        ckpt_dir = ckpt.group(1)
     jobs.record(paths, site, chain_id=job_id, links=options.chain or 0, link_seconds=canonical_time(limit.group(1))[1] * 60,
-                array=not options.afterany, stdout=path, ckpt_dir=ckpt.group(1), now=time.time())
+                array=not options.afterany, stdout=path, ckpt_dir=ckpt_dir, now=time.time())
     return path
 
 
