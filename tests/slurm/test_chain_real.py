@@ -175,7 +175,7 @@ def test_one_link_at_a_time_and_the_states_slurm_shows(chains: dict[str, dict[st
     # links 0 and 1 stopped for the next one (exit 75: FAILED to Slurm), the last one finished
     assert states == ["FAILED", "FAILED", "COMPLETED"], run["jobs"]
     for link, start in enumerate(starts):
-        assert 0 < (stops[link] - start) < 125, (link, starts, stops)
+        assert 0 <= (stops[link] - start) < 125, (link, starts, stops)  # whole seconds: the last link can take < 1 s
 
 
 def test_torchrun_chain_passes_usr1_to_every_rank_and_resumes(chains: dict[str, dict[str, Any]]) -> None:
