@@ -187,28 +187,42 @@ def vscode(workspace: Path, site_id: str | None, sites_file: Path | None, accoun
 
 
 @cli.command()
-@click.option("--site", "site_id", required=True, metavar="ID", help="The site the job runs on.")
+@click.option("--site", "site_id", metavar="ID", help="The site the job runs on (needed unless only --example).")
 @SITES_FILE
-@click.option("--account", required=True, metavar="NAME", help="The Slurm account (budget) that pays.")
+@click.option("--account", metavar="NAME", help="The Slurm account (budget) that pays (needed with --site).")
 @click.option("--partition", metavar="NAME", help="Partition (default: the site's first GPU partition).")
 @click.option("--nodes", type=int, metavar="N", help="Number of nodes.")
 @click.option("--gpus-per-node", type=int, metavar="G", help="GPUs per node.")
 @click.option("--cpus-per-task", type=int, metavar="C", help="CPUs per task (default: 8 per GPU).")
-@click.option("--time", "time_", metavar="T", help="Wall time, e.g. 01:00:00.")
+@click.option("--time", "time_", metavar="T", help="Wall time, e.g. 01:00:00 (with --chain: each link's).")
 @click.option("--kind", type=click.Choice(["python", "torchrun"]), default="python", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the script to FILE.")
+@click.option("--chain", type=int, metavar="N", help="A chain of N links that resume from checkpoints (past the time limit).")
+@click.option("--checkpoint-dir", metavar="DIR", help="Where the chain's checkpoints go (default: $SCRATCH_<account>/<job>-ckpt).")
+@click.option("--checkpoint-every", metavar="DURATION", help="How often the training checkpoints, e.g. 30m (default 30m).")
+@click.option("--signal-lead", metavar="DURATION", help="SIGUSR1 this long before a link ends (default 5m, at least 1m).")
+@click.option("--afterany", is_flag=True, help="Chain by afterany dependencies instead of a job array (%1).")
+@click.option("--example", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write the example DDP training program to FILE (and run it from the script).")
+@click.option("--submit", is_flag=True, help="Submit the script over the live login (sshsetup login first).")
+@click.option("--follow", is_flag=True, help="With --submit: show the queue state, then the output, to the job's end.")
 @DRY_RUN
 @YES
-def jobscript(site_id: str, sites_file: Path | None, account: str, partition: str | None, nodes: int | None,
+def jobscript(site_id: str | None, sites_file: Path | None, account: str | None, partition: str | None, nodes: int | None,
               gpus_per_node: int | None, cpus_per_task: int | None, time_: str | None, kind: str,
-              output: Path | None, dry_run: bool, yes: bool) -> int:
-    """Write a checked Slurm job script (single-GPU Python or multi-node torchrun)."""
+              output: Path | None, chain: int | None, checkpoint_dir: str | None, checkpoint_every: str | None,
+              signal_lead: str | None, afterany: bool, example: Path | None, submit: bool, follow: bool,
+              dry_run: bool, yes: bool) -> int:
+    """Write a checked Slurm job script (single-GPU Python or multi-node torchrun), or a chain of them."""
     from sshsetup import render
     from sshsetup.commands import jobscript as command
 
     options = command.JobscriptOptions(site=site_id, sites_file=sites_file, account=account, partition=partition,
                                        nodes=nodes, gpus_per_node=gpus_per_node, cpus_per_task=cpus_per_task,
-                                       time=time_, kind=kind, output=output, dry_run=dry_run, yes=yes)
+                                       time=time_, kind=kind, output=output, dry_run=dry_run, yes=yes, chain=chain,
+                                       checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
+                                       signal_lead=signal_lead, afterany=afterany, example=example,
+                                       submit=submit, follow=follow)
     return render.show(command.run(_paths(), options, confirm=_confirm()))
 
 
@@ -347,3 +361,19 @@ def logout(sites: tuple[str, ...], sites_file: Path | None) -> int:
     from sshsetup.render import show
 
     return show(logout_cmd.run(_paths(), logout_cmd.LogoutOptions(sites=sites, sites_file=sites_file)))
+
+
+# --------------------------------------------------------------------------- jobs (issue 15)
+
+
+@cli.command()
+@click.argument("chain", required=False, metavar="[CHAIN]")
+@click.option("--site", "site_id", metavar="ID", help="The site (default: those init set up).")
+@SITES_FILE
+@click.option("--stop", is_flag=True, help="Cancel the chain's queued links; the running one checkpoints and exits.")
+def jobs(chain: str | None, site_id: str | None, sites_file: Path | None, stop: bool) -> int:
+    """Show the chains jobscript --submit --chain started: links, states, checkpoints, finish."""
+    from sshsetup.commands import jobs as jobs_cmd
+    from sshsetup.render import show
+
+    return show(jobs_cmd.run(_paths(), jobs_cmd.JobsOptions(site=site_id, chain=chain, stop=stop, sites_file=sites_file)))

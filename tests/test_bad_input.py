@@ -310,6 +310,23 @@ CASES = {
                      lambda h: os.mkfifo(h / "k")),
     "key-dev-zero": Case((*INIT, "--key", "/dev/zero"), 2, "key /dev/zero is a character device, not a regular file",
                          "sshsetup reads regular files only (a pipe or device could block or never end); save the content to a file and give that"),
+    # jobscript --chain (issue 15)
+    "chain-interval-too-long": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--partition", "develbooster", "--time", "00:02:00", "--chain", "3",
+                                     "--checkpoint-every", "2m", "--signal-lead", "1m"), 2,
+                                    "--checkpoint-every 2m plus --signal-lead 1m is 3m, longer than the link's 2m: "
+                                    "a link would end before its first checkpoint", "use --checkpoint-every 1m or less, or a longer --time"),
+    "chain-short-lead": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--chain", "3", "--signal-lead", "30s"), 2, "--signal-lead 30s is shorter than the minimum of 1m", "the last checkpoint must be written before the kill: use --signal-lead 1m or more (default 5m)"),
+    "chain-under-home": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--chain", "3", "--checkpoint-dir", "~/ckpt"), 2,
+                             "--checkpoint-dir ~/ckpt is under $HOME, whose quota is small on JSC systems", "put checkpoints on $SCRATCH or $PROJECT, e.g. --checkpoint-dir '$SCRATCH/ckpt'"),
+    "chain-beyond-cap": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--time", "24:00:00", "--chain", "20"), 2, "--chain 20 x 24h is 480h, beyond the cap of 336h", "check the numbers, then re-run with --yes to write it anyway"),
+    "chain-dir-injection": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--chain", "2", "--checkpoint-dir", "$(rm -rf ~)"), 2,
+                                "--checkpoint-dir '$(rm -rf ~)' is not a path sshsetup can put in a job script", "use a path of letters, digits and ./_-, with $VARIABLES allowed, e.g. --checkpoint-dir '$SCRATCH/ckpt'"),
+    "chain-option-without-chain": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--signal-lead", "5m"), 2, "--signal-lead is an option of a chain", "add --chain N (N links, each up to --time)"),
+    "job-no-site": Case(("jobscript", "--account", "myproj"), 2, "jobscript needs --site and --account", "e.g. sshsetup jobscript --site juwels-booster --account training2500"),
+    "job-follow-without-submit": Case(("jobscript", "--site", "juwels-booster", "--account", "myproj", "--follow"), 2,
+                                      "--follow follows a job that --submit submits", "add --submit"),
+    "jobs-stop-without-chain": Case(("jobs", "--stop"), 2, "--stop needs the CHAIN to stop", "sshsetup jobs --stop CHAIN (the ids: sshsetup jobs)"),
+    "jobs-bad-chain-id": Case(("jobs", "12;rm"), 2, "chain 12;rm is not a job id", "give the chain's first job id, as sshsetup jobs lists it"),
 }
 
 
