@@ -313,3 +313,38 @@ def logout(sites: tuple[str, ...], sites_file: Path | None) -> int:
     from sshsetup.render import show
 
     return show(logout_cmd.run(_paths(), logout_cmd.LogoutOptions(sites=sites, sites_file=sites_file)))
+
+
+# --------------------------------------------------------------------------- code, serve (issue 14)
+
+
+@cli.command()
+@click.argument("path", required=False)
+@click.option("--site", metavar="ID", help="The site (default: the one init set up).")
+@click.option("--account", metavar="NAME", help="The budget the session job is charged to (sbatch --account).")
+@click.option("--partition", metavar="P", help="The partition (default: the site's first GPU partition).")
+@click.option("--gpus", type=int, metavar="N", help="GPUs on the node (default: all of a node).")
+@click.option("--time", "time_", metavar="T", help="Walltime, e.g. 01:00:00 (default 1 h).")
+@click.option("--idle", default="30m", show_default=True, metavar="DURATION",
+              help="Cancel the job after this long without a client (0: never).")
+@click.option("--persist", is_flag=True, help="Keep the job after this command ends (until --idle or the walltime).")
+@click.option("--transport", type=click.Choice(["srun", "proxyjump"]), help="How VS Code reaches the node (default: srun).")
+@click.option("--no-open", is_flag=True, help="Print the code command instead of running it.")
+@click.option("--begin", metavar="TIME", help="Start the job no earlier than this (sbatch --begin), e.g. 16:00.")
+@click.option("--next", "next_", is_flag=True, help="Queue a successor of the running session job (afterany).")
+@click.option("--list", "list_", is_flag=True, help="List the session jobs: node, state, time left, node-hours.")
+@click.option("--stop", is_flag=True, help="Cancel the session jobs (or the one given with --job).")
+@click.option("--job", "stop_job", type=int, metavar="JOB", help="With --stop: only this job.")
+@SITES_FILE
+@click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
+def code(path: str | None, site: str | None, account: str | None, partition: str | None, gpus: int | None,
+         time_: str | None, idle: str, persist: bool, transport: str | None, no_open: bool, begin: str | None,
+         next_: bool, list_: bool, stop: bool, stop_job: int | None, sites_file: Path | None, as_json: bool) -> int:
+    """VS Code on a compute node: allocate, wait, open, and end the job with the session."""
+    from sshsetup.commands import code as code_cmd
+    from sshsetup.render import show
+
+    options = code_cmd.CodeOptions(path=path, site=site, account=account, partition=partition, gpus=gpus, time=time_,
+                                   idle=idle, persist=persist, transport=transport, no_open=no_open, begin=begin,
+                                   next_=next_, list_=list_, stop=stop, stop_job=stop_job, sites_file=sites_file)
+    return show(code_cmd.run(_paths(), options, interactive=_interactive()), as_json=as_json)
