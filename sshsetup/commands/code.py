@@ -275,7 +275,7 @@ def hold(cluster: Cluster, job_id: int, leads: tuple[int, ...], say: Say, clock:
             if job.left is not None:
                 for lead in session.due_warnings(job.left, leads, said):
                     say(session.walltime_warning(job_id, job.left, lead))
-                    said.append(lead)
+                said += [lead for lead in leads if job.left <= lead and lead not in said]
             clock.sleep(interval)
     except KeyboardInterrupt:
         cluster.cancel([job_id])

@@ -194,7 +194,9 @@ def due_warnings(left: int, leads: Sequence[int], said: Sequence[int]) -> list[i
 
 
 def walltime_warning(job_id: int, left: int, lead: int) -> str:
-    return f"warning: job {job_id} reaches its walltime in {lead_text(left) if left < lead else lead_text(lead)}: save your work"
+    """The local terminal's warning; ``left`` (from squeue, rounded to the poll) is said when it is well below the lead."""
+    when = lead_text(lead) if left > lead - 60 else f"{clock_text(left)} (min:s)"
+    return f"warning: job {job_id} reaches its walltime in {when}: save your work"
 
 
 def node_hours(job: Job) -> float:

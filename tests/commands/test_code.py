@@ -1,0 +1,253 @@
+"""``sshsetup code`` end to end: loopback sshd as the login node, the single-node Slurm, a real agent.
+
+sshsetup runs as the throwaway user. A ``code`` launcher on its PATH stands in for the VS
+Code binary (not for sshsetup): it records its argv, then connects twice ("two windows")
+exactly as Remote-SSH does with a RemoteCommand entry: ``ssh -T <entry>`` fed a script that
+prints ``$SLURM_JOB_ID``/``$SLURM_STEP_ID``, starts ``python3 -m http.server`` on port 0 and
+prints ``listeningOn=PORT``. Authentications are counted in sshd's log (LogLevel VERBOSE).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import select
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.commands.test_login import pkg  # noqa: F401 - a fixture
+from tests.test_e2e import PASSPHRASE, py  # noqa: F401 - py is a fixture
+from tests.testbed.agent import SshAgent
+from tests.testbed.slurm import Slurm
+from tests.testbed.sshd import Sshd
+from tests.testbed.users import DEFAULT_PATH, TestUser, descendants, exe, kill_pids, run_as
+
+pytestmark = [pytest.mark.sshd, pytest.mark.slurm]
+ACCEPTED = re.compile(r"Accepted publickey for ")
+ENTRY = "jsc-testbed-code-develbooster-g1"
+NAME = "sshsetup-code-testbed-develbooster-g1"
+RESOURCES = ("--site", "testbed", "--account", "myproject", "--partition", "develbooster", "--gpus", "1", "--time", "00:05:00")
+
+LAUNCHER = """\
+#!/bin/sh
+# stand-in for the VS Code binary: record argv, then connect twice as Remote-SSH does
+printf '%s\\n' "$@" > "$HOME/code-argv.txt"
+entry=${2#ssh-remote+}
+for n in 1 2; do
+  ssh -T "$entry" < "$HOME/standin.sh" > "$HOME/window-$n.out" 2> "$HOME/window-$n.err" &
+  echo $! >> "$HOME/windows.pid"
+done
+"""
+
+STANDIN = """\
+echo "job=$SLURM_JOB_ID step=$SLURM_STEP_ID"
+d=$(mktemp -d)
+cd "$d"
+echo hello-from-the-node > index.html
+python3 -u -m http.server --bind 127.0.0.1 0 > http.log 2>&1 &
+for i in $(seq 100); do
+  port=$(sed -n 's/.*port \\([0-9]*\\).*/\\1/p' http.log)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+echo "listeningOn=$port"
+wait
+"""
+
+
+def sites_toml(sshd: Sshd) -> str:
+    return (f'[sites.testbed]\nname = "Test bed"\nhostname = "127.0.0.1"\nport = {sshd.port}\nalias = "jsc-testbed"\n'
+            'gpu_partitions = ["booster"]\ndevel_partitions = ["develbooster"]\ngpus_per_node = 4\n'
+            'max_walltime = "24:00:00"\ndevel_max_walltime = "02:00:00"\n')
+
+
+class Session:
+    """The user's machine: init done, key uploaded and in the agent, a ``code`` launcher on PATH."""
+
+    def __init__(self, user: TestUser, sshd: Sshd, slurm: Slurm, agent: SshAgent, py: Path, pkg: Path) -> None:
+        self.user, self.sshd, self.slurm, self.agent, self.py = user, sshd, slurm, agent, py
+        self.env = {**agent.env, "PYTHONPATH": str(pkg), "SSHSETUP_NO_CLIPBOARD": "1",
+                    "PATH": f"{user.home}/bin:{DEFAULT_PATH}"}
+        user.write("sites.toml", sites_toml(sshd))
+        user.write("pw", PASSPHRASE + "\n")
+        user.write(".ssh/known_hosts", sshd.known_hosts_text(), mode=0o644)
+        user.write("bin/code", LAUNCHER, mode=0o755)
+        user.write("standin.sh", STANDIN, mode=0o644)
+        r = self.sshsetup("init", "--site", "testbed", "--sites-file", f"{user.home}/sites.toml", "--user", user.name,
+                          "--passphrase-file", f"{user.home}/pw", "--yes", "--from", "127.0.0.1", "--no-vscode")
+        assert r.returncode == 0, r.stderr
+        sshd.authorize(user, r.stdout.strip())
+        agent.add(user.ssh_dir / "id_ed25519_jsc", PASSPHRASE)
+        self.start = sshd.log_offset()
+
+    def sshsetup(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return run_as(self.user, [str(self.py), "-m", "sshsetup", *args], env={**self.env, **(env or {})}, timeout=120)
+
+    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """sshsetup as the user in its own process group (SIGINT goes to it alone); stderr merged into stdout."""
+        full = self.user.env({**self.env, **(env or {})})
+        cmd = [exe("runuser"), "-u", self.user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in full.items()),
+               str(self.py), "-u", "-m", "sshsetup", *args]
+        return subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                cwd=self.user.home, start_new_session=True)
+
+    def auths(self) -> int:
+        return len(ACCEPTED.findall(self.sshd.log_text(self.start)))
+
+    def squeue(self, *args: str) -> str:
+        return self.slurm.run(["squeue", "-h", "-u", self.user.name, *args]).stdout
+
+    def windows(self) -> list[int]:
+        p = self.user.home / "windows.pid"
+        return [int(x) for x in p.read_text().split()] if p.exists() else []
+
+
+@pytest.fixture
+def session(test_user: TestUser, slurm: Slurm, slurm_sshd: Sshd, ssh_agent: SshAgent, py: Path, pkg: Path) -> Iterator[Session]:
+    s = Session(test_user, slurm_sshd, slurm, ssh_agent, py, pkg)
+    yield s
+    pids = s.windows()
+    kill_pids([*pids, *(d for p in pids for d in descendants(p))])
+    run_as(test_user, ["ssh", "-O", "exit", "jsc-testbed"], env=ssh_agent.env)
+
+
+def read_until(proc: subprocess.Popen[bytes], pattern: str, timeout: float = 60.0) -> str:
+    """Output of ``proc`` so far, once ``pattern`` matches it (AssertionError with all output on timeout or exit)."""
+    assert proc.stdout is not None
+    seen = _SEEN.setdefault(proc.pid, b"")
+    rx = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    while not rx.search(seen.decode(errors="replace")):
+        left = deadline - time.monotonic()
+        ready = select.select([proc.stdout], [], [], max(0.0, min(left, 0.5)))[0] if left > 0 else []
+        chunk = os.read(proc.stdout.fileno(), 65536) if ready else b""
+        if ready and not chunk or left <= 0:
+            raise AssertionError(f"{pattern!r} not seen (exit {proc.poll()}):\n{seen.decode(errors='replace')}")
+        seen += chunk
+        _SEEN[proc.pid] = seen
+    return seen.decode(errors="replace")
+
+
+_SEEN: dict[int, bytes] = {}
+
+
+def finish(proc: subprocess.Popen[bytes], timeout: float = 60.0) -> tuple[int, str]:
+    out, _ = proc.communicate(timeout=timeout)
+    return proc.returncode, (_SEEN.pop(proc.pid, b"") + out).decode(errors="replace")
+
+
+def wait_for(path: Path, pattern: str, timeout: float = 60.0) -> re.Match[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        m = re.search(pattern, path.read_text()) if path.exists() else None
+        if m:
+            return m
+        time.sleep(0.1)
+    raise AssertionError(f"{pattern!r} not in {path}: {path.read_text() if path.exists() else '(missing)'}")
+
+
+def get_through_master(s: Session, login_port: int) -> str:
+    """HTTP GET through a forward on the login master to the relayed port (ssh -O forward: no authentication)."""
+    from tests.testbed.sshd import free_port
+
+    local = free_port()
+    spec = f"127.0.0.1:{local}:127.0.0.1:{login_port}"
+    r = run_as(s.user, ["ssh", "-O", "forward", "-L", spec, "jsc-testbed"], env=s.agent.env)
+    assert r.returncode == 0, r.stderr
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{local}/index.html", timeout=30) as resp:
+            return str(resp.read().decode())
+    finally:
+        run_as(s.user, ["ssh", "-O", "cancel", "-L", spec, "jsc-testbed"], env=s.agent.env)
+
+
+def test_code_end_to_end_with_one_authentication(session: Session) -> None:
+    s = session
+    proc = s.popen("code", *RESOURCES, "--idle", "0")
+    try:
+        shown = read_until(proc, r"Holding the session: Ctrl-C ends it and cancels job (\d+)\.", timeout=90)
+        job = int(re.search(r"cancels job (\d+)\.", shown).group(1))  # type: ignore[union-attr]
+        assert f"Submitted session job {job} (profile testbed-develbooster-g1, 00:05:00)." in shown
+        assert f"✓ job {job} runs on tbnode01: VS Code connects with the entry {ENTRY}" in shown
+        argv = wait_for(s.user.home / "code-argv.txt", r"\n").string.splitlines()
+        assert argv == ["--remote", f"ssh-remote+{ENTRY}", str(s.user.home)]
+        for n in (1, 2):
+            out = s.user.home / f"window-{n}.out"
+            step = int(wait_for(out, rf"(?m)^job={job} step=(\d+)$").group(1))
+            port = int(wait_for(out, r"listeningOn=(\d+)").group(1))
+            assert f"{job}.{step}" in s.squeue("--steps", "-o", "%i").split()
+            assert get_through_master(s, port) == "hello-from-the-node\n"
+        err = (s.user.home / "window-1.err").read_text()
+        assert f"sshsetup: attaching to job {job} on tbnode01" in err
+        listed = s.sshsetup("code", "--list", "--site", "testbed")
+        assert listed.returncode == 0, listed.stderr
+        assert re.search(rf"^{job}\s+{NAME}\s+RUNNING\s+tbnode01\s+\d+:\d\d\s+0\.\d\d", listed.stdout, re.M), listed.stdout
+        doc = json.loads(s.sshsetup("code", "--list", "--site", "testbed", "--json").stdout)
+        assert [r["job"] for r in doc["jobs"]] == [job] and doc["jobs"][0]["node"] == "tbnode01"
+        os.killpg(proc.pid, signal.SIGINT)
+        rc, rest = finish(proc)
+        assert rc == 0, rest
+        assert f"Session ended: cancelled job {job} (this run submitted it); no other job was touched." in rest
+        s.slurm.wait_job_state(job, timeout=30)
+        stopped = s.sshsetup("code", "--stop", "--site", "testbed")
+        assert (stopped.returncode, stopped.stderr) == (0, "No session job to stop.\n")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert s.auths() == 1, s.sshd.log_text(s.start)
+
+
+def test_ctrl_c_while_pending_cancels_only_that_job(session: Session) -> None:
+    s = session
+    other = s.slurm.run(["runuser", "-u", s.user.name, "--", "env", f"SLURM_CONF={s.slurm.conf_path}", "sbatch", "--parsable",
+                         "--account=myproject", "--begin=now+1hour", "--job-name=other", "--wrap=sleep 60"])
+    other_id = int(other.stdout.strip().split(";")[0])
+    proc = s.popen("code", *RESOURCES, "--begin", "now+1hour", "--no-open")
+    try:
+        shown = read_until(proc, r"job (\d+) PENDING \(BeginTime\), waiting 0:0\d", timeout=60)
+        job = int(re.search(r"Submitted session job (\d+)", shown).group(1))  # type: ignore[union-attr]
+        read_until(proc, r"waiting 0:(0[5-9]|1\d)", timeout=20)  # a second poll, >= 5 s later
+        os.killpg(proc.pid, signal.SIGINT)
+        rc, rest = finish(proc)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert rc == 130, rest
+    assert f"Interrupted: cancelled job {job} (this run submitted it); no other job was touched." in rest
+    assert s.slurm.wait_job_state(job, timeout=20) == "CANCELLED"
+    assert s.slurm.job_state(other_id) == "PENDING"
+    assert s.auths() == 1
+
+
+def test_ctrl_c_during_sbatch_finds_the_job_by_name(session: Session) -> None:
+    """SIGINT right after sbatch is started: the job is found by name and submit time, cancelled."""
+    s = session
+    login = s.sshsetup("login")
+    assert login.returncode == 0, login.stderr
+    other = s.slurm.run(["runuser", "-u", s.user.name, "--", "env", f"SLURM_CONF={s.slurm.conf_path}", "sbatch", "--parsable",
+                         "--account=myproject", "--begin=now+1hour", f"--job-name={NAME}", "--wrap=sleep 60"])
+    assert other.returncode == 0, other.stderr
+    s.slurm.run(["scancel", other.stdout.strip()])  # an older job of the same name, ended: never touched
+    proc = s.popen("code", *RESOURCES, "--begin", "now+1hour", "--no-open")
+    try:
+        # the command's own lines show nothing between "sbatch runs" and "Submitted": watch sshd's log for the exec
+        s.sshd.wait_for_log(r"sbatch --parsable", since=s.start, timeout=60)
+        os.killpg(proc.pid, signal.SIGINT)
+        rc, rest = finish(proc)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert rc == 130, rest
+    active = s.squeue("-n", NAME, "-o", "%i %T").split("\n")
+    assert [ln for ln in active if ln.strip()] == [], rest
+    assert "no other job was touched." in rest
