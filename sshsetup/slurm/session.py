@@ -230,7 +230,7 @@ def sbatch_words(profile: Profile, account: str, *, begin: str | None = None, de
     """``sbatch`` and its options for the holder job (the script comes on stdin)."""
     words = ["sbatch", "--parsable", f"--job-name={profile.job_name}", f"--account={validate.account(account)}",
              f"--partition={validate.partition(profile.partition, what='--partition')}", "--nodes=1", "--ntasks=1",
-             f"--time={profile.time}", "--output=/dev/null", "--signal=B:TERM@60"]
+             f"--time={profile.time}", "--output=/dev/null"]
     if profile.gpus:
         words.append(f"--gres=gpu:{int(profile.gpus)}")
     if begin is not None:

@@ -228,19 +228,42 @@ def test_ctrl_c_while_pending_cancels_only_that_job(session: Session) -> None:
     assert s.auths() == 1
 
 
-def test_ctrl_c_during_sbatch_finds_the_job_by_name(session: Session) -> None:
-    """SIGINT right after sbatch is started: the job is found by name and submit time, cancelled."""
-    s = session
-    login = s.sshsetup("login")
-    assert login.returncode == 0, login.stderr
-    other = s.slurm.run(["runuser", "-u", s.user.name, "--", "env", f"SLURM_CONF={s.slurm.conf_path}", "sbatch", "--parsable",
+SLOW_SBATCH = """\
+#!/bin/sh
+# the login node's sbatch, slow to answer: the job exists before its id reaches sshsetup
+out=$(/usr/bin/sbatch "$@") || exit $?
+touch "$HOME/sbatch-submitted"
+sleep 10
+echo "$out"
+"""
+
+
+@pytest.fixture
+def slow_session(test_user: TestUser, slurm: Slurm, sshd_factory, ssh_agent: SshAgent, py: Path,  # type: ignore[no-untyped-def]
+                 pkg: Path) -> Iterator[Session]:
+    test_user.write("slowbin/sbatch", SLOW_SBATCH, mode=0o755)
+    sshd = sshd_factory(setenv={"SLURM_CONF": str(slurm.conf_path), "PATH": f"{test_user.home}/slowbin:/usr/bin:/bin"})
+    s = Session(test_user, sshd, slurm, ssh_agent, py, pkg)
+    yield s
+    run_as(test_user, ["ssh", "-O", "exit", "jsc-testbed"], env=ssh_agent.env)
+    slurm.run(["scancel", "-u", test_user.name])
+
+
+def test_ctrl_c_during_sbatch_finds_the_job_by_name(slow_session: Session) -> None:
+    """SIGINT after sbatch made the job, before its id came back: found by name and submit time, cancelled."""
+    s = slow_session
+    older = s.slurm.run(["runuser", "-u", s.user.name, "--", "env", f"SLURM_CONF={s.slurm.conf_path}", "sbatch", "--parsable",
                          "--account=myproject", "--begin=now+1hour", f"--job-name={NAME}", "--wrap=sleep 60"])
-    assert other.returncode == 0, other.stderr
-    s.slurm.run(["scancel", other.stdout.strip()])  # an older job of the same name, ended: never touched
+    assert older.returncode == 0, older.stderr
+    older_id = int(older.stdout.strip())
+    s.slurm.run(["scancel", str(older_id)])  # an ended job of the same name: not this run's
+    s.slurm.wait_job_state(older_id, timeout=20)
+    other = s.slurm.run(["runuser", "-u", s.user.name, "--", "env", f"SLURM_CONF={s.slurm.conf_path}", "sbatch", "--parsable",
+                         "--account=myproject", "--begin=now+1hour", "--job-name=other", "--wrap=sleep 60"])
+    other_id = int(other.stdout.strip())
     proc = s.popen("code", *RESOURCES, "--begin", "now+1hour", "--no-open")
     try:
-        # the command's own lines show nothing between "sbatch runs" and "Submitted": watch sshd's log for the exec
-        s.sshd.wait_for_log(r"sbatch --parsable", since=s.start, timeout=60)
+        wait_for_file(s.user.home / "sbatch-submitted", timeout=60)
         os.killpg(proc.pid, signal.SIGINT)
         rc, rest = finish(proc)
     finally:
@@ -248,6 +271,73 @@ def test_ctrl_c_during_sbatch_finds_the_job_by_name(session: Session) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert rc == 130, rest
-    active = s.squeue("-n", NAME, "-o", "%i %T").split("\n")
-    assert [ln for ln in active if ln.strip()] == [], rest
-    assert "no other job was touched." in rest
+    jobs = dict(ln.split() for ln in s.squeue("-t", "all", "-o", "%i %T").splitlines() if ln.strip())
+    new = sorted(int(j) for j in jobs if int(j) not in (older_id, other_id))
+    assert len(new) == 1 and jobs[str(new[0])] == "CANCELLED", (jobs, rest)
+    assert f"Interrupted while sbatch ran: cancelled the job(s) it submitted: {new[0]}; no other job was touched." in rest
+    assert jobs[str(other_id)] == "PENDING"
+    assert s.auths() == 1
+
+
+def wait_for_file(path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path} did not appear"
+        time.sleep(0.05)
+
+
+def test_idle_watchdog_cancels_and_says_why(session: Session) -> None:
+    s = session
+    r = s.sshsetup("code", *RESOURCES, "--persist", "--idle", "15s")
+    assert r.returncode == 0, r.stderr
+    job = int(re.search(r"✓ job (\d+) runs on tbnode01", r.stderr).group(1))  # type: ignore[union-attr]
+    assert "the job stays (--persist): it ends after 15 s without a client or with: sshsetup code --stop " in r.stderr
+    for n in (1, 2):
+        wait_for(s.user.home / f"window-{n}.out", r"listeningOn=\d+")
+    time.sleep(20)  # longer than --idle while both windows are connected: the job stays
+    assert s.slurm.job_state(job) == "RUNNING"
+    pids = s.windows()
+    kill_pids([*pids, *(d for p in pids for d in descendants(p))])
+    closed = time.monotonic()
+    deadline = closed + 15 + 3 + 10  # --idle, one watchdog tick (3 s), Slurm's own latency
+    while s.slurm.job_state(job) == "RUNNING":
+        assert time.monotonic() < deadline, s.squeue("--steps")
+        time.sleep(0.5)
+    gone = time.monotonic() - closed
+    assert s.slurm.wait_job_state(job, timeout=10) == "CANCELLED"
+    assert gone >= 15 - 3, gone  # idle counts from the last tick that saw a step
+    listed = s.sshsetup("code", "--list", "--site", "testbed", "--json")
+    (row,) = [r for r in json.loads(listed.stdout)["jobs"] if r["job"] == job]
+    assert re.fullmatch(r"sshsetup: cancelled after 15 s without a client \(\d\d:\d\d\)", row["comment"]), row
+    assert s.auths() == 1
+
+
+def test_walltime_warnings_and_next(session: Session) -> None:
+    s = session
+    leads = {"SSHSETUP_TEST_WALLTIME_LEADS": "90,45"}
+    proc = s.popen("code", *RESOURCES[:-1], "00:02:00", "--idle", "0", env=leads)
+    try:
+        shown = read_until(proc, r"Holding the session: Ctrl-C ends it and cancels job (\d+)\.", timeout=90)
+        job = int(re.search(r"cancels job (\d+)\.", shown).group(1))  # type: ignore[union-attr]
+        nxt = s.sshsetup("code", *RESOURCES[:-1], "00:02:00", "--next", env=leads)
+        assert nxt.returncode == 0, nxt.stderr
+        succ = int(re.search(r"✓ queued job (\d+) after job (\d+)", nxt.stderr).group(1))  # type: ignore[union-attr]
+        assert f"after job {job} (--dependency=afterany:{job}): it starts when {job} ends" in nxt.stderr
+        shown_job = s.slurm.run(["scontrol", "show", "job", str(succ)]).stdout
+        assert f"Dependency=afterany:{job}" in shown_job and f"JobName={NAME}" in shown_job
+        shown = read_until(proc, rf"warning: job {job} reaches its walltime in 90 s: save your work", timeout=60)
+        shown = read_until(proc, rf"warning: job {job} reaches its walltime in 45 s: save your work", timeout=60)
+        assert s.slurm.job_state(job) == "RUNNING"
+        helper = (s.user.home / "window-1.err").read_text()
+        assert f"sshsetup: warning: job {job} reaches its walltime in 90 s: save your work" in helper
+        assert f"sshsetup: warning: job {job} reaches its walltime in 45 s: save your work" in helper
+        os.killpg(proc.pid, signal.SIGINT)
+        rc, rest = finish(proc)
+        assert rc == 0 and f"cancelled job {job}" in rest, rest
+        stop = s.sshsetup("code", "--stop", "--job", str(succ), "--site", "testbed")
+        assert stop.returncode == 0 and stop.stderr.startswith(f"✓ cancelled job {succ} ({NAME}, "), stop.stderr
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert s.auths() == 1
