@@ -348,3 +348,28 @@ def code(path: str | None, site: str | None, account: str | None, partition: str
                                    idle=idle, persist=persist, transport=transport, no_open=no_open, begin=begin,
                                    next_=next_, list_=list_, stop=stop, stop_job=stop_job, sites_file=sites_file)
     return show(code_cmd.run(_paths(), options, interactive=_interactive()), as_json=as_json)
+
+
+@cli.command()
+@click.argument("what", required=False, type=click.Choice(["jupyter", "tensorboard", "port"]))
+@click.option("--site", metavar="ID", help="The site (default: the one init set up).")
+@click.option("--job", type=int, metavar="J", help="Run in this session job (default: the profile's, or a new one).")
+@click.option("--account", metavar="NAME", help="The budget for a new session job (sbatch --account).")
+@click.option("--partition", metavar="P", help="The partition of a new session job.")
+@click.option("--gpus", type=int, metavar="N", help="GPUs of a new session job.")
+@click.option("--time", "time_", metavar="T", help="Walltime of a new session job, e.g. 01:00:00.")
+@click.option("--idle", default="30m", show_default=True, metavar="DURATION", help="A new job ends after this long without a client.")
+@click.option("--persist", is_flag=True, help="Keep the job after the server stops.")
+@click.option("--list", "list_", is_flag=True, help="List the servers and their local ports.")
+@click.option("--stop", is_flag=True, help="Close the forward and end the server (all, or --job J).")
+@SITES_FILE
+@click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
+def serve(what: str | None, site: str | None, job: int | None, account: str | None, partition: str | None, gpus: int | None,
+          time_: str | None, idle: str, persist: bool, list_: bool, stop: bool, sites_file: Path | None, as_json: bool) -> int:
+    """Jupyter in a step of a session job, forwarded over the existing login."""
+    from sshsetup.commands import serve as serve_cmd
+    from sshsetup.render import show
+
+    options = serve_cmd.ServeOptions(what=what, site=site, job=job, account=account, partition=partition, gpus=gpus,
+                                     time=time_, idle=idle, persist=persist, list_=list_, stop=stop, sites_file=sites_file)
+    return show(serve_cmd.run(_paths(), options, interactive=_interactive()), as_json=as_json)

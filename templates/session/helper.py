@@ -4,7 +4,10 @@
 attach NAME [LEADS]  find this user's running job NAME, run `srun --jobid J --overlap bash -l`
                      with this ssh session's stdin/stderr, relay VS Code server's
                      `listeningOn=PORT` through a port on this login node, warn before the walltime.
-pipe PORT            (inside the job, on the node) connect 127.0.0.1:PORT and pipe it to stdin/stdout.
+pipe PORT|SOCKET     (inside the job, on the node) connect 127.0.0.1:PORT or a Unix socket, pipe it to stdin/stdout.
+relay-unix LISTEN JOB SOCKET
+                     (on the login node, for `sshsetup serve`) each connection to the Unix socket LISTEN
+                     becomes `pipe SOCKET` in a step of JOB; ends with the job.
 
 Dependency-free on purpose; `sshsetup code` checks its hash before each use.
 """
@@ -139,8 +142,27 @@ def attach(name, leads):
     return proc.wait()
 
 
-def pipe(port):
-    sock = socket.create_connection(("127.0.0.1", port))
+def relay_unix(listen, job, target):
+    if os.path.exists(listen):
+        os.unlink(listen)
+    old = os.umask(0o077)
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(listen)
+    os.umask(old)
+    listener.listen(16)
+    threading.Thread(target=relay, args=(listener, job, target), daemon=True).start()
+    while squeue("-j", str(job), "-t", "RUNNING", "-o", "%i"):
+        time.sleep(10)
+    os.unlink(listen)
+    return 0
+
+
+def pipe(target):
+    if target.startswith("/"):
+        sock = socket.socket(socket.AF_UNIX)
+        sock.connect(target)
+    else:
+        sock = socket.create_connection(("127.0.0.1", int(target)))
     sent, back = threading.Event(), threading.Event()
 
     def upstream():
@@ -161,11 +183,13 @@ def main(argv):
         leads = [int(x) for x in (argv[2] if len(argv) > 2 else "900,300").split(",") if x.isdigit()]
         return attach(argv[1], leads)
     if len(argv) == 2 and argv[0] == "pipe":
-        return pipe(int(argv[1]))
+        return pipe(argv[1])
+    if len(argv) == 4 and argv[0] == "relay-unix":
+        return relay_unix(argv[1], argv[2], argv[3])
     if argv == ["version"]:
         print(VERSION)
         return 0
-    say("usage: helper.py attach NAME [LEADS] | pipe PORT | version")
+    say("usage: helper.py attach NAME [LEADS] | pipe PORT|SOCKET | relay-unix LISTEN JOB SOCKET | version")
     return 2
 
 
