@@ -190,6 +190,15 @@ CASES = {
     "unknown-option": Case(("init", "--frobnicate"), 2, ""),
     "bad-client": Case(("init", "--client", "putty"), 2, ""),
     "login-bad-duration": Case(("login", "--for", "8 hours"), 2, "--for '8 hours' is not a duration"),
+    "code-no-account": Case(("code", "--site", "juwels-booster"), 2, "no budget for the session job"),
+    "code-bad-idle": Case(("code", "--site", "juwels-booster", "--account", "myproject", "--idle", "soon"), 2,
+                          "--idle soon is not a duration"),
+    "code-too-many-gpus": Case(("code", "--site", "juwels-booster", "--account", "myproject", "--gpus", "9"), 2,
+                               "--gpus 9 is not possible on a JUWELS Booster node; allowed: 1 to 4"),
+    "code-bad-begin": Case(("code", "--site", "juwels-booster", "--account", "myproject", "--begin", "now;reboot"), 2,
+                           "--begin now;reboot is not a Slurm time"),
+    "serve-bad-account": Case(("serve", "jupyter", "--site", "juwels-booster", "--account", "a b"), 2,
+                              "--account 'a b' is not a valid Slurm account"),
 }
 
 

@@ -75,19 +75,21 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
     clock = clock or Clock()
     site = _site(paths, options)
     ssh = ssh or Ssh.for_paths(paths)
-    cluster = connect(paths, ssh, site, interactive=interactive, say=say)
-    if options.list_:
-        return list_sessions(cluster, "code")
-    if options.stop or options.stop_job is not None:
+    if options.list_ or options.stop or options.stop_job is not None:
+        cluster = connect(paths, ssh, site, interactive=interactive, say=say)
+        if options.list_:
+            return list_sessions(cluster, "code")
         return stop_sessions(cluster, options.stop_job, "code")
     transport = options.transport or "srun"
     if transport not in TRANSPORTS:
         raise BadInput(f"--transport {transport!r} is not known; allowed: {', '.join(TRANSPORTS)}", hint="use --transport srun")
     if transport == "proxyjump":
         raise Refused("--transport proxyjump is not available in this version", hint="use --transport srun (the default)")
-    profile, account = profile_for(site, options)
+    profile, account = profile_for(site, options)  # every option checked before the first connection
     idle = session.parse_idle(options.idle)
+    session.sbatch_words(profile, account, begin=options.begin)
     leads = session.parse_leads(os.environ.get(LEADS_ENV))
+    cluster = connect(paths, ssh, site, interactive=interactive, say=say)
     text = helper_text()
     helper = cluster.install_helper(text)
     alias = session_alias.alias_for(site.alias, profile.key, site.id)
@@ -171,6 +173,11 @@ def profile_for(site: Site, options: CodeOptions) -> tuple[session.Profile, str]
 
     if not options.account:
         raise BadInput("no budget for the session job", hint="give --account NAME (at JSC: jutil user projects lists yours)")
+    known = site.gpus_per_node
+    if options.gpus is not None and (options.gpus < 1 or (known is not None and options.gpus > known)):
+        allowed = f"1 to {known}" if known else "at least 1"
+        raise BadInput(f"--gpus {options.gpus} is not possible on a {site.name} node; allowed: {allowed}",
+                       hint=f"use --gpus {known or 1} or fewer: a session is one node")
     spec = make_spec(site, options.account, options.partition, 1, options.gpus, options.time, "python")
     return session.Profile(site.id, spec.partition, spec.gpus_per_node, spec.time), spec.account
 

@@ -80,6 +80,14 @@ def run(paths: Paths, options: ServeOptions, *, interactive: bool = False, ssh: 
     site = code._site(paths, code.CodeOptions(site=options.site, sites_file=options.sites_file))
     ssh = ssh or Ssh.for_paths(paths)
     doc = _load(paths)
+    if not (options.list_ or options.stop):
+        if options.what not in WHATS:
+            raise BadInput(f"serve what? {options.what!r} is not known; allowed: {', '.join(WHATS)}", hint="e.g. sshsetup serve jupyter")
+        if options.what != "jupyter":
+            raise Refused(f"sshsetup serve {options.what} is not available in this version", hint="use sshsetup serve jupyter")
+        if options.job is None:  # every option checked before the first connection
+            code.profile_for(site, _code_options(options))
+            session.parse_idle(options.idle)
     cluster = code.connect(paths, ssh, site, interactive=interactive, say=say)
     if options.list_:
         rows = [dict(v, job=int(k)) for k, v in doc.get("serves", {}).items() if v.get("site") == site.id]
@@ -88,10 +96,6 @@ def run(paths: Paths, options: ServeOptions, *, interactive: bool = False, ssh: 
                       data={"serves": rows})
     if options.stop:
         return stop(paths, ssh, cluster, doc, site.id, options.job)
-    if options.what not in WHATS:
-        raise BadInput(f"serve what? {options.what!r} is not known; allowed: {', '.join(WHATS)}", hint="e.g. sshsetup serve jupyter")
-    if options.what != "jupyter":
-        raise Refused(f"sshsetup serve {options.what} is not available in this version", hint="use sshsetup serve jupyter")
     job_id, submitted = _job(cluster, site, options, say, clock, interactive)
     if job_id is None:
         return Result("serve", EXIT_INTERRUPTED, notes=("Interrupted: nothing was started.",))
@@ -111,9 +115,7 @@ def _job(cluster: Cluster, site: Any, options: ServeOptions, say: code.Say, cloc
         if job is None or session.phase(job) is not session.Phase.READY or not job.name.startswith(session.PREFIX):
             raise Refused(f"job {options.job} is not a running session job of yours", hint="list them with: sshsetup code --list")
         return job.id, False
-    co = code.CodeOptions(site=options.site, account=options.account, partition=options.partition, gpus=options.gpus,
-                          time=options.time)
-    profile, account = code.profile_for(site, co)
+    profile, account = code.profile_for(site, _code_options(options))
     existing = session.pick(cluster.jobs(), profile.job_name)
     if existing is not None:
         job_id, submitted = existing.id, False
@@ -129,6 +131,11 @@ def _job(cluster: Cluster, site: Any, options: ServeOptions, say: code.Say, cloc
     if ready is None:
         raise Refused(f"job {job_id} ended before it started", hint="see: sshsetup code --list")
     return job_id, submitted
+
+
+def _code_options(options: ServeOptions) -> code.CodeOptions:
+    return code.CodeOptions(site=options.site, account=options.account, partition=options.partition, gpus=options.gpus,
+                            time=options.time)
 
 
 def _start(paths: Paths, ssh: Ssh, cluster: Cluster, doc: dict[str, Any], site_id: str, job_id: int, clock: code.Clock,
