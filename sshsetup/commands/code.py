@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sshsetup import files
 from sshsetup.errors import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, BadInput, Refused, SshSetupError
 from sshsetup.result import Result
-from sshsetup.slurm import session, session_alias
+from sshsetup.slurm import session, session_alias, session_vscode
 from sshsetup.slurm.session_remote import Cluster, helper_sha256, helper_text, remote_user
 from sshsetup.ssh import master
 from sshsetup.ssh.client import Ssh, shell_join
@@ -95,6 +95,10 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
     alias = session_alias.alias_for(site.alias, profile.key, site.id)
     command = session_alias.remote_command(helper, helper_sha256(text), profile.job_name, leads)
     outcomes = write_entry(paths, alias, session_alias.entry_lines(alias, ssh.dump(site.alias), command, profile.key))
+    settings, notes = session_vscode.ensure(paths)
+    outcomes += tuple(settings)
+    for note in notes:
+        say(note)
     existing = session.pick(cluster.jobs(), profile.job_name)
     if options.next_:
         return queue_next(cluster, profile, account, existing, idle, outcomes)
