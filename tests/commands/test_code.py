@@ -190,7 +190,8 @@ def test_code_end_to_end_with_one_authentication(session: Session) -> None:
         assert listed.returncode == 0, listed.stderr
         assert re.search(rf"^{job}\s+{NAME}\s+RUNNING\s+tbnode01\s+\d+:\d\d\s+0\.\d\d", listed.stdout, re.M), listed.stdout
         doc = json.loads(s.sshsetup("code", "--list", "--site", "testbed", "--json").stdout)
-        assert [r["job"] for r in doc["jobs"]] == [job] and doc["jobs"][0]["node"] == "tbnode01"
+        running = [r for r in doc["jobs"] if r["state"] == "RUNNING"]  # earlier tests' ended jobs may be listed too
+        assert [r["job"] for r in running] == [job] and running[0]["node"] == "tbnode01"
         os.killpg(proc.pid, signal.SIGINT)
         rc, rest = finish(proc)
         assert rc == 0, rest
@@ -261,6 +262,7 @@ def test_ctrl_c_during_sbatch_finds_the_job_by_name(slow_session: Session) -> No
     other = s.slurm.run(["runuser", "-u", s.user.name, "--", "env", f"SLURM_CONF={s.slurm.conf_path}", "sbatch", "--parsable",
                          "--account=myproject", "--begin=now+1hour", "--job-name=other", "--wrap=sleep 60"])
     other_id = int(other.stdout.strip())
+    before = set(s.squeue("-t", "all", "-o", "%i").split())  # earlier tests' jobs stay listed for MinJobAge
     proc = s.popen("code", *RESOURCES, "--begin", "now+1hour", "--no-open")
     try:
         wait_for_file(s.user.home / "sbatch-submitted", timeout=60)
@@ -272,7 +274,7 @@ def test_ctrl_c_during_sbatch_finds_the_job_by_name(slow_session: Session) -> No
             proc.wait()
     assert rc == 130, rest
     jobs = dict(ln.split() for ln in s.squeue("-t", "all", "-o", "%i %T").splitlines() if ln.strip())
-    new = sorted(int(j) for j in jobs if int(j) not in (older_id, other_id))
+    new = sorted(int(j) for j in jobs if j not in before)
     assert len(new) == 1 and jobs[str(new[0])] == "CANCELLED", (jobs, rest)
     assert f"Interrupted while sbatch ran: cancelled the job(s) it submitted: {new[0]}; no other job was touched." in rest
     assert jobs[str(other_id)] == "PENDING"
