@@ -27,6 +27,7 @@ from sshsetup.result import Result
 from sshsetup.slurm import session, session_alias, session_vscode
 from sshsetup.slurm.session_remote import Cluster, helper_sha256, helper_text, remote_user
 from sshsetup.ssh import master
+from sshsetup.ssh.client import Master as SshMaster
 from sshsetup.ssh.client import Ssh, shell_join
 
 if TYPE_CHECKING:
@@ -83,8 +84,6 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
     transport = options.transport or "srun"
     if transport not in TRANSPORTS:
         raise BadInput(f"--transport {transport!r} is not known; allowed: {', '.join(TRANSPORTS)}", hint="use --transport srun")
-    if transport == "proxyjump":
-        raise Refused("--transport proxyjump is not available in this version", hint="use --transport srun (the default)")
     profile, account = profile_for(site, options)  # every option checked before the first connection
     idle = session.parse_idle(options.idle)
     session.sbatch_words(profile, account, begin=options.begin)
@@ -94,11 +93,14 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
     helper = cluster.install_helper(text)
     alias = session_alias.alias_for(site.alias, profile.key, site.id)
     command = session_alias.remote_command(helper, helper_sha256(text), profile.job_name, leads)
-    outcomes = write_entry(paths, alias, session_alias.entry_lines(alias, ssh.dump(site.alias), command, profile.key))
-    settings, notes = session_vscode.ensure(paths)
-    outcomes += tuple(settings)
-    for note in notes:
-        say(note)
+    login_dump = ssh.dump(site.alias)
+    outcomes: tuple[files.Outcome, ...] = ()
+    if transport == "srun":
+        outcomes = write_entry(paths, alias, session_alias.entry_lines(alias, login_dump, command, profile.key))
+        settings, notes = session_vscode.ensure(paths)
+        outcomes += tuple(settings)
+        for note in notes:
+            say(note)
     existing = session.pick(cluster.jobs(), profile.job_name)
     if options.next_:
         return queue_next(cluster, profile, account, existing, idle, outcomes)
@@ -126,6 +128,14 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
         return Result("code", EXIT_FAIL, outcomes=outcomes, heading="",
                       notes=(f"✗ job {job_id} ended before it started: {_ended(cluster, job_id)}",),
                       data={"job": job_id, "alias": alias, "state": "gone"})
+    if transport == "proxyjump":
+        try:
+            outcomes += node_entry(paths, ssh, site, alias, job, login_dump, profile.key)
+        except SshSetupError:
+            if submitted:
+                cluster.cancel([job_id])
+                say(f"Cancelled job {job_id} (this run submitted it; the start failed).")
+            raise
     path = options.path or cluster.checked(["pwd"], "pwd").strip()
     argv = ["code", "--remote", f"ssh-remote+{alias}", path]
     opened = open_vscode(argv, options.no_open)
@@ -195,6 +205,28 @@ def write_entry(paths: Paths, alias: str, lines: list[str]) -> tuple[files.Outco
     new = session_alias.upsert_entry(text, lines, path)
     change = files.FileChange(path, new.encode("utf-8"), mode=0o600, label=f"ssh config (entry {alias})")
     return tuple(files.apply(files.plan([change]), dry_run=False))
+
+
+def node_entry(paths: Paths, ssh: Ssh, site: Site, alias: str, job: session.Job, login_dump: dict[str, list[str]],
+               profile_key: str) -> tuple[files.Outcome, ...]:
+    """The proxyjump transport's entry for the node the job runs on, with a ControlMaster beside the login's."""
+    assert job.node is not None
+    host = session_alias.node_host(site.compute_node_pattern, job.node)
+    control = (login_dump.get("controlpath") or ["none"])[0]
+    if control == "none":
+        raise Refused(f"{site.alias} has no ControlPath: the node entry could not share a socket directory",
+                      hint="run sshsetup init (not with --client windows) for the ControlMaster")
+    lines = session_alias.proxyjump_lines(alias, ssh.dump(host), str(Path(control).parent), profile_key)
+    outcomes = write_entry(paths, alias, lines)
+    # open the node's master once, before VS Code's windows race to become it (one authentication on the node)
+    argv = ssh.argv(alias, "true", master=SshMaster.OPEN, connect_timeout=15, options={"ControlPersist": "10m"})
+    done = ssh.run(argv, timeout=60)
+    if not done.ok:
+        why = "; ".join(done.stderr_lines[-2:]) or f"exit {done.returncode}"
+        raise Refused(f"the node {host} of job {job.id} refused the connection ({why})",
+                      hint="at JSC only a user with a running job on that node gets in (pspam), and ProxyJump needs "
+                           "10.0.0.0/8 in the key's from=: sshsetup key-line --from 10.0.0.0/8 ... and upload it in JuDoor")
+    return outcomes
 
 
 def submit(cluster: Cluster, profile: session.Profile, account: str, idle: int, begin: str | None,

@@ -89,3 +89,40 @@ def upsert_entry(text: str, lines: Sequence[str], path: Path) -> str:
     end_at = max(i for i, ln in enumerate(kept) if ln.startswith(block.END))
     new = [*kept[:end_at], "", *lines, *kept[end_at:]]
     return text[: found.start] + eol.join(new) + text[found.end :]
+
+
+def node_host(pattern: str | None, node: str) -> str:
+    """The ssh name of a compute node: the site's node pattern applied (``jwb*i.juwels`` + ``jwb0129`` -> ``jwb0129i.juwels``)."""
+    if not pattern or "*" not in pattern:
+        return node
+    prefix, suffix = pattern.split("*", 1)
+    if not node.startswith(prefix) or "*" in suffix:
+        return node
+    return node + suffix
+
+
+def proxyjump_lines(alias: str, dumped: Mapping[str, Sequence[str]], control_dir: str, profile_key: str) -> list[str]:
+    """The entry of the ``proxyjump`` transport: the node as ``ssh -G <node>`` sees it (the site's compute-node
+    entry gives ProxyJump to the login alias), with a ControlMaster of its own."""
+
+    def one(key: str) -> str | None:
+        values = dumped.get(key) or []
+        return values[0] if values and values[0] != "none" else None
+
+    jump = one("proxyjump")
+    if not jump:
+        raise Refused("the compute-node entry has no ProxyJump", hint="run sshsetup init --compute-nodes, then sshsetup code again")
+    opts: list[tuple[str, str]] = [("HostName", one("hostname") or ""), ("Port", one("port") or "22"), ("User", one("user") or ""),
+                                   ("ProxyJump", jump)]
+    if one("identityfile"):
+        opts.append(("IdentityFile", _path(one("identityfile") or "")))
+    if one("identitiesonly") == "yes":
+        opts.append(("IdentitiesOnly", "yes"))
+    opts += [("StrictHostKeyChecking", one("stricthostkeychecking") or "accept-new"), ("ControlMaster", "auto"),
+             ("ControlPath", _path(control_dir) + "/%C"), ("ControlPersist", "10m"), ("ServerAliveInterval", "60")]
+    lines = [f"{MARK}{profile_key}", f"Host {alias}"]
+    for k, v in opts:
+        if not v or any(c in v for c in "\r\n\0"):
+            raise Refused(f"ssh -G gave no usable {k} for the node entry", hint="run sshsetup init --compute-nodes, then sshsetup code again")
+        lines.append(f"    {k} {v}")
+    return lines

@@ -26,7 +26,7 @@ from tests.commands.test_login import pkg  # noqa: F401 - a fixture
 from tests.test_e2e import PASSPHRASE, py  # noqa: F401 - py is a fixture
 from tests.testbed.agent import SshAgent
 from tests.testbed.slurm import Slurm
-from tests.testbed.sshd import Sshd
+from tests.testbed.sshd import Sshd, free_port
 from tests.testbed.users import DEFAULT_PATH, TestUser, descendants, exe, kill_pids, run_as
 
 pytestmark = [pytest.mark.sshd, pytest.mark.slurm]
@@ -343,3 +343,77 @@ def test_walltime_warnings_and_next(session: Session) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert s.auths() == 1
+
+
+# ------------------------------------------------------------------ the proxyjump transport, pspam emulated
+
+PSPAM = """\
+#!/bin/sh
+# pspam emulation: the user's key only while the user has a running job
+if SLURM_CONF={conf} /usr/bin/squeue -h -u "$1" -t R -o %i | grep -q .; then cat {keys}/"$1"; fi
+"""
+
+
+@pytest.fixture
+def pspam_node(sshd_factory, slurm: Slurm, test_user: TestUser) -> Iterator[Sshd]:  # type: ignore[no-untyped-def]
+    """A second loopback sshd as the compute node: AuthorizedKeysCommand admits only users with a running job.
+
+    The command must sit on a root-owned path no one else may write (sshd checks every component), so not /tmp.
+    """
+    import secrets
+    import shutil
+
+    d = Path(f"/run/sshsetup-pspam-{secrets.token_hex(4)}")
+    d.mkdir(mode=0o755)
+    node = sshd_factory(start=False)
+    script = d / "keys"
+    script.write_text(PSPAM.format(conf=slurm.conf_path, keys=node.auth_dir))
+    script.chmod(0o755)
+    node.extra_config = [f"AuthorizedKeysCommand {script} %u", "AuthorizedKeysCommandUser root", "AuthorizedKeysFile none"]
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_proxyjump_transport_with_pspam(session: Session, pspam_node: Sshd) -> None:
+    s, node = session, pspam_node
+    sites = s.user.home / "sites.toml"
+    sites.write_text(sites.read_text() + 'compute_node_pattern = "tbnode*"\n')
+    r = s.sshsetup("init", "--compute-nodes", "--yes", "--from", "127.0.0.1", "--no-vscode")
+    assert r.returncode == 0, r.stderr
+    node.authorize(s.user, (s.user.ssh_dir / "id_ed25519_jsc.pub").read_text().strip())
+    cfg = s.user.ssh_dir / "config"
+    # what the site's DNS does at JSC: the node name Slurm reports reaches the node sshd (here on loopback)
+    cfg.write_text(cfg.read_text() + f"Host tbnode01\n    HostName 127.0.0.1\n    Port {node.port}\n")
+    s.user.write(".ssh/known_hosts", (s.user.ssh_dir / "known_hosts").read_text() + node.known_hosts_text(), mode=0o644)
+    no_mux = ["-o", "ControlPath=none", "-o", "BatchMode=yes"]
+    refused = run_as(s.user, ["ssh", *no_mux, "tbnode01", "true"], env=s.agent.env)
+    assert refused.returncode == 255 and "Permission denied (publickey)" in refused.stderr, refused.stderr
+    node_start = node.log_offset()
+
+    r = s.sshsetup("code", *RESOURCES, "--transport", "proxyjump", "--persist", "--idle", "0")
+    assert r.returncode == 0, r.stderr
+    job = int(re.search(r"✓ job (\d+) runs on tbnode01", r.stderr).group(1))  # type: ignore[union-attr]
+    block = cfg.read_text()
+    assert f"Host {ENTRY}\n    HostName 127.0.0.1\n    Port {node.port}\n    User {s.user.name}\n    ProxyJump jsc-testbed\n" in block
+    for n in (1, 2):
+        out = s.user.home / f"window-{n}.out"
+        port = int(wait_for(out, r"listeningOn=(\d+)").group(1))
+        spec = f"127.0.0.1:{free_port()}:127.0.0.1:{port}"
+        fwd = run_as(s.user, ["ssh", "-O", "forward", "-L", spec, ENTRY], env=s.agent.env)
+        assert fwd.returncode == 0, fwd.stderr
+        with urllib.request.urlopen(f"http://{spec.rsplit(':', 2)[0]}/index.html", timeout=30) as resp:
+            assert resp.read() == b"hello-from-the-node\n"
+    assert len(ACCEPTED.findall(node.log_text(node_start))) == 1  # two windows, one node master
+
+    assert s.sshsetup("code", "--stop", "--site", "testbed").returncode == 0
+    s.slurm.wait_job_state(job, timeout=30)
+    pids = s.windows()
+    kill_pids([*pids, *(d for p in pids for d in descendants(p))])
+    run_as(s.user, ["ssh", "-O", "exit", ENTRY], env=s.agent.env)
+    again = run_as(s.user, ["ssh", *no_mux, "tbnode01", "true"], env=s.agent.env)
+    assert again.returncode == 255 and "Permission denied (publickey)" in again.stderr
+    assert s.auths() == 1  # the login sshd: the one master, also for both ProxyJump hops
