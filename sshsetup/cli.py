@@ -333,20 +333,27 @@ def logout(sites: tuple[str, ...], sites_file: Path | None) -> int:
 @click.option("--begin", metavar="TIME", help="Start the job no earlier than this (sbatch --begin), e.g. 16:00.")
 @click.option("--next", "next_", is_flag=True, help="Queue a successor of the running session job (afterany).")
 @click.option("--list", "list_", is_flag=True, help="List the session jobs: node, state, time left, node-hours.")
-@click.option("--stop", is_flag=True, help="Cancel the session jobs (or the one given with --job).")
-@click.option("--job", "stop_job", type=int, metavar="JOB", help="With --stop: only this job.")
+@click.option("--stop", "stop", is_flag=False, flag_value="all", default=None, metavar="[JOB]",
+              help="Cancel the session jobs, or only JOB.")
 @SITES_FILE
 @click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
 def code(path: str | None, site: str | None, account: str | None, partition: str | None, gpus: int | None,
          time_: str | None, idle: str, persist: bool, transport: str | None, no_open: bool, begin: str | None,
-         next_: bool, list_: bool, stop: bool, stop_job: int | None, sites_file: Path | None, as_json: bool) -> int:
+         next_: bool, list_: bool, stop: str | None, sites_file: Path | None, as_json: bool) -> int:
     """VS Code on a compute node: allocate, wait, open, and end the job with the session."""
+
+    def _job_id(text: str) -> int:
+        if not text.isdigit():
+            raise click.BadParameter(f"{text!r} is not a job id", param_hint="--stop")
+        return int(text)
+
     from sshsetup.commands import code as code_cmd
     from sshsetup.render import show
 
     options = code_cmd.CodeOptions(path=path, site=site, account=account, partition=partition, gpus=gpus, time=time_,
                                    idle=idle, persist=persist, transport=transport, no_open=no_open, begin=begin,
-                                   next_=next_, list_=list_, stop=stop, stop_job=stop_job, sites_file=sites_file)
+                                   next_=next_, list_=list_, stop=stop is not None,
+                                   stop_job=None if stop in (None, "all") else _job_id(stop), sites_file=sites_file)
     return show(code_cmd.run(_paths(), options, interactive=_interactive()), as_json=as_json)
 
 

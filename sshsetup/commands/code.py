@@ -115,8 +115,17 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
             note = f"Interrupted while sbatch ran: cancelled the job(s) it submitted: {said}; no other job was touched."
             return Result("code", EXIT_INTERRUPTED, outcomes=outcomes, heading="", notes=("", note),
                           data={"job": exc.found[0] if exc.found else None, "cancelled": exc.found})
-    try:
+    try:  # from here until VS Code is open, a failure or Ctrl-C cancels the job this run submitted (never a reused one)
         job = wait_running(cluster, job_id, say, clock, interactive)
+        if job is None:
+            return Result("code", EXIT_FAIL, outcomes=outcomes, heading="",
+                          notes=(f"✗ job {job_id} ended before it started: {_ended(cluster, job_id)}",),
+                          data={"job": job_id, "alias": alias, "state": "gone"})
+        if transport == "proxyjump":
+            outcomes += node_entry(paths, ssh, site, alias, job, login_dump, profile.key)
+        path = options.path or cluster.checked(["pwd"], "pwd").strip()
+        argv = ["code", "--remote", f"ssh-remote+{alias}", path]
+        opened = open_vscode(argv, options.no_open)
     except KeyboardInterrupt:
         return interrupted(cluster, job_id, submitted)
     except SshSetupError:
@@ -124,21 +133,6 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
             cluster.cancel([job_id])
             say(f"Cancelled job {job_id} (this run submitted it; the start failed).")
         raise
-    if job is None:
-        return Result("code", EXIT_FAIL, outcomes=outcomes, heading="",
-                      notes=(f"✗ job {job_id} ended before it started: {_ended(cluster, job_id)}",),
-                      data={"job": job_id, "alias": alias, "state": "gone"})
-    if transport == "proxyjump":
-        try:
-            outcomes += node_entry(paths, ssh, site, alias, job, login_dump, profile.key)
-        except SshSetupError:
-            if submitted:
-                cluster.cancel([job_id])
-                say(f"Cancelled job {job_id} (this run submitted it; the start failed).")
-            raise
-    path = options.path or cluster.checked(["pwd"], "pwd").strip()
-    argv = ["code", "--remote", f"ssh-remote+{alias}", path]
-    opened = open_vscode(argv, options.no_open)
     data: dict[str, Any] = {"job": job_id, "node": job.node, "alias": alias, "profile": profile.key, "submitted": submitted,
                             "command": argv, "opened": opened, "persist": options.persist}
     lines = [f"✓ job {job_id} runs on {job.node}: VS Code connects with the entry {alias}"]
@@ -300,8 +294,11 @@ def open_vscode(argv: list[str], no_open: bool) -> bool:
     exe = None if no_open else shutil.which(argv[0])
     if exe is None:
         return False
-    subprocess.Popen([exe, *argv[1:]], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                     start_new_session=True)
+    try:
+        subprocess.Popen([exe, *argv[1:]], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    except OSError:
+        return False  # the exact command is printed instead
     return True
 
 

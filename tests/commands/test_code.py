@@ -336,7 +336,7 @@ def test_walltime_warnings_and_next(session: Session) -> None:
         os.killpg(proc.pid, signal.SIGINT)
         rc, rest = finish(proc)
         assert rc == 0 and f"cancelled job {job}" in rest, rest
-        stop = s.sshsetup("code", "--stop", "--job", str(succ), "--site", "testbed")
+        stop = s.sshsetup("code", "--stop", str(succ), "--site", "testbed")
         assert stop.returncode == 0 and stop.stderr.startswith(f"✓ cancelled job {succ} ({NAME}, "), stop.stderr
     finally:
         if proc.poll() is None:
