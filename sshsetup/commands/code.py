@@ -88,6 +88,13 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
     idle = session.parse_idle(options.idle)
     session.sbatch_words(profile, account, begin=options.begin)
     leads = session.parse_leads(os.environ.get(LEADS_ENV))
+    if transport == "proxyjump":
+        from sshsetup.judoor import records
+
+        rec = records.load(paths.keylines).get(site.id)
+        warning = session_alias.key_line_warning(site.id, rec.ranges if rec else None)
+        if warning:
+            say(warning)
     cluster = connect(paths, ssh, site, interactive=interactive, say=say)
     text = helper_text()
     helper = cluster.install_helper(text)

@@ -126,3 +126,12 @@ def proxyjump_lines(alias: str, dumped: Mapping[str, Sequence[str]], control_dir
             raise Refused(f"ssh -G gave no usable {k} for the node entry", hint="run sshsetup init --compute-nodes, then sshsetup code again")
         lines.append(f"    {k} {v}")
     return lines
+
+
+def key_line_warning(site_id: str, ranges: Sequence[str] | None) -> str | None:
+    """ProxyJump reaches a JSC node from the login node's 10.x address: the key's from= must allow 10.0.0.0/8."""
+    if ranges is None or "10.0.0.0/8" in ranges:
+        return None
+    wanted = " ".join(f"--from {r}" for r in (*ranges, "10.0.0.0/8"))
+    return (f"warning: the key line recorded for {site_id} lacks 10.0.0.0/8, so the node hop of ProxyJump will be refused;"
+            f" fix: sshsetup key-line --site {site_id} {wanted}, then upload that line in JuDoor")

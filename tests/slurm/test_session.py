@@ -171,3 +171,14 @@ def test_entry_is_added_once_inside_the_block() -> None:
     assert session_alias.upsert_entry(twice, changed, Path("config")) == twice
     with pytest.raises(Refused, match="no sshsetup block"):
         session_alias.upsert_entry("Host x\n", lines, Path("config"))
+
+
+def test_node_host_and_key_line_warning() -> None:
+    assert session_alias.node_host("jwb*i.juwels", "jwb0129") == "jwb0129i.juwels"
+    assert session_alias.node_host("tbnode*", "tbnode01") == "tbnode01"
+    assert session_alias.node_host(None, "jrc0001") == "jrc0001"
+    assert session_alias.key_line_warning("juwels-booster", None) is None
+    assert session_alias.key_line_warning("juwels-booster", ["93.199.0.0/16", "10.0.0.0/8"]) is None
+    assert session_alias.key_line_warning("juwels-booster", ["93.199.0.0/16"]) == (
+        "warning: the key line recorded for juwels-booster lacks 10.0.0.0/8, so the node hop of ProxyJump will be refused;"
+        " fix: sshsetup key-line --site juwels-booster --from 93.199.0.0/16 --from 10.0.0.0/8, then upload that line in JuDoor")
