@@ -205,7 +205,7 @@ def write_entry(paths: Paths, alias: str, lines: list[str]) -> tuple[files.Outco
     text = old.decode("utf-8")
     new = session_alias.upsert_entry(text, lines, path)
     change = files.FileChange(path, new.encode("utf-8"), mode=0o600, label=f"ssh config (entry {alias})")
-    return tuple(files.apply(files.plan([change]), dry_run=False))
+    return tuple(o for o in files.apply(files.plan([change]), dry_run=False) if o.verb is not files.Verb.IDENTICAL)
 
 
 def node_entry(paths: Paths, ssh: Ssh, site: Site, alias: str, job: session.Job, login_dump: dict[str, list[str]],
