@@ -342,7 +342,7 @@ def queue_next(cluster: Cluster, profile: session.Profile, account: str, existin
 
 
 def list_sessions(cluster: Cluster, kind: str) -> Result:
-    rows = session.list_rows(cluster.jobs(all_states=True))
+    rows = session.list_rows(cluster.jobs(all_states=True), cluster.now_iso())
     if not rows:
         return Result(kind, EXIT_OK, notes=("No session jobs (squeue shows none named sshsetup-code-*).",), data={"jobs": []})
     return Result(kind, EXIT_OK, output=session.list_table(rows), data={"jobs": rows})

@@ -14,6 +14,7 @@ import enum
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sshsetup import validate
 from sshsetup.errors import BadInput
@@ -29,6 +30,7 @@ _NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 _DURATION = re.compile(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _SLURM_TIME = re.compile(r"(?:(\d+)-)?(?:(\d+):)?(\d+):(\d+)")
 _LISTENING = re.compile(r"listeningOn==?(\d+)")
+_IDLE_SINCE = re.compile(r"sshsetup: idle since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)")
 ACTIVE = frozenset({"PENDING", "RUNNING", "CONFIGURING", "REQUEUED", "RESIZING", "SUSPENDED"})
 
 
@@ -203,19 +205,32 @@ def node_hours(job: Job) -> float:
     return round(job.nodes * job.elapsed / 3600, 2)
 
 
-def list_rows(jobs: Sequence[Job]) -> list[dict[str, object]]:
+def idle_seconds(job: Job, now_iso: str | None) -> int | None:
+    """From the watchdog's comment ``sshsetup: idle since <ISO time>`` and the login node's clock; None: in use or unknown."""
+    m = _IDLE_SINCE.fullmatch(job.comment)
+    if m is None or now_iso is None or job.state != "RUNNING":
+        return None
+    try:
+        return max(0, int((datetime.fromisoformat(now_iso) - datetime.fromisoformat(m.group(1))).total_seconds()))
+    except ValueError:
+        return None
+
+
+def list_rows(jobs: Sequence[Job], now_iso: str | None = None) -> list[dict[str, object]]:
     return [
         {"job": j.id, "name": j.name, "state": j.state, "node": j.nodelist if j.state == "RUNNING" else "",
-         "reason": j.reason, "elapsed": j.elapsed, "left": j.left, "node_hours": node_hours(j), "comment": j.comment}
+         "reason": j.reason, "elapsed": j.elapsed, "left": j.left, "idle": idle_seconds(j, now_iso),
+         "node_hours": node_hours(j), "comment": j.comment}
         for j in jobs if j.name.startswith(PREFIX)
     ]
 
 
 def list_table(rows: Sequence[dict[str, object]]) -> str:
-    head = ("JOB", "NAME", "STATE", "NODE", "LEFT", "NODE-HOURS", "NOTE")
+    head = ("JOB", "NAME", "STATE", "NODE", "LEFT", "IDLE", "NODE-HOURS", "NOTE")
     body = [
         (str(r["job"]), str(r["name"]), str(r["state"]), str(r["node"] or "-"),
-         clock_text(int(r["left"])) if isinstance(r["left"], int) else "-", f"{r['node_hours']:.2f}",
+         clock_text(int(r["left"])) if isinstance(r["left"], int) else "-",
+         clock_text(int(r["idle"])) if isinstance(r["idle"], int) else "-", f"{r['node_hours']:.2f}",
          str(r["comment"] or (r["reason"] if r["state"] == "PENDING" else "")))
         for r in rows
     ]
@@ -247,16 +262,28 @@ HOLDER = """\
 # sshsetup code: the session job of profile {key}.
 # It holds the node; VS Code's server and `sshsetup serve` run in steps of it (srun --overlap).
 # Watchdog: no step for {idle_text} -> the job cancels itself and says why in its comment.
+# Its comment says "sshsetup: idle since <time>" while no client is there (sshsetup code --list shows it).
 idle={idle}
 tick={tick}
 last=$(date +%s)
+active=1
 trap 'exit 0' TERM
 while :; do
   sleep "$tick" &
   wait $!
   if squeue -h -s -j "$SLURM_JOB_ID" -o %i 2>/dev/null | grep -Eq '^[0-9]+\\.[0-9]+$'; then
     last=$(date +%s)
-  elif [ "$idle" -gt 0 ] && [ $(( $(date +%s) - last )) -ge "$idle" ]; then
+    if [ "$active" = 0 ]; then
+      active=1
+      scontrol update JobId="$SLURM_JOB_ID" Comment="sshsetup: in use"
+    fi
+    continue
+  fi
+  if [ "$active" = 1 ]; then
+    active=0
+    scontrol update JobId="$SLURM_JOB_ID" Comment="sshsetup: idle since $(date -d "@$last" +%Y-%m-%dT%H:%M:%S)"
+  fi
+  if [ "$idle" -gt 0 ] && [ $(( $(date +%s) - last )) -ge "$idle" ]; then
     scontrol update JobId="$SLURM_JOB_ID" Comment="sshsetup: cancelled after {idle_text} without a client ($(date +%H:%M))"
     scancel "$SLURM_JOB_ID"
     exit 0

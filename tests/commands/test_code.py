@@ -301,6 +301,12 @@ def test_idle_watchdog_cancels_and_says_why(session: Session) -> None:
     pids = s.windows()
     kill_pids([*pids, *(d for p in pids for d in descendants(p))])
     closed = time.monotonic()
+    while "sshsetup: idle since " not in s.squeue("-j", str(job), "-o", "%k"):
+        assert time.monotonic() < closed + 10, s.squeue("-j", str(job), "-o", "%k")
+        time.sleep(0.2)
+    idle = s.sshsetup("code", "--list", "--site", "testbed", "--json")
+    (row,) = [r for r in json.loads(idle.stdout)["jobs"] if r["job"] == job]
+    assert row["state"] == "RUNNING" and isinstance(row["idle"], int) and 0 <= row["idle"] < 15, row
     deadline = closed + 15 + 3 + 10  # --idle, one watchdog tick (3 s), Slurm's own latency
     while s.slurm.job_state(job) == "RUNNING":
         assert time.monotonic() < deadline, s.squeue("--steps")

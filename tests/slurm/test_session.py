@@ -127,16 +127,24 @@ def test_walltime_warnings() -> None:
 
 
 def test_list_rows_and_table() -> None:
-    rows = session.list_rows([job(id=3, state="RUNNING", nodelist="jwb0129", elapsed=5400, left=1800),
+    rows = session.list_rows([job(id=3, state="RUNNING", nodelist="jwb0129", elapsed=5400, left=1800,
+                                  comment="sshsetup: idle since 2026-12-03T10:20:00"),
                               job(id=4, name="unrelated"), job(id=5, comment="sshsetup: cancelled after 30 min without a client (10:30)",
-                                                               state="CANCELLED")])
+                                                               state="CANCELLED")], "2026-12-03T10:32:05")
     assert [r["job"] for r in rows] == [3, 5]
-    assert rows[0]["node_hours"] == 1.5
+    assert (rows[0]["node_hours"], rows[0]["idle"], rows[1]["idle"]) == (1.5, 725, None)
     assert session.list_table(rows) == (
-        "JOB  NAME                                     STATE      NODE     LEFT     NODE-HOURS  NOTE\n"
-        "3    sshsetup-code-juwels-booster-booster-g4  RUNNING    jwb0129  30:00    1.50\n"
-        "5    sshsetup-code-juwels-booster-booster-g4  CANCELLED  -        1:00:00  0.00        "
+        "JOB  NAME                                     STATE      NODE     LEFT     IDLE   NODE-HOURS  NOTE\n"
+        "3    sshsetup-code-juwels-booster-booster-g4  RUNNING    jwb0129  30:00    12:05  1.50        sshsetup: idle since 2026-12-03T10:20:00\n"
+        "5    sshsetup-code-juwels-booster-booster-g4  CANCELLED  -        1:00:00  -      0.00        "
         "sshsetup: cancelled after 30 min without a client (10:30)\n")
+
+
+def test_holder_marks_idle_and_in_use() -> None:
+    text = session.holder_script(PROFILE, 60)
+    assert 'Comment="sshsetup: idle since $(date -d "@$last" +%Y-%m-%dT%H:%M:%S)"' in text
+    assert 'Comment="sshsetup: in use"' in text
+    assert "grep -Eq '^[0-9]+\\.[0-9]+$'" in text
 
 
 # --------------------------------------------------------------------------- the managed entry
