@@ -170,6 +170,11 @@ def _site(paths: Paths, options: CodeOptions) -> Site:
 def connect(paths: Paths, ssh: Ssh, site: Site, *, interactive: bool, say: Say) -> Cluster:
     """The site's one login connection: a live master, or one login now (1 authentication)."""
     gate = master.check(paths, ssh, [site])
+    if gate.refusal is not None and interactive:
+        from sshsetup.commands import login
+
+        if login.offer(paths, gate):  # on a terminal: log in now (the code typed once) instead of refusing
+            gate = master.check(paths, ssh, [site])
     if gate.refusal is not None:
         raise gate.refusal
     if not gate.live:
