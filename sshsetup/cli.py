@@ -359,6 +359,7 @@ def code(path: str | None, site: str | None, account: str | None, partition: str
 
 @cli.command()
 @click.argument("what", required=False, type=click.Choice(["jupyter", "tensorboard", "port"]))
+@click.argument("number", required=False, type=int)
 @click.option("--site", metavar="ID", help="The site (default: the one init set up).")
 @click.option("--job", type=int, metavar="J", help="Run in this session job (default: the profile's, or a new one).")
 @click.option("--account", metavar="NAME", help="The budget for a new session job (sbatch --account).")
@@ -371,12 +372,12 @@ def code(path: str | None, site: str | None, account: str | None, partition: str
 @click.option("--stop", is_flag=True, help="Close the forward and end the server (all, or --job J).")
 @SITES_FILE
 @click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
-def serve(what: str | None, site: str | None, job: int | None, account: str | None, partition: str | None, gpus: int | None,
+def serve(what: str | None, number: int | None, site: str | None, job: int | None, account: str | None, partition: str | None, gpus: int | None,
           time_: str | None, idle: str, persist: bool, list_: bool, stop: bool, sites_file: Path | None, as_json: bool) -> int:
-    """Jupyter in a step of a session job, forwarded over the existing login."""
+    """Jupyter in a step of a session job (or a port of the node), forwarded over the existing login."""
     from sshsetup.commands import serve as serve_cmd
     from sshsetup.render import show
 
-    options = serve_cmd.ServeOptions(what=what, site=site, job=job, account=account, partition=partition, gpus=gpus,
+    options = serve_cmd.ServeOptions(what=what, port=number, site=site, job=job, account=account, partition=partition, gpus=gpus,
                                      time=time_, idle=idle, persist=persist, list_=list_, stop=stop, sites_file=sites_file)
     return show(serve_cmd.run(_paths(), options, interactive=_interactive()), as_json=as_json)

@@ -49,6 +49,18 @@ setsid nohup python3 "$HOME/{helper}" relay-unix "$d/login.sock" {job} "$d/node.
 echo $! > "$d/relay.pid"
 echo "$d"
 """
+_START_PORT = """\
+set -e
+d="$HOME/.sshsetup/serve/{job}"
+umask 077
+mkdir -p "$d"
+chmod 700 "$d"
+rm -f "$d/login.sock"
+setsid nohup python3 "$HOME/{helper}" relay-unix "$d/login.sock" {job} {port} > "$d/relay.log" 2>&1 < /dev/null &
+echo $! > "$d/relay.pid"
+for i in $(seq 100); do [ -S "$d/login.sock" ] && break; sleep 0.1; done
+echo "$d"
+"""
 _STOP = """\
 d="$HOME/.sshsetup/serve/{job}"
 for s in $(squeue -h -s -j {job} -o '%i %j' 2>/dev/null | awk '$2 == "{step}" {{print $1}}'); do scancel "$s"; done
@@ -61,6 +73,7 @@ true
 @dataclass(frozen=True)
 class ServeOptions:
     what: str | None = None
+    port: int | None = None  # serve port N: a server already listening on the node's 127.0.0.1:N
     site: str | None = None
     job: int | None = None
     account: str | None = None
@@ -83,15 +96,20 @@ def run(paths: Paths, options: ServeOptions, *, interactive: bool = False, ssh: 
     if not (options.list_ or options.stop):
         if options.what not in WHATS:
             raise BadInput(f"serve what? {options.what!r} is not known; allowed: {', '.join(WHATS)}", hint="e.g. sshsetup serve jupyter")
-        if options.what != "jupyter":
-            raise Refused(f"sshsetup serve {options.what} is not available in this version", hint="use sshsetup serve jupyter")
+        if options.what == "tensorboard":
+            raise Refused("sshsetup serve tensorboard is not available in this version",
+                          hint="start it in the job on 127.0.0.1:PORT yourself, then: sshsetup serve port PORT --job J")
+        if options.what == "port" and not (options.port and 0 < options.port < 65536):
+            raise BadInput("serve port needs the port the server listens on, on the node's 127.0.0.1",
+                           hint="e.g. sshsetup serve port 8888 --job 1234")
         if options.job is None:  # every option checked before the first connection
             code.profile_for(site, _code_options(options))
             session.parse_idle(options.idle)
     cluster = code.connect(paths, ssh, site, interactive=interactive, say=say)
     if options.list_:
         rows = [dict(v, job=int(k)) for k, v in doc.get("serves", {}).items() if v.get("site") == site.id]
-        text = "".join(f"{r['job']}  {r['what']}  http://127.0.0.1:{r['port']}/  (URL with token: {r['url_file']})\n" for r in rows)
+        text = "".join(f"{r['job']}  {r['what']}  http://127.0.0.1:{r['port']}/"
+                       + (f"  (URL with token: {r['url_file']})" if r.get("url_file") else "") + "\n" for r in rows)
         return Result("serve", EXIT_OK, output=text, notes=() if rows else ("No servers (sshsetup serve jupyter starts one).",),
                       data={"serves": rows})
     if options.stop:
@@ -100,6 +118,9 @@ def run(paths: Paths, options: ServeOptions, *, interactive: bool = False, ssh: 
     if job_id is None:
         return Result("serve", EXIT_INTERRUPTED, notes=("Interrupted: nothing was started.",))
     try:
+        if options.what == "port":
+            assert options.port is not None
+            return _start_port(paths, ssh, cluster, doc, site.id, job_id, options.port)
         return _start(paths, ssh, cluster, doc, site.id, job_id, clock, cancel_job=submitted and not options.persist)
     except BaseException:
         if submitted:
@@ -170,6 +191,26 @@ def _start(paths: Paths, ssh: Ssh, cluster: Cluster, doc: dict[str, Any], site_i
     return Result("serve", EXIT_OK, notes=lines, data={"job": job_id, "port": port, "url_file": str(url_file)})
 
 
+def _start_port(paths: Paths, ssh: Ssh, cluster: Cluster, doc: dict[str, Any], site_id: str, job_id: int,
+                node_port: int) -> Result:
+    helper = cluster.install_helper(helper_text())
+    remote_dir = cluster.checked(["sh", "-c", _START_PORT.format(job=int(job_id), helper=helper, port=int(node_port))],
+                                 "starting the relay").strip().splitlines()[-1]
+    port = _free_port()
+    spec = f"127.0.0.1:{port}:{remote_dir}/login.sock"
+    done = ssh.run(forward_argv(ssh, cluster.alias, "forward", spec), timeout=30)
+    if not done.ok:
+        raise RemoteError(f"ssh -O forward failed: {'; '.join(done.stderr_lines)}", hint=f"check the login: sshsetup status --site {site_id}")
+    doc.setdefault("serves", {})[str(job_id)] = {"site": site_id, "what": f"port {node_port}", "port": port, "spec": spec,
+                                                 "alias": cluster.alias, "url_file": "", "remote_dir": remote_dir,
+                                                 "cancel_job": False}
+    files.apply(files.plan([files.FileChange(_path(paths), state.dump(doc), mode=0o600, label="sshsetup serve records",
+                                             backup=False)]), dry_run=False)
+    lines = (f"✓ 127.0.0.1:{node_port} of job {job_id}'s node is http://127.0.0.1:{port}/ here (over the login of {cluster.alias})",
+             f"  stop it with: sshsetup serve --stop --job {job_id}")
+    return Result("serve", EXIT_OK, notes=lines, data={"job": job_id, "port": port, "node_port": node_port})
+
+
 def stop(paths: Paths, ssh: Ssh, cluster: Cluster, doc: dict[str, Any], site_id: str, job_id: int | None) -> Result:
     serves: dict[str, Any] = doc.get("serves", {})
     chosen = [k for k, v in serves.items() if v.get("site") == site_id and (job_id is None or k == str(job_id))]
@@ -181,8 +222,12 @@ def stop(paths: Paths, ssh: Ssh, cluster: Cluster, doc: dict[str, Any], site_id:
         rec = serves.pop(k)
         ssh.run(forward_argv(ssh, cluster.alias, "cancel", str(rec["spec"])), timeout=30)
         cluster.checked(["sh", "-c", _STOP.format(job=int(k), step=STEP_NAME)], "stopping the server")
-        changes.append(files.FileChange(Path(str(rec["url_file"])), None, label="Jupyter URL", backup=False))
-        lines.append(f"✓ stopped Jupyter in job {k}: forward 127.0.0.1:{rec['port']} closed, step ended")
+        if rec.get("url_file"):
+            changes.append(files.FileChange(Path(str(rec["url_file"])), None, label="Jupyter URL", backup=False))
+        if rec.get("what") == "jupyter":
+            lines.append(f"✓ stopped Jupyter in job {k}: forward 127.0.0.1:{rec['port']} closed, step ended")
+        else:
+            lines.append(f"✓ stopped {rec.get('what')} of job {k}: forward 127.0.0.1:{rec['port']} closed, relay ended")
         if rec.get("cancel_job"):
             cluster.cancel([int(k)])
             lines.append(f"✓ cancelled job {k} (sshsetup serve submitted it; not --persist)")

@@ -113,3 +113,44 @@ def test_serve_jupyter_through_the_master(session: Session) -> None:
         assert time.monotonic() < deadline, run_as(s.user, ["ps", "-u", s.user.name, "-o", "args="]).stdout
         time.sleep(0.2)
     assert s.auths() == 1
+
+
+def test_serve_port_of_a_server_in_the_job(session: Session) -> None:
+    """``serve port N --job J``: a server the user runs in the job on the node's 127.0.0.1:N, forwarded here."""
+    from tests.testbed.sshd import free_port
+    from tests.testbed.users import descendants, exe, kill_pids
+
+    s = session
+    r = s.sshsetup("code", *RESOURCES, "--persist", "--idle", "0", "--no-open")
+    assert r.returncode == 0, r.stderr
+    job = int(re.search(r"✓ job (\d+) runs on tbnode01", r.stderr).group(1))  # type: ignore[union-attr]
+    node_port = free_port()
+    s.user.write("www/index.html", "from-a-step\n", mode=0o644)
+    env = s.user.env({"SLURM_CONF": str(s.slurm.conf_path)})
+    server = subprocess.Popen([exe("runuser"), "-u", s.user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()),
+                               "srun", "--jobid", str(job), "--overlap", "--nodes=1", "--ntasks=1", "python3", "-m", "http.server",
+                               str(node_port), "--bind", "127.0.0.1", "--directory", str(s.user.home / "www")],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        served = s.sshsetup("serve", "port", str(node_port), "--job", str(job), "--site", "testbed", "--json")
+        assert served.returncode == 0, served.stderr
+        port = json.loads(served.stdout)["port"]
+        assert f"✓ 127.0.0.1:{node_port} of job {job}'s node is http://127.0.0.1:{port}/ here" in served.stderr
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/index.html", timeout=15) as resp:
+                    assert resp.read() == b"from-a-step\n"
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
+        stop = s.sshsetup("serve", "--stop", "--job", str(job), "--site", "testbed")
+        assert stop.stderr == f"✓ stopped port {node_port} of job {job}: forward 127.0.0.1:{port} closed, relay ended\n", stop.stderr
+        with pytest.raises(OSError):
+            status(f"http://127.0.0.1:{port}/")
+    finally:
+        kill_pids([server.pid, *descendants(server.pid)])
+        server.wait(10)
+    assert s.sshsetup("code", "--stop", str(job), "--site", "testbed").returncode == 0
+    assert s.auths() == 1
