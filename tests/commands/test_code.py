@@ -188,7 +188,7 @@ def test_code_end_to_end_with_one_authentication(session: Session) -> None:
         assert f"sshsetup: attaching to job {job} on tbnode01" in err
         listed = s.sshsetup("code", "--list", "--site", "testbed")
         assert listed.returncode == 0, listed.stderr
-        assert re.search(rf"^{job}\s+{NAME}\s+RUNNING\s+tbnode01\s+\d+:\d\d\s+0\.\d\d", listed.stdout, re.M), listed.stdout
+        assert re.search(rf"^{job}\s+{NAME}\s+RUNNING\s+tbnode01\s+\d+:\d\d\s+-\s+0\.\d\d", listed.stdout, re.M), listed.stdout
         doc = json.loads(s.sshsetup("code", "--list", "--site", "testbed", "--json").stdout)
         running = [r for r in doc["jobs"] if r["state"] == "RUNNING"]  # earlier tests' ended jobs may be listed too
         assert [r["job"] for r in running] == [job] and running[0]["node"] == "tbnode01"
