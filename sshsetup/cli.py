@@ -38,9 +38,12 @@ def _interactive() -> bool:
 
 
 def _paths() -> Paths:
+    from sshsetup.ownership import require_own_home
     from sshsetup.paths import Paths
 
-    return Paths.from_env()
+    paths = Paths.from_env()
+    require_own_home(paths)  # never root-owned files in a user's home (sudo -E)
+    return paths
 
 
 def _confirm() -> Callable[[str], bool] | None:
@@ -55,12 +58,24 @@ def _prompter() -> Prompter | None:
     if not _interactive():
         return None
     from sshsetup.initplan import Prompter
+    from sshsetup.ssh.passphrase import read_hidden
 
     return Prompter(
         confirm=lambda msg: bool(click.confirm(msg, default=True, err=True)),
         text=lambda msg: str(click.prompt(msg, err=True)),
-        new_secret=lambda: str(click.prompt("Passphrase for the new key", hide_input=True, confirmation_prompt=True, err=True)),
+        new_secret=lambda: read_hidden("Passphrase for the new key", confirm=True),
     )
+
+
+def _site_aliases(_ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``--alias SITE=NAME`` as (site, name) pairs; the values themselves are checked by init."""
+    pairs = []
+    for value in values:
+        site, sep, name = value.partition("=")
+        if not sep or not site or not name:
+            raise click.BadParameter(f"{value!r} is not SITE=NAME (e.g. --alias juwels-booster=booster)")
+        pairs.append((site, name))
+    return tuple(pairs)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -84,11 +99,14 @@ def cli() -> None:
 @click.option("--vscode/--no-vscode", default=True, help="Write VS Code's Remote-SSH settings when VS Code is found.")
 @click.option("--project-dir", metavar="DIR", help="Absolute project directory on the cluster: the VS Code server goes to DIR/USER.")
 @click.option("--account", metavar="NAME", help="Project whose $PROJECT_<NAME> holds the VS Code server (one ssh call per host).")
+@click.option("--alias", "aliases", multiple=True, metavar="SITE=NAME", callback=_site_aliases,
+              help="Use your own alias NAME (e.g. your hand-written 'Host booster') for SITE's managed entry (repeatable).")
 @DRY_RUN
 @YES
 def init(sites: tuple[str, ...], user: str | None, key: Path | None, passphrase_file: str | None, sites_file: Path | None,
          compute_nodes: bool | None, client: str, insecure_empty_passphrase: bool, from_ranges: tuple[str, ...],
-         range_policy: str, vscode: bool, project_dir: str | None, account: str | None, dry_run: bool, yes: bool) -> int:
+         range_policy: str, vscode: bool, project_dir: str | None, account: str | None,
+         aliases: tuple[tuple[str, str], ...], dry_run: bool, yes: bool) -> int:
     """Create a key, the ~/.ssh/config entries and print the JuDoor key line."""
     from sshsetup import render
     from sshsetup.commands import init as command
@@ -97,6 +115,7 @@ def init(sites: tuple[str, ...], user: str | None, key: Path | None, passphrase_
         sites=sites, user=user, key=key, passphrase_file=passphrase_file, sites_file=sites_file, compute_nodes=compute_nodes,
         client=client, dry_run=dry_run, yes=yes, insecure_empty_passphrase=insecure_empty_passphrase,
         from_ranges=from_ranges, policy=range_policy, vscode=vscode, project_dir=project_dir, account=account,
+        aliases=aliases,
     )
     return render.show(command.run(_paths(), options, ask=_prompter()))
 
@@ -211,11 +230,12 @@ def jobscript(site_id: str, sites_file: Path | None, account: str, partition: st
 def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None, list_only: bool, json_out: bool,
            timeout: float, remote: bool, report_file: Path | None, from_report: Path | None, verbose: bool, yes: bool) -> int:
     """Find out why a connection fails, and how to fix it."""
-    from sshsetup.support.doctor import command
+    from sshsetup.commands import doctor as doctor_cmd
 
-    return command(ids, site_ids=sites, sites_file=sites_file, json_out=json_out, list_only=list_only, verbose=verbose,
-                   probe_timeout=timeout, remote=remote, report_file=report_file, from_report_file=from_report, yes=yes,
-                   confirm=_confirm())
+    options = doctor_cmd.DoctorOptions(ids=ids, sites=sites, sites_file=sites_file, list_only=list_only, json_out=json_out,
+                                       probe_timeout=timeout, remote=remote, report_file=report_file, from_report=from_report,
+                                       verbose=verbose, yes=yes)
+    return doctor_cmd.run(_paths(), options, confirm=_confirm())
 
 
 @cli.command()
@@ -238,9 +258,20 @@ def wait(sites: tuple[str, ...], sites_file: Path | None, max_wait: float, probe
 @click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
 def explain(source: str, json_out: bool) -> int:
     """Classify an ssh -vvv transcript or a VS Code Remote-SSH log."""
-    from sshsetup.commands.explain import explain as run_explain
+    from sshsetup.commands import explain as explain_cmd
 
-    return run_explain(source, json_out)
+    return explain_cmd.run(_paths(), explain_cmd.ExplainOptions(source=source, json_out=json_out))
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True, metavar="DIR|FILE...")
+@click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
+@click.option("--reply", is_flag=True, help="Add a draft reply (Markdown) for each ticket.")
+def triage(sources: tuple[str, ...], json_out: bool, reply: bool) -> int:
+    """Group many doctor reports and pasted logs by cause (for support staff)."""
+    from sshsetup.commands import triage as triage_cmd
+
+    return triage_cmd.run(_paths(), triage_cmd.TriageOptions(sources=sources, json_out=json_out, reply=reply))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -252,7 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.hint:
             click.echo(f"hint: {exc.hint}", err=True)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # Ctrl-C at a prompt (click's or ours)
+            click.echo("Interrupted (^C); nothing was changed.", err=True)
+            return EXIT_INTERRUPTED
         click.echo("Aborted; nothing was changed.", err=True)
         return EXIT_FAIL
     except click.ClickException as exc:

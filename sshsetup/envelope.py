@@ -8,10 +8,13 @@ does not raise it). Keys are sorted, non-ASCII is kept, control characters are e
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 RESERVED = ("sshsetup", "version")
+# what sanitize.shown escapes beyond ASCII controls (JSON escapes C0 itself); DEL too, to be plain
+_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069\ufeff]")
 
 
 def document(kind: str, version: int, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -22,8 +25,15 @@ def document(kind: str, version: int, payload: Mapping[str, Any]) -> dict[str, A
 
 
 def dumps(kind: str, version: int, payload: Mapping[str, Any]) -> str:
-    """The envelope as indented JSON text with a final newline."""
-    return json.dumps(document(kind, version, payload), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """The envelope as indented JSON text with a final newline.
+
+    Non-ASCII letters stay readable (``Jülich``); every character the sanitiser escapes for a
+    terminal (C1 controls, bidi and zero-width marks, line separators) is a ``\\uXXXX`` escape here
+    too, so the JSON of a hostile banner or log is as inert on a terminal as the text. JSON itself
+    already escapes C0 and DEL is harmless in a string.
+    """
+    text = json.dumps(document(kind, version, payload), indent=2, sort_keys=True, ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def parse(text: str, kind: str, max_version: int) -> dict[str, Any]:

@@ -23,6 +23,9 @@ from pathlib import Path
 
 from sshsetup.errors import Refused
 
+STALE_CHECK_SECONDS = 3600.0
+DIR_MODE = 0o700  # every directory sshsetup creates, whatever the umask (as ssh-keygen makes ~/.ssh)
+
 
 class Verb(str, enum.Enum):
     CREATE = "create"
@@ -40,6 +43,8 @@ class FileChange:
     label: str = ""
     backup: bool = True
     refuse: str | None = None  # a reason: the writer must not touch this file
+    dir_mode: int = DIR_MODE  # for the missing directories above a new file
+    exclusive: bool = False  # a new file must not appear meanwhile: linked into place (O_EXCL semantics), never renamed over
 
 
 @dataclass(frozen=True)
@@ -59,18 +64,44 @@ class Outcome:
 
 
 def checkpoint(name: str) -> None:
-    """Test-only hook: report reaching ``name`` and pause while asked to.
+    """A named point of a write, for the crash-safety suite (``sshsetup._testhook``).
 
-    Active only when ``SSHSETUP_TEST_HOOK_DIR`` is set (the crash-safety suite).
+    The hook module is imported only when ``SSHSETUP_TEST_HOOK_DIR`` is set; otherwise this does nothing.
     """
-    hook = os.environ.get("SSHSETUP_TEST_HOOK_DIR")
-    if not hook:
-        return
-    d = Path(hook)
-    with (d / "reached").open("a", encoding="utf-8") as fh:
-        fh.write(name + "\n")
-    while (d / f"pause-{name}").exists():
-        time.sleep(0.005)
+    if os.environ.get("SSHSETUP_TEST_HOOK_DIR"):
+        from sshsetup import _testhook
+
+        _testhook.reached(name)
+
+
+def ensure_dir(path: Path, mode: int = DIR_MODE) -> list[Path]:
+    """Create ``path`` and its missing parents with exactly ``mode`` (not ``mode & ~umask``).
+
+    Existing directories are left as they are. Returns the directories created, outermost first.
+    """
+    missing: list[Path] = []
+    d = path
+    while not d.exists():
+        missing.append(d)
+        if d.parent == d:
+            break
+        d = d.parent
+    created: list[Path] = []
+    for m in reversed(missing):
+        try:
+            m.mkdir(mode=mode)
+        except FileExistsError:
+            continue
+        os.chmod(m, mode)  # the umask narrowed (or, at 000, did not narrow) what mkdir made
+        created.append(m)
+    return created
+
+
+def remove_dirs(created: Sequence[Path]) -> None:
+    """Take back directories ``ensure_dir`` created, innermost first, if they are still empty."""
+    for d in reversed(created):
+        with contextlib.suppress(OSError):
+            d.rmdir()
 
 
 def real_target(path: Path) -> Path:
@@ -86,7 +117,7 @@ def real_target(path: Path) -> Path:
 def read_bytes(path: Path) -> bytes | None:
     try:
         return real_target(path).read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # NotADirectory: a file where a parent directory should be
         return None
     except IsADirectoryError:
         raise Refused(f"{path} is a directory, not a file", hint=f"move it away: mv {path} {path}.dir") from None
@@ -215,6 +246,14 @@ def remove_stale_temps(path: Path) -> None:
     for tmp in leftovers:
         with contextlib.suppress(OSError):
             tmp.unlink()
+    try:  # the ssh -G candidates of a killed run (a live run's are seconds old, and not ours to take)
+        checks = list(target.parent.glob(f".{target.name}.*.sshsetup-check"))
+    except OSError:
+        return
+    for tmp in checks:
+        with contextlib.suppress(OSError):
+            if time.time() - tmp.stat().st_mtime > STALE_CHECK_SECONDS:
+                tmp.unlink()
 
 
 def set_mode(fd: int, path: str, mode: int) -> None:
@@ -227,15 +266,8 @@ def set_mode(fd: int, path: str, mode: int) -> None:
 
 def atomic_write(target: Path, data: bytes, mode: int) -> None:
     """Replace ``target`` with ``data``: temp file in the same directory, fsync, rename."""
-    import tempfile  # lazily: it pulls in random and shutil, which a dry run never needs
-
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".sshsetup-tmp")
+    tmp = stage(target, data, mode)
     try:
-        set_mode(fd, tmp, mode)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
         checkpoint(f"before-rename:{target.name}")
         os.replace(tmp, target)
     except BaseException:
@@ -243,6 +275,36 @@ def atomic_write(target: Path, data: bytes, mode: int) -> None:
             os.unlink(tmp)
         raise
     _fsync_dir(target.parent)
+
+
+TEMP_SUFFIX = ".sshsetup-tmp"
+
+
+def temp_name(target: Path) -> str:
+    """A fresh temp file beside ``target`` (created empty, mode 0600), named so ``remove_stale_temps`` finds it."""
+    import tempfile  # lazily: it pulls in random and shutil, which a dry run never needs
+
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
+    os.close(fd)
+    return tmp
+
+
+def stage(target: Path, data: bytes, mode: int) -> str:
+    """Write ``data`` to a new temp file beside ``target`` (mode ``mode``), fsynced; its name."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
+    try:
+        set_mode(fd, tmp, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return tmp
 
 
 def write_backup(target: Path, old: bytes, stamp: str) -> Path:
@@ -278,29 +340,117 @@ def write_error(target: Path, exc: OSError) -> Refused:
     return Refused(f"cannot write {target}: {exc.strerror or exc}", hint=f"check {target.parent}")
 
 
+@dataclass
+class _Staged:
+    """What ``apply`` has prepared for one change, so that it can be taken back."""
+
+    p: Planned
+    tmp: str | None = None  # the new bytes, beside the target
+    backup: Path | None = None
+    keep: str | None = None  # a hard link to the old file: the way back if a later rename fails
+    dirs: list[Path] | None = None
+    done: bool = False
+
+
+def _prepare(p: Planned, stamp: str) -> _Staged:
+    st = _Staged(p)
+    try:
+        if p.verb is Verb.CREATE:
+            st.dirs = ensure_dir(p.target.parent, p.change.dir_mode)
+        if p.verb in (Verb.CREATE, Verb.UPDATE):
+            mode = p.change.mode if p.verb is Verb.CREATE else stat.S_IMODE(p.target.stat().st_mode)
+            st.tmp = stage(p.target, p.change.new or b"", mode)
+        if p.verb in (Verb.UPDATE, Verb.DELETE) and p.change.backup and p.old is not None:
+            st.backup = write_backup(p.target, p.old, stamp)
+        if p.verb in (Verb.UPDATE, Verb.DELETE):
+            st.keep = temp_name(p.target)
+            os.unlink(st.keep)
+            try:
+                os.link(p.target, st.keep)
+            except OSError:  # pragma: no cover - no hard links here (some Windows/FAT volumes): no way back
+                st.keep = None
+    except BaseException:
+        _discard(st)
+        raise
+    return st
+
+
+def _discard(st: _Staged) -> None:
+    """Undo the preparation of a change that was not made."""
+    for name in (st.tmp, st.keep):
+        if name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+    if st.backup is not None:
+        with contextlib.suppress(OSError):
+            st.backup.unlink()
+    remove_dirs(st.dirs or [])
+
+
+def _undo(st: _Staged) -> None:
+    """Put back the old file of a change that was made (best effort: a rename failed later)."""
+    with contextlib.suppress(OSError):
+        if st.keep is not None:
+            os.replace(st.keep, st.p.target)
+            st.keep = None
+        elif st.p.verb is Verb.CREATE:
+            st.p.target.unlink()
+    _discard(st)
+
+
 def apply(planned: Sequence[Planned], *, dry_run: bool, stamp: str | None = None) -> list[Outcome]:
-    """Apply every change, or none when one of them is refused or ``dry_run`` is set."""
+    """Apply every change, or none when one of them is refused or ``dry_run`` is set.
+
+    All or nothing: the new bytes of every file and the backups of the old ones are written
+    first (a full disk or a permission problem stops here, with every file as it was and no
+    backup left behind); only then are the files renamed into place, in order.
+    """
     refused = [p for p in planned if p.verb is Verb.REFUSE]
     if refused or dry_run:
         return [Outcome(p.change.path, p.verb, reason=p.change.refuse) for p in planned]
     stamp = stamp or time.strftime("%Y%m%dT%H%M%S")
+    staged: list[_Staged] = []
+    try:
+        for p in planned:
+            try:
+                staged.append(_prepare(p, stamp))
+            except OSError as exc:
+                raise write_error(p.target, exc) from None
+        for st in staged:
+            p = st.p
+            try:
+                if st.tmp is not None and p.verb is Verb.CREATE and p.change.exclusive:
+                    try:
+                        os.link(st.tmp, p.target)  # fails if anything (a file, a symlink) appeared at the target
+                    except FileExistsError:
+                        raise Refused(f"{p.target} appeared while sshsetup was writing it; it was not changed",
+                                      hint="run the command again") from None
+                    os.unlink(st.tmp)
+                    st.tmp = None
+                elif st.tmp is not None:
+                    checkpoint(f"before-rename:{p.target.name}")
+                    os.replace(st.tmp, p.target)
+                    st.tmp = None
+                elif p.verb is Verb.DELETE:
+                    p.target.unlink()
+            except OSError as exc:
+                raise write_error(p.target, exc) from None
+            st.done = True
+    except BaseException:
+        for st in reversed(staged):
+            if st.done:
+                _undo(st)
+            else:
+                _discard(st)
+        raise
     out: list[Outcome] = []
-    for p in planned:
-        backup = None
-        try:
-            if p.verb in (Verb.UPDATE, Verb.DELETE) and p.change.backup and p.old is not None:
-                backup = write_backup(p.target, p.old, stamp)
-            if p.verb is Verb.CREATE:
-                p.target.parent.mkdir(parents=True, exist_ok=True)
-                atomic_write(p.target, p.change.new or b"", p.change.mode)
-            elif p.verb is Verb.UPDATE:
-                mode = stat.S_IMODE(p.target.stat().st_mode)
-                atomic_write(p.target, p.change.new or b"", mode)
-            elif p.verb is Verb.DELETE:
-                p.target.unlink()
-        except OSError as exc:
-            raise write_error(p.target, exc) from None
-        out.append(Outcome(p.change.path, p.verb, backup))
+    for st in staged:
+        if st.keep is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(st.keep)
+        if st.p.verb is not Verb.IDENTICAL:
+            _fsync_dir(st.p.target.parent)
+        out.append(Outcome(st.p.change.path, st.p.verb, st.backup))
     return out
 
 
@@ -341,7 +491,7 @@ def locked(lock_file: Path, timeout: float = 30.0) -> Iterator[None]:
 
     The OS drops the lock when the process dies, so a stale lock file is harmless.
     """
-    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(lock_file.parent)
     fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + timeout

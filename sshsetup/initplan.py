@@ -1,13 +1,22 @@
-"""``sshsetup init``: key, managed ssh config block, (later) VS Code; then the key line."""
+"""``sshsetup init``: key, managed ssh config block, VS Code settings; then the key line.
+
+``build_plan`` is a chain of small steps that each return data; the plan is frozen. ``compute_contents``
+gives the new bytes of every file from what is on disk (``execute`` calls it again under the lock),
+and ``execute`` checks the candidate ssh config with the real ``ssh -G`` before anything is replaced:
+on a refusal every file is as it was.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sshsetup import files, state, textfile
+from sshsetup import remembered as remembered_mod
 from sshsetup.catalogue import DEFAULT_SITES, Site, load_catalogue, select
 from sshsetup.errors import BadInput
 from sshsetup.judoor.keyline import KeyLine, KeyLineOptions, address_family, compute, load_named
@@ -16,7 +25,10 @@ from sshsetup.ssh import block as sshconfig
 from sshsetup.ssh import keys, passphrase
 from sshsetup.ssh.block import HostEntry
 from sshsetup.ssh.entries import EntryOptions, control_dir_fits, site_entries
-from sshsetup.ssh.verify import Expected, Mismatch, verify
+from sshsetup.ssh.handwritten import HandWritten
+from sshsetup.ssh.verify import Expected, Mismatch, Target, check_candidate, targets
+
+KEY_LINE_DETECT_TIMEOUT = 2.0  # seconds for the public-address lookup of the key line
 
 
 @dataclass(frozen=True)
@@ -43,9 +55,10 @@ class InitOptions:
     vscode: bool = True
     project_dir: str | None = None
     account: str | None = None
+    aliases: tuple[tuple[str, str], ...] = ()  # (site id, alias): adopt the user's own name for a managed entry
 
 
-@dataclass
+@dataclass(frozen=True)
 class InitPlan:
     sites: list[Site]
     user: str
@@ -54,15 +67,32 @@ class InitPlan:
     key_info: keys.KeyInfo | None
     public_line: str
     key_line: KeyLine
-    changes: list[files.FileChange] = field(default_factory=list)
-    expected: list[Expected] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    changes: tuple[files.FileChange, ...] = ()
+    expected: tuple[Expected, ...] = ()
+    notes: tuple[str, ...] = ()
     control_dir: Path | None = None
-    options: dict[str, object] = field(default_factory=dict)
-    vscode_records: dict[str, object] = field(default_factory=dict)
-    entries: list[HostEntry] = field(default_factory=list)
+    options: Mapping[str, object] = field(default_factory=dict)
+    vscode_records: Mapping[str, object] = field(default_factory=dict)
+    entries: tuple[HostEntry, ...] = ()
     windows: bool = False
-    install_paths: dict[str, str | None] = field(default_factory=dict)
+    install_paths: Mapping[str, str | None] = field(default_factory=dict)
+    targets: tuple[Target, ...] = ()  # what the pre-write check asks ssh about
+    hand_written: tuple[HandWritten, ...] = ()  # the user's own entries for the managed hosts
+    moved: bool = False  # an earlier version's block moves to the top of the file
+
+
+@dataclass(frozen=True)
+class Contents:
+    """The new bytes of every file init writes, computed from the disk as it is now."""
+
+    changes: tuple[files.FileChange, ...]
+    notes: tuple[str, ...]
+    vscode_records: Mapping[str, object]
+    moved: bool
+
+    @property
+    def config(self) -> files.FileChange:
+        return self.changes[0]
 
 
 def windows_client(client: str) -> bool:
@@ -73,6 +103,10 @@ def windows_client(client: str) -> bool:
     return sys.platform == "win32"
 
 
+def macos_client(client: str) -> bool:
+    return client == "macos" or (client == "auto" and sys.platform == "darwin")
+
+
 def read_config_text(paths: Paths) -> tuple[textfile.TextDoc | None, bytes | None]:
     old = files.read_bytes(paths.ssh_config)
     if old is None:
@@ -80,7 +114,44 @@ def read_config_text(paths: Paths) -> tuple[textfile.TextDoc | None, bytes | Non
     return textfile.decode(old, paths.ssh_config, allow_bom=False), old
 
 
-def _resolve_user(opts: InitOptions, remembered: dict[str, object], sites: list[Site], ask: Prompter | None) -> str:
+# ---- the steps of build_plan -------------------------------------------------------------------
+
+
+def _remembered(paths: Paths) -> dict[str, Any]:
+    doc, _ = read_config_text(paths)
+    return sshconfig.remembered_options(doc.text, paths.ssh_config) if doc else {}
+
+
+def _sites_file(opts: InitOptions, remembered: Mapping[str, Any]) -> Path | None:
+    sites_file = opts.sites_file or (Path(str(remembered["sites_file"])) if remembered.get("sites_file") else None)
+    if sites_file is not None and not sites_file.is_absolute():
+        sites_file = Path.cwd() / sites_file
+    return sites_file
+
+
+def _aliases(opts: InitOptions, remembered: Mapping[str, Any]) -> dict[str, str]:
+    from sshsetup import validate
+
+    stored = remembered.get("aliases")
+    out = {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
+    for site_id, alias in opts.aliases:
+        out[site_id] = validate.alias(alias, what=f"--alias {site_id}=")
+    return out
+
+
+def _sites(paths: Paths, opts: InitOptions, remembered: Mapping[str, Any], sites_file: Path | None,
+           aliases: Mapping[str, str]) -> list[Site]:
+    catalogue = load_catalogue(sites_file, paths.sites_file)
+    site_ids = opts.sites or tuple(remembered.get("sites", ())) or DEFAULT_SITES
+    sites = select(catalogue, site_ids)
+    unknown = sorted(set(a for a, _ in opts.aliases) - {s.id for s in sites})
+    if unknown:
+        raise BadInput(f"--alias {unknown[0]}=...: {unknown[0]} is not one of the sites being set up",
+                       hint="name a site given with --site (or set up before), e.g. --alias juwels-booster=booster")
+    return [remembered_mod.with_alias(s, aliases.get(s.id)) for s in sites]
+
+
+def _resolve_user(opts: InitOptions, remembered: Mapping[str, Any], sites: list[Site], ask: Prompter | None) -> str:
     user = opts.user if opts.user is not None else (str(remembered["user"]) if remembered.get("user") else None)
     if user is None and all(s.get("user") for s in sites):
         user = str(sites[0].get("user"))
@@ -93,116 +164,205 @@ def _resolve_user(opts: InitOptions, remembered: dict[str, object], sites: list[
     return validate.user(user)
 
 
-def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPlan:
-    doc, _ = read_config_text(paths)
-    remembered = sshconfig.remembered_options(doc.text, paths.ssh_config) if doc else {}
-    sites_file = opts.sites_file or (Path(str(remembered["sites_file"])) if remembered.get("sites_file") else None)
-    if sites_file is not None and not sites_file.is_absolute():
-        sites_file = Path.cwd() / sites_file
-    catalogue = load_catalogue(sites_file, paths.sites_file)
-    site_ids = opts.sites or tuple(remembered.get("sites", ())) or DEFAULT_SITES
-    sites = select(catalogue, site_ids)
-    user = _resolve_user(opts, remembered, sites, ask)
+def _key_path(paths: Paths, opts: InitOptions, remembered: Mapping[str, Any]) -> Path:
     key_path = opts.key or (Path(str(remembered["key"])) if remembered.get("key") else paths.default_key)
-    key_path = key_path if key_path.is_absolute() else (Path.cwd() / key_path)
-    jsc = any(s.is_jsc for s in sites)
-    new_key = None
-    info = None
-    notes: list[str] = []
+    return key_path if key_path.is_absolute() else (Path.cwd() / key_path)
+
+
+@dataclass(frozen=True)
+class _Key:
+    new_key: keys.NewKey | None
+    info: keys.KeyInfo | None
+    public_line: str
+    notes: tuple[str, ...]
+
+
+def _key(key_path: Path, opts: InitOptions, ask: Prompter | None, *, jsc: bool) -> _Key:
+    """The existing key (inspected) or a new one (generated in memory; written by ``execute``)."""
     if key_path.exists() or opts.key is not None:
         info = keys.inspect_key(key_path)
+        notes: tuple[str, ...] = ()
         if info.encrypted is False:
-            notes.append(f"warning: {key_path} has no passphrase; JSC requires an encrypted private key (ssh-keygen -p -f {key_path})")
-    else:
-        prompt = ask.new_secret if ask is not None else None
-        pw = passphrase.obtain(opts.passphrase_file, prompt, jsc=jsc, allow_empty=opts.insecure_empty_passphrase)
-        import getpass  # only for a new key's comment: socket alone costs a dry run ~2 ms
-        import socket
+            notes = (f"warning: {key_path} has no passphrase; JSC requires an encrypted private key (ssh-keygen -p -f {key_path})",)
+        return _Key(None, info, f"{info.public_line} {info.comment}".strip() + "\n", notes)
+    prompt = ask.new_secret if ask is not None else None
+    pw = passphrase.obtain(opts.passphrase_file, prompt, jsc=jsc, allow_empty=opts.insecure_empty_passphrase)
+    import getpass  # only for a new key's comment: socket alone costs a dry run ~2 ms
+    import socket
 
-        comment = f"{getpass.getuser()}@{socket.gethostname().split('.')[0]}"
-        new_key = keys.generate(pw or None, comment)
-    compute_nodes = opts.compute_nodes if opts.compute_nodes is not None else bool(remembered.get("compute_nodes", False))
-    win = windows_client(opts.client)
-    control_real = paths.ssh_dir / "cm"
-    control_dir: Path | None = None
-    if not win:
-        if control_dir_fits(control_real):
-            control_dir = control_real
-        else:
-            notes.append(f"note: no ControlMaster: the socket path under {control_real} would exceed 108 bytes")
-    pub_line = new_key.public_line if new_key else (f"{info.public_line} {info.comment}".strip() + "\n" if info else "")
+    comment = f"{getpass.getuser()}@{socket.gethostname().split('.')[0]}"
+    new_key = keys.generate(pw or None, comment)
+    return _Key(new_key, None, new_key.public_line, ())
+
+
+def _control_dir(paths: Paths, windows: bool) -> tuple[Path | None, tuple[str, ...]]:
+    if windows:
+        return None, ()
+    real = paths.ssh_dir / "cm"
+    if control_dir_fits(real):
+        return real, ()
+    return None, (f"note: no ControlMaster: the socket path under {real} would exceed 108 bytes",)
+
+
+def _key_line(paths: Paths, opts: InitOptions, public_line: str, compute_nodes: bool) -> KeyLine:
     from sshsetup.judoor import cidr
 
-    kl_opts = KeyLineOptions(opts.from_ranges, cidr.parse_policy(opts.policy), None, 2.0, paths.state_dir / "rdap")
-    key_line = compute(pub_line.strip(), kl_opts, load_named(paths.config_dir / "ranges.json"), compute_nodes)
-    eo = EntryOptions(
-        user=user,
-        identity_file=paths.ssh_tilde(key_path),
-        windows_client=win,
-        macos_keychain=opts.client == "macos" or (opts.client == "auto" and sys.platform == "darwin"),
-        control_dir=paths.ssh_tilde(control_dir) if control_dir else None,
-        compute_nodes=compute_nodes,
-        address_family={s.alias: address_family(s, key_line) for s in sites},
-    )
-    entries = site_entries(sites, eo)
+    kl_opts = KeyLineOptions(from_ranges=opts.from_ranges, policy=cidr.parse_policy(opts.policy), internal=None,
+                             detect_timeout=KEY_LINE_DETECT_TIMEOUT, rdap_cache=paths.state_dir / "rdap")
+    return compute(public_line.strip(), kl_opts, load_named(paths.config_dir / "ranges.json"), compute_nodes)
+
+
+def _block_options(sites: list[Site], user: str, key_path: Path, compute_nodes: bool, opts: InitOptions,
+                   sites_file: Path | None, aliases: Mapping[str, str]) -> dict[str, object]:
     options: dict[str, object] = {"sites": [s.id for s in sites], "user": user, "key": str(key_path), "compute_nodes": compute_nodes}
     if opts.client != "auto":
         options["client"] = opts.client
     if sites_file is not None:
         options["sites_file"] = str(sites_file)
-    expected = [
+    kept = {s.id: aliases[s.id] for s in sites if s.id in aliases}
+    if kept:
+        options["aliases"] = kept
+    return options
+
+
+def _expected(paths: Paths, sites: list[Site], user: str, key_path: Path, compute_nodes: bool) -> tuple[Expected, ...]:
+    """The four values doctor and the post-write ``verify`` compare (the pre-write check covers every option)."""
+    out = [
         Expected(s.alias, {"hostname": s.hostname, "user": user, "port": str(s.port), "identityfile": paths.ssh_tilde(key_path)})
         for s in sites
     ]
     if compute_nodes:  # a compute node must reach the cluster through our login alias, as our user
-        expected += [
+        out += [
             Expected(str(s.get("compute_node_example")), {"proxyjump": s.alias, "user": user})
             for s in sites
             if s.compute_node_pattern and s.get("compute_node_example")
         ]
-    plan = InitPlan(sites, user, key_path, new_key, info, pub_line, key_line, [], expected, notes, control_dir, options)
-    plan.entries, plan.windows = entries, win
+    return tuple(out)
+
+
+def _examples(sites: list[Site]) -> dict[str, str]:
+    return {str(s.compute_node_pattern): str(s.get("compute_node_example")) for s in sites
+            if s.compute_node_pattern and s.get("compute_node_example")}
+
+
+def _hand_written(paths: Paths, sites: list[Site], user: str, identity_file: str) -> tuple[HandWritten, ...]:
+    """The user's own Host entries (outside the block) that reach a managed host."""
+    from sshsetup.ssh import handwritten
+
+    doc, _ = read_config_text(paths)
+    if doc is None or not any(w in doc.text.lower() for w in ("host", "include")):
+        return ()
+    mine = sshconfig.remove(doc.text, paths.ssh_config)
+    ssh_dir = paths.pw_home / ".ssh"
+    if not handwritten.candidates(mine, paths.ssh_config, ssh_dir, {s.hostname.lower() for s in sites}):
+        return ()  # nothing that may reach a managed host: no ssh -G at all (a 10,000-host config costs nothing)
+    if mine == doc.text:
+        return tuple(handwritten.find(paths.ssh_config, paths.ssh_config, sites, user, identity_file, ssh_dir))
+    from sshsetup.ssh.verify import _temp_beside
+
+    tmp = _temp_beside(paths.ssh_config, mine.encode("utf-8"))
+    try:
+        found = handwritten.find(tmp, paths.ssh_config, sites, user, identity_file, ssh_dir)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return tuple(found)
+
+
+def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPlan:
+    remembered = _remembered(paths)
+    sites_file = _sites_file(opts, remembered)
+    aliases = _aliases(opts, remembered)
+    sites = _sites(paths, opts, remembered, sites_file, aliases)
+    user = _resolve_user(opts, remembered, sites, ask)
+    key_path = _key_path(paths, opts, remembered)
+    key = _key(key_path, opts, ask, jsc=any(s.is_jsc for s in sites))
+    compute_nodes = opts.compute_nodes if opts.compute_nodes is not None else bool(remembered.get("compute_nodes", False))
+    win = windows_client(opts.client)
+    control_dir, control_notes = _control_dir(paths, win)
+    key_line = _key_line(paths, opts, key.public_line, compute_nodes)
+    identity_file = paths.ssh_tilde(key_path)
+    eo = EntryOptions(
+        user=user,
+        identity_file=identity_file,
+        windows_client=win,
+        macos_keychain=macos_client(opts.client),
+        control_dir=paths.ssh_tilde(control_dir) if control_dir else None,
+        compute_nodes=compute_nodes,
+        address_family={s.alias: address_family(s, key_line) for s in sites},
+    )
+    entries = tuple(site_entries(sites, eo))
+    install_paths: dict[str, str | None] = {}
+    vscode_notes: list[str] = []
     if opts.vscode:
         from sshsetup.vscode import settings_plan as init_vscode
 
-        cfg = None if paths.ssh_uses_default_config else paths.ssh_config
-        plan.install_paths, more = init_vscode.project_dirs(sites, user, opts.project_dir, opts.account, cfg)
-        plan.notes += more
-    compute_contents(paths, plan, opts.vscode)
-    return plan
+        install_paths, vscode_notes = init_vscode.project_dirs(paths, sites, user, opts.project_dir, opts.account,
+                                                               dry_run=opts.dry_run)
+    hand = _hand_written(paths, sites, user, identity_file)
+    plan = InitPlan(
+        sites=sites, user=user, key_path=key_path, new_key=key.new_key, key_info=key.info, public_line=key.public_line,
+        key_line=key_line, expected=_expected(paths, sites, user, key_path, compute_nodes),
+        notes=(*key.notes, *control_notes, *vscode_notes, *(h.note() for h in hand)), control_dir=control_dir,
+        options=_block_options(sites, user, key_path, compute_nodes, opts, sites_file, aliases), entries=entries,
+        windows=win, install_paths=install_paths, targets=tuple(targets(list(entries), _examples(sites))), hand_written=hand,
+    )
+    contents = compute_contents(paths, plan, opts.vscode)
+    return dataclasses.replace(plan, changes=contents.changes, notes=_merge_notes(plan.notes, contents.notes),
+                               vscode_records=contents.vscode_records, moved=contents.moved)
 
 
-def compute_contents(paths: Paths, plan: InitPlan, vscode: bool) -> None:
+def _merge_notes(notes: tuple[str, ...], more: tuple[str, ...]) -> tuple[str, ...]:
+    return notes + tuple(n for n in more if n not in notes)
+
+
+def moved_note(paths: Paths) -> str:
+    return f"note: moved the sshsetup block to the top of {paths.ssh_config}, so that no line of yours overrides it"
+
+
+def compute_contents(paths: Paths, plan: InitPlan, vscode: bool) -> Contents:
     """The new bytes of every file, from what is on disk now (again under the lock, before writing)."""
     doc, _ = read_config_text(paths)
     eol = doc.eol if doc and doc.text else ("\r\n" if plan.windows else "\n")
-    block_opts = {**plan.options, "created": True} if doc is None else plan.options  # created: remove deletes the file
-    new_text = sshconfig.upsert(doc.text if doc else "", plan.entries, block_opts, eol, paths.ssh_config)
-    plan.changes = [files.FileChange(paths.ssh_config, new_text.encode("utf-8"), mode=0o600, label="ssh config")]
+    block_opts = {**plan.options, "created": True} if doc is None else dict(plan.options)  # created: remove deletes the file
+    old_text = doc.text if doc else ""
+    moved = sshconfig.needs_move(old_text, paths.ssh_config)
+    new_text = sshconfig.upsert(old_text, list(plan.entries), block_opts, eol, paths.ssh_config)
+    changes = [files.FileChange(paths.ssh_config, new_text.encode("utf-8"), mode=0o600, label="ssh config")]
+    notes: list[str] = [moved_note(paths)] if moved else []
+    records: Mapping[str, object] = {}
     if vscode:
         from sshsetup.vscode import settings_plan as init_vscode
 
-        vs = init_vscode.plan(paths, plan.sites, windows_client=plan.windows, install_paths=plan.install_paths,
+        vs = init_vscode.plan(paths, plan.sites, windows_client=plan.windows, install_paths=dict(plan.install_paths),
                               manifest=state.load(paths.manifest))
-        plan.changes += vs.changes
-        if vs.notes and vs.notes[0] not in plan.notes:
-            plan.notes += vs.notes
-        plan.vscode_records = vs.records
+        changes += vs.changes
+        notes += vs.notes[:1]
+        records = vs.records
+    return Contents(tuple(changes), tuple(notes), records, moved)
 
 
-def _manifest_change(paths: Paths, plan: InitPlan) -> files.FileChange:
+def rendered_block(plan: InitPlan, eol: str = "\n") -> str:
+    """The managed block alone, as ``compute_contents`` writes it (the reference of the pre-write check)."""
+    return sshconfig.render_block(list(plan.entries), dict(plan.options), eol)
+
+
+def check(paths: Paths, plan: InitPlan, contents: Contents) -> None:
+    """The pre-write check: the real ``ssh -G`` reads the candidate config and every option of the block wins."""
+    if not plan.targets:
+        return
+    config = contents.config
+    check_candidate(paths.ssh_config, config.new or b"", rendered_block(plan), list(plan.targets))
+
+
+def _manifest_change(paths: Paths, plan: InitPlan, contents: Contents) -> files.FileChange:
     doc = state.load(paths.manifest)
     doc["ssh_config"] = str(paths.ssh_config)
     if plan.control_dir is not None:
         state.add_unique(doc, "control_dirs", str(plan.control_dir))
     state.add_unique(doc, "keys", str(plan.key_path))
-    if plan.vscode_records:
-        doc.setdefault("vscode_settings", {}).update(plan.vscode_records)
+    if contents.vscode_records:
+        doc.setdefault("vscode_settings", {}).update(contents.vscode_records)
     return state.change(paths.manifest, doc)
-
-
-def verify_config(paths: Paths, plan: InitPlan) -> list[Mismatch]:
-    return verify(plan.expected, paths.ssh_config, not paths.ssh_uses_default_config, paths.pw_home, paths.ssh_dir)
 
 
 @dataclass(frozen=True)
@@ -210,22 +370,19 @@ class InitResult:
     outcomes: list[files.Outcome]
     key_created: bool
     fingerprint_line: str
-    mismatches: list[Mismatch]
+    mismatches: list[Mismatch]  # always empty: a value that would not win is refused before writing
     notes: list[str]
     dry_run: bool
     changed: bool
+    hand_written: tuple[HandWritten, ...] = ()
+    moved: bool = False
 
 
 def _no_diff(_: str) -> None:
     return None
 
 
-def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | None, show_diff: Callable[[str], None]) -> InitResult:
-    """Show the plan, confirm, then write: key first (O_EXCL), then the files."""
-    changes = list(plan.changes)
-    planned = files.plan(changes)
-    if opts.yes and not opts.dry_run:  # scripted: stdout carries only the key line
-        show_diff = _no_diff
+def _show(plan: InitPlan, planned: list[files.Planned], show_diff: Callable[[str], None]) -> None:
     if plan.new_key is not None:
         show_diff(
             f"--- /dev/null\n+++ {plan.key_path}\n+(new ed25519 private key, mode 0600, passphrase-protected; content not shown)\n"
@@ -233,6 +390,9 @@ def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | Non
         )
     for p in planned:
         show_diff(files.diff(p))
+
+
+def _confirm(plan: InitPlan, planned: list[files.Planned], opts: InitOptions, ask: Prompter | None) -> None:
     pending = plan.new_key is not None or any(p.verb is not files.Verb.IDENTICAL for p in planned)
     if pending and not opts.dry_run and not opts.yes:
         if ask is None:
@@ -241,40 +401,65 @@ def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | Non
             from click.exceptions import Abort
 
             raise Abort()
-    outcomes: list[files.Outcome] = []
-    mismatches: list[Mismatch] = []
-    if opts.dry_run:
-        outcomes = files.apply(planned, dry_run=True)
-        if plan.new_key is not None:
-            outcomes.insert(0, files.Outcome(plan.key_path, files.Verb.CREATE))
-    else:
-        with files.locked(paths.lock_file):
-            for leftover in (paths.ssh_config, plan.key_path, paths.manifest, *(c.path for c in plan.changes)):
-                files.remove_stale_temps(leftover)  # of runs that were killed; safe: we hold the lock
+
+
+def _write(paths: Paths, plan: InitPlan, opts: InitOptions) -> tuple[list[files.Outcome], Contents]:
+    """Under the lock: contents from the disk now, checked again if they changed, then all files or none."""
+    with files.locked(paths.lock_file):
+        for leftover in (paths.ssh_config, plan.key_path, paths.manifest, *(c.path for c in plan.changes)):
+            files.remove_stale_temps(leftover)  # of runs that were killed; safe: we hold the lock
+        contents = compute_contents(paths, plan, opts.vscode)  # from the bytes on disk now: never overwrite a concurrent edit
+        if contents.config.new != plan.changes[0].new:
+            check(paths, plan, contents)
+        # the manifest right after the ssh config (which remove finds by its markers) and before the
+        # files only the manifest can undo (VS Code settings): renamed in this order, after all are staged
+        changes = contents.changes
+        planned = files.plan([changes[0], _manifest_change(paths, plan, contents), *changes[1:]])
+        created: list[Path] = []
+        outcomes: list[files.Outcome] = []
+        try:
             if plan.control_dir is not None:
                 try:
-                    plan.control_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+                    created += files.ensure_dir(plan.control_dir)
                     plan.control_dir.chmod(0o700)
                 except OSError as exc:
                     raise files.write_error(plan.control_dir, exc) from None
             if plan.new_key is not None:
                 try:
+                    created += files.ensure_dir(plan.key_path.parent)
                     keys.write_new_key(plan.key_path, plan.new_key)
                 except OSError as exc:
                     raise files.write_error(plan.key_path, exc) from None
                 outcomes.append(files.Outcome(plan.key_path, files.Verb.CREATE))
                 outcomes.append(files.Outcome(Path(str(plan.key_path) + ".pub"), files.Verb.CREATE))
-            # the manifest right after the ssh config (changes[0], which remove finds by its markers) and
-            # before the files only the manifest can undo (VS Code settings): a crash never leaves those
-            # changed but unrecorded, and a refused config write still leaves every file unchanged
-            compute_contents(paths, plan, opts.vscode)  # from the bytes on disk now: never overwrite a concurrent edit
-            changes = list(plan.changes)
-            manifest = _manifest_change(paths, plan)
-            planned = files.plan(changes[:1] + [manifest] + changes[1:])
             outcomes += [o for o in files.apply(planned, dry_run=False) if o.path != paths.manifest]
-            mismatches = verify_config(paths, plan)  # under the lock: what this run wrote, not a later run's
-        files.checkpoint("init-written")
+        except BaseException:
+            if outcomes:  # the key this run created: nothing else refers to it
+                for o in outcomes:
+                    o.path.unlink(missing_ok=True)
+            files.remove_dirs(created)
+            raise
+    files.checkpoint("init-written")
+    return outcomes, contents
+
+
+def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | None, show_diff: Callable[[str], None]) -> InitResult:
+    """Check with ssh, show the plan, confirm, then write: key first (O_EXCL), then the files, all or none."""
+    contents = Contents(plan.changes, (), plan.vscode_records, plan.moved)
+    check(paths, plan, contents)  # before the diff and the question: a refusal asks nothing and changes nothing
+    planned = files.plan(list(plan.changes))
+    if opts.yes and not opts.dry_run:  # scripted: stdout carries only the key line
+        show_diff = _no_diff
+    _show(plan, planned, show_diff)
+    _confirm(plan, planned, opts, ask)
+    if opts.dry_run:
+        outcomes = files.apply(planned, dry_run=True)
+        if plan.new_key is not None:
+            outcomes.insert(0, files.Outcome(plan.key_path, files.Verb.CREATE))
+    else:
+        outcomes, contents = _write(paths, plan, opts)
     fp = keys.fingerprint(plan.public_line)
     label = f"256 {fp} {plan.public_line.split(None, 2)[2].strip()} (ED25519)" if plan.new_key else (plan.key_info.keygen_line() if plan.key_info else fp)
     changed = any(o.verb in (files.Verb.CREATE, files.Verb.UPDATE, files.Verb.DELETE) for o in outcomes)
-    return InitResult(outcomes, plan.new_key is not None, label, mismatches, plan.notes, opts.dry_run, changed)
+    notes = list(_merge_notes(plan.notes, contents.notes))
+    return InitResult(outcomes, plan.new_key is not None, label, [], notes, opts.dry_run, changed, plan.hand_written, contents.moved)

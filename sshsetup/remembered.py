@@ -31,6 +31,7 @@ class Remembered:
     client: str | None = None
     sites_file: Path | None = None
     compute_nodes: bool = False
+    aliases: tuple[tuple[str, str], ...] = ()  # (site id, alias): the user's own name adopted with init --alias
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], where: Path) -> Remembered:
@@ -50,6 +51,10 @@ class Remembered:
         compute = options.get("compute_nodes", False)
         if not isinstance(compute, bool):
             raise _bad(where, "compute_nodes")
+        aliases = options.get("aliases", {})
+        if not isinstance(aliases, dict) or not all(isinstance(k, str) and isinstance(v, str) and k and v
+                                                    for k, v in aliases.items()):
+            raise _bad(where, "aliases")
         key, sites_file = text("key"), text("sites_file")
         return cls(
             sites=tuple(sites),
@@ -58,6 +63,7 @@ class Remembered:
             client=text("client"),
             sites_file=Path(sites_file) if sites_file else None,
             compute_nodes=compute,
+            aliases=tuple(sorted(aliases.items())),
         )
 
 
@@ -88,8 +94,23 @@ def sites_file(remembered: Remembered, given: Path | None) -> Path | None:
 def choose_sites(catalogue: Mapping[str, Site], given: Sequence[str], remembered: Remembered) -> list[Site]:
     """The sites a command works on: ``--site`` values, else those ``init`` set up, else the defaults.
 
-    An unknown id is refused with the known ones, whether it was given or remembered.
+    An unknown id is refused with the known ones, whether it was given or remembered. A site whose
+    alias ``init --alias`` replaced with the user's own name carries that name.
     """
     from sshsetup.catalogue import select
 
-    return select(catalogue, tuple(given) or remembered.sites or DEFAULT_SITES)
+    chosen = select(catalogue, tuple(given) or remembered.sites or DEFAULT_SITES)
+    return [with_alias(s, dict(remembered.aliases).get(s.id)) for s in chosen]
+
+
+def with_alias(site: Site, alias: str | None) -> Site:
+    """``site`` under another ssh alias (the user's own, adopted with ``init --alias``)."""
+    import dataclasses
+
+    from sshsetup import validate
+    from sshsetup.catalogue import Fact
+
+    if alias is None or alias == site.alias:
+        return site
+    validate.alias(alias, what=f"remembered alias of {site.id}")
+    return dataclasses.replace(site, facts={**site.facts, "alias": Fact(alias, "--alias", "given")})

@@ -54,8 +54,11 @@ def _vscode_changes(manifest: dict[str, object], notes: list[str]) -> list[files
     out, more = settings_plan.revert_changes(manifest)
     notes += more
     workspaces = manifest.get("workspaces", [])
+    records = manifest.get(tasks_file.MANIFEST_KEY, {})
     for ws in workspaces if isinstance(workspaces, list) else []:
-        ch = tasks_file.remove_change(Path(str(ws)))
+        path = tasks_file.tasks_path(Path(str(ws)))
+        record = tasks_file.TasksRecord.from_json(records.get(str(path)) if isinstance(records, dict) else None)
+        ch = tasks_file.remove_change(Path(str(ws)), record)
         if ch is not None:
             out.append(ch)
     return out

@@ -95,6 +95,6 @@ def test_sites_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["version"] == 1 and [s["id"] for s in doc["sites"]] == list(JSC)
     assert doc["sites"][0]["facts"]["hostname"] == {
         "value": "juwels-booster.fz-juelich.de",
-        "source": "HelmholtzAI-FZJ course 2023/2024; Hi-PACE docs (jsc-facts.md §4.2)",
+        "source": "https://github.com/HelmholtzAI-FZJ/2023-getting-started-with-ai-on-supercomputers/blob/0370a1f/01-access-machines.md (course, 2023): Host booster; https://github.com/Hi-PACE/hipace/blob/1d95723/docs/source/building/platforms/booster_jsc.rst",
         "confidence": "medium",
     }

@@ -15,7 +15,7 @@ COMMANDS = sorted(cli.commands)
 
 def test_every_command_is_wired() -> None:
     assert COMMANDS == ["code", "doctor", "explain", "init", "jobscript", "key-line", "login", "logout", "remove", "serve",
-                        "sites", "status", "vscode", "wait"]
+                        "sites", "status", "triage", "vscode", "wait"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -29,3 +29,13 @@ def test_parse_round_trip_and_refusals():
         envelope.parse(envelope.dumps("doctor", 2, {}), "doctor", 1)
     with pytest.raises(ValueError, match="version True"):
         envelope.parse(json.dumps({"sshsetup": "doctor", "version": True}), "doctor", 1)
+
+
+def test_terminal_unsafe_characters_are_escaped_but_letters_kept() -> None:
+    from sshsetup.envelope import dumps, parse
+
+    hostile = "J\u00fclich \x1b]52;c;x\x07 \x9b31m \u202egnp.exe \u200b\u2028 \ufeff \x7f"
+    text = dumps("explain", 1, {"line": hostile})
+    assert '"line": "J\u00fclich \\u001b]52;c;x\\u0007 \\u009b31m \\u202egnp.exe \\u200b\\u2028 \\ufeff \\u007f"' in text
+    assert not any(c in text for c in "\x1b\x07\x9b\u202e\u200b\u2028\ufeff\x7f")
+    assert parse(text, "explain", 1)["line"] == hostile

@@ -197,3 +197,72 @@ def test_apply_confirmed_asks_only_before_replacing_or_deleting(tmp_path: Path) 
     assert (gone.declined, [o.verb for o in gone.outcomes], p.exists(), asked[-1]) == (False, [Verb.DELETE], False, "delete f?")
     same = files.apply_confirmed(FileChange(p, None), dry_run=False, yes=True, ask=None, question=question)
     assert (same.declined, [o.verb for o in same.outcomes]) == (False, [Verb.IDENTICAL])
+
+
+def test_all_or_nothing_when_the_third_write_fails(tmp_path: Path) -> None:
+    """The new bytes and backups of every file are written first; a failure there changes nothing."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.write_bytes(b"old a\n")
+    b.write_bytes(b"old b\n")
+    (tmp_path / "plain-file").write_bytes(b"x")
+    third = tmp_path / "plain-file" / "c"  # its directory cannot be made: a file is in the way
+    planned = files.plan([FileChange(a, b"new a\n"), FileChange(b, b"new b\n"), FileChange(third, b"c\n")])
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    with pytest.raises(Refused) as info:
+        files.apply(planned, dry_run=False, stamp="S")
+    assert info.value.message.startswith(f"cannot write {third}: ")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before  # no backup, no temp file
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o077, 0o277])
+def test_ensure_dir_makes_exactly_0700_and_leaves_existing_ones(tmp_path: Path, umask: int) -> None:
+    import os
+    import stat
+
+    existing = tmp_path / "there"
+    existing.mkdir(mode=0o755)
+    existing.chmod(0o755)
+    old = os.umask(umask)
+    try:
+        made = files.ensure_dir(existing / "x" / "y")
+    finally:
+        os.umask(old)
+    assert made == [existing / "x", existing / "x" / "y"]
+    assert [oct(stat.S_IMODE(d.stat().st_mode)) for d in made] == ["0o700", "0o700"]
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o755
+    assert files.ensure_dir(existing / "x" / "y") == []
+    files.remove_dirs(made)
+    assert not (existing / "x").exists()
+
+
+def test_a_new_file_s_directories_are_0700_under_umask_000(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    old = os.umask(0)
+    try:
+        files.apply(files.plan([FileChange(tmp_path / "d1" / "d2" / "f", b"x", mode=0o600)]), dry_run=False)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "d1").stat().st_mode) == stat.S_IMODE((tmp_path / "d1" / "d2").stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "d1" / "d2" / "f").stat().st_mode) == 0o600
+
+
+def test_exclusive_create_refuses_a_file_that_appeared_after_plan(tmp_path: Path) -> None:
+    """doctor --report: a new file is linked into place, so a file (or symlink) that appeared meanwhile is never replaced."""
+    target = tmp_path / "report.json"
+    planned = files.plan([files.FileChange(target, b"{}\n", 0o600, exclusive=True)])
+    target.write_bytes(b"theirs")
+    with pytest.raises(Refused) as e:
+        files.apply(planned, dry_run=False)
+    assert (e.value.message, e.value.hint) == (f"{target} appeared while sshsetup was writing it; it was not changed",
+                                               "run the command again")
+    assert target.read_bytes() == b"theirs"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".") or "report" in p.name] == ["report.json"]
+
+
+def test_exclusive_create_writes_mode_0600(tmp_path: Path) -> None:
+    target = tmp_path / "r.json"
+    files.apply(files.plan([files.FileChange(target, b"{}\n", 0o600, exclusive=True)]), dry_run=False)
+    assert target.read_bytes() == b"{}\n" and (target.stat().st_mode & 0o777) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".") or p.name.startswith("r.")] == ["r.json"]

@@ -55,3 +55,25 @@ def test_vscode_falls_back_by_the_one_rule(capsys, fake_home):
     cat = load_catalogue(None, None)
     first, second = (cat[sid].alias for sid in DEFAULT_SITES)
     assert first in r.out and second not in r.out
+
+
+def test_adopted_aliases_follow_the_site_into_every_command(tmp_path: Path) -> None:
+    """init --alias juwels-booster=booster is remembered; choose_sites gives the site under that name."""
+    from sshsetup.catalogue import load_catalogue
+    from sshsetup.remembered import Remembered, choose_sites
+
+    rem = Remembered.from_options({"sites": ["juwels-booster", "jusuf"], "aliases": {"juwels-booster": "booster"}},
+                                  tmp_path / "config")
+    assert rem.aliases == (("juwels-booster", "booster"),)
+    got = choose_sites(load_catalogue(None, tmp_path / "none.toml"), (), rem)
+    assert [(s.id, s.alias) for s in got] == [("juwels-booster", "booster"), ("jusuf", "jsc-jusuf")]
+
+
+@pytest.mark.parametrize("bad", [["booster"], {"juwels-booster": 3}, {"": "x"}])
+def test_malformed_remembered_aliases_are_refused(tmp_path: Path, bad: object) -> None:
+    from sshsetup.errors import BadInput
+    from sshsetup.remembered import Remembered
+
+    with pytest.raises(BadInput) as e:
+        Remembered.from_options({"aliases": bad}, tmp_path / "config")
+    assert e.value.message == f"the sshsetup block in {tmp_path / 'config'} has a malformed remembered option 'aliases'"

@@ -52,7 +52,8 @@ def run(paths: Paths, options: InitOptions, *, ask: Prompter | None) -> Result:
         summary.append("hint: ssh uses the first value it finds; move or edit the entry named above, then run sshsetup init again")
         return replace(base, exit_code=EXIT_FAIL, summary=tuple(summary))
     if not res.dry_run:
-        summary.append("Checked with ssh -G: " + ", ".join(s.alias for s in plan.sites) + " resolve as intended.")
+        verb = "resolves" if len(plan.sites) == 1 else "resolve"
+        summary.append(f"Checked with ssh -G: {', '.join(s.alias for s in plan.sites)} {verb} as intended.")
     done = key_line.handoff(paths, plan.sites, plan.public_line, plan.key_line, write_state=not res.dry_run)
     after = list(done.after)
     if res.key_created:

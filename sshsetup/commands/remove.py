@@ -22,10 +22,37 @@ class RemoveOptions:
     yes: bool = False
 
 
+def _close_logins(paths: Paths) -> list[str]:
+    """``sshsetup logout`` for every site the block set up, while its ControlPath is still in the config."""
+    from sshsetup.commands import logout
+
+    if not paths.ssh_config.is_file():
+        return []
+    done = logout.run(paths, logout.LogoutOptions())
+    return [n for n in done.notes if not n.startswith("- ")]  # "- SITE: not logged in" says nothing here
+
+
 def run(paths: Paths, options: RemoveOptions, *, confirm: Callable[[str], bool] | None) -> Result:
-    """``confirm``: asks before removing (interactive only); without it and ``--yes`` a ``BadInput``."""
+    """``confirm``: asks before removing (interactive only); without it and ``--yes`` a ``BadInput``.
+
+    Live logins (``sshsetup login``) are closed once the removal is agreed to, before the block that
+    names their sockets goes away; a dry run or a "no" closes nothing.
+    """
+    closed: list[str] = []
+    if options.yes and not options.dry_run:
+        closed = _close_logins(paths)
+    elif confirm is not None and not options.dry_run:
+        asked = confirm
+
+        def confirm_then_close(question: str) -> bool:
+            if not asked(question):
+                return False
+            closed.extend(_close_logins(paths))
+            return True
+
+        confirm = confirm_then_close
     res = removeplan.run(paths, dry_run=options.dry_run, yes=options.yes, confirm=confirm, show_diff=output.print_diff)
-    after = list(res.notes)
+    after = closed + list(res.notes)
     if res.keys:
         after.append("Keys are never deleted by sshsetup. To delete them yourself:")
         after += [f"  rm {k} {Path(str(k) + '.pub')}" for k in res.keys]

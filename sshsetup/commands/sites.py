@@ -12,6 +12,7 @@ from sshsetup.catalogue import Site, load_catalogue
 from sshsetup.errors import EXIT_OK
 from sshsetup.paths import Paths
 from sshsetup.result import Result
+from sshsetup.sanitize import shown
 
 JSON_VERSION = 1
 
@@ -32,13 +33,15 @@ def to_dict(site: Site) -> dict[str, Any]:
 
 def render_text(catalogue: Mapping[str, Site]) -> str:
     rows = [("ID", "ALIAS", "HOSTNAME", "NAME")]
-    rows += [(s.id, s.alias, f"{s.hostname}" + (f":{s.port}" if s.port != 22 else ""), s.name) for s in catalogue.values()]
+    rows += [(s.id, s.alias, f"{s.hostname}" + (f":{s.port}" if s.port != 22 else ""), shown(s.name))
+             for s in catalogue.values()]  # a sites file is a stranger's: its name is shown through the one sanitiser
     widths = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=False)) + "  " + r[3] for r in rows]
     unknown = {s.id: s.unknown_facts() for s in catalogue.values() if s.unknown_facts()}
     if unknown:
         lines.append("")
-        lines.append("Not known (left empty, never guessed): " + "; ".join(f"{k}: {', '.join(v)}" for k, v in unknown.items()))
+        lines.append("Not known (left empty, never guessed): "
+                     + shown("; ".join(f"{k}: {', '.join(v)}" for k, v in unknown.items())))
     lines.append("Sources and confidence per fact: sshsetup sites --json")
     return "\n".join(lines) + "\n"
 

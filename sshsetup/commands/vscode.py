@@ -41,6 +41,7 @@ def run(paths: Paths, options: VscodeOptions, *, confirm: Callable[[str], bool] 
     if written and not options.dry_run:
         manifest = state.load(paths.manifest)
         state.add_unique(manifest, "workspaces", str(ws))
+        tasks_file.remember(manifest, done)  # what tasks.json was before, so remove restores it exactly
         files.apply(files.plan([state.change(paths.manifest, manifest)]), dry_run=False)
     return Result("vscode", done.exit_code, outcomes=tuple(done.outcomes), dry_run=options.dry_run,
                   declined=done.exit_code != 0, diff="" if ask and ask.shown else done.diff, heading="", after=done.messages)

@@ -1,7 +1,7 @@
 """Address ranges for the ``from="..."`` option of a JuDoor key line (pure code).
 
 sshd matches ``from=`` entries literally and never matches a CIDR with host
-bits set (``127.0.0.1/8``, testbed.md §1.6), so every range is normalised to
+bits set (``127.0.0.1/8``: OpenSSH's addr_pton_cidr refuses host bits), so every range is normalised to
 its network address, and each change is reported as a note.
 
 Range policies from one detected address (``--range``):
@@ -34,7 +34,7 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MIN_PREFIX = {4: 8, 6: 32}  # the widest range accepted, per IP version
-INTERNAL = ipaddress.IPv4Network("10.0.0.0/8")  # ProxyJump to compute nodes (jsc-facts §2)
+INTERNAL = ipaddress.IPv4Network("10.0.0.0/8")  # ProxyJump to compute nodes (the JSC course's ',10.0.0.0/8')
 FZJ = ipaddress.IPv4Network("134.94.0.0/16")  # the course's hint for FZJ users
 _FROM_HINT = "give one address or CIDR per --from, e.g. --from 93.199.0.0/16 --from 2001:db8::/48"
 

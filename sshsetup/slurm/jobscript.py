@@ -77,7 +77,7 @@ def canonical_time(value: str) -> tuple[str, int]:
 
 
 def ib_suffix(site: Site) -> str:
-    """JSC compute nodes answer on InfiniBand as ``<node>i`` (jsc-facts.md 4.3); known per site."""
+    """JSC compute nodes answer on InfiniBand as ``<node>i`` (JSC's trame-manager: ``jwb<NNNN>i.juwels``); known per site."""
     pattern = site.compute_node_pattern or ""
     return "i" if site.is_jsc and pattern.split(".")[0].endswith("*i") else ""
 

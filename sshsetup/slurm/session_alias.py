@@ -1,7 +1,7 @@
 """The managed ``Host`` entry of a session profile (pure text -> text).
 
 ``sshsetup code`` adds one entry per profile, e.g. ``Host jsc-testbed-code-develbooster-g1``,
-inside sshsetup's managed block (just before ``# END sshsetup``; ``sshsetup remove`` takes
+inside sshsetup's managed block (just before its closing ``Host *``; ``sshsetup remove`` takes
 the block and so the entry away). It reaches the same login node as the site's alias,
 with the same ControlPath, so a VS Code window goes over the site's one login connection,
 and its ``RemoteCommand`` runs the hash-checked helper there, which attaches to the job.
@@ -86,8 +86,12 @@ def upsert_entry(text: str, lines: Sequence[str], path: Path) -> str:
             continue
         skipping = False
         kept.append(line)
-    end_at = max(i for i, ln in enumerate(kept) if ln.startswith(block.END))
-    new = [*kept[:end_at], "", *lines, *kept[end_at:]]
+    at = max(i for i, ln in enumerate(kept) if ln.startswith(block.END))
+    if at >= 2 and kept[at - 1] == block.RESTORE and kept[at - 2] == block.RESTORE_COMMENT:
+        at -= 2  # before the block's closing "Host *": the user's lines after the block stay global
+        new = [*kept[:at], *lines, "", *kept[at:]] if at and kept[at - 1] == "" else [*kept[:at], "", *lines, "", *kept[at:]]
+    else:
+        new = [*kept[:at], "", *lines, *kept[at:]]
     return text[: found.start] + eol.join(new) + text[found.end :]
 
 

@@ -2,7 +2,7 @@
 
 Templates live in the top-level ``templates/`` of the checkout; the wheel carries
 them as ``sshsetup/templates`` (hatchling ``force-include``). An editable install
-has no packaged copy, so ``template_root`` falls back to the checkout (style.md 2.3).
+has no packaged copy, so ``template_root`` falls back to the checkout.
 """
 
 from __future__ import annotations

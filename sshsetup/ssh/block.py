@@ -1,13 +1,18 @@
 """The managed block in ~/.ssh/config: pure text -> text functions.
 
 sshsetup owns exactly the lines from ``# BEGIN sshsetup`` to ``# END sshsetup``.
-A new block goes before the first ``Host``/``Match`` line, so the user's later
-``Host *`` cannot override our values (ssh takes the first value it finds), and
-so that nothing after the block changes meaning. Every byte outside the block is
-kept; removing the block gives back the exact bytes from before.
+The block goes at the very top of the file, so it is read before every line of
+the user's, global options above the first ``Host`` included: ssh takes the first
+value it finds, so nothing the user wrote can override what the block sets. Its
+last entry is ``Host *`` (``RESTORE``): the user's lines after the block apply to
+every host again, exactly as they did before (top-level options and ``Host *``
+options are the same thing to ssh). A block an earlier version placed lower down
+moves to the top on the next ``upsert`` (``needs_move`` says so beforehand). Every
+byte outside the block is kept; removing the block gives back the exact bytes
+from before.
 
 sshconf is not used here: its writer drops the final newline and CRLF, moves
-edits into ``Match`` blocks and misreads ``Key=value`` (research/libs.md §1).
+edits into ``Match`` blocks and misreads ``Key=value`` (sshconf 0.2.7, measured: docs/development.md).
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ BEGIN = "# BEGIN sshsetup"
 END = "# END sshsetup"
 BEGIN_LINE = f"{BEGIN} (managed block: change it with 'sshsetup init', delete it with 'sshsetup remove')"
 OPTIONS = "# sshsetup-options: "
+RESTORE_COMMENT = "# end of sshsetup's hosts: the lines below apply to every host again"
+RESTORE = "Host *"
 
 
 @dataclass(frozen=True)
@@ -42,7 +49,6 @@ class Block:
 
 
 _MARKER = re.compile(r"^[ \t]*(# BEGIN sshsetup|# END sshsetup)[^\r\n]*(\r\n|\n|\r)?", re.MULTILINE)
-_FIRST_SECTION = re.compile(r"^[ \t]*(?:host|match)(?:[ \t]*=[ \t]*|[ \t]+)", re.MULTILINE | re.IGNORECASE)
 
 
 def _line_no(text: str, offset: int) -> int:
@@ -105,40 +111,29 @@ def render_block(entries: list[HostEntry], options: dict[str, Any], eol: str) ->
             out.append(f"# {_one_line(e.comment, 'comment')}")
         out.append(f"Host {_one_line(e.pattern, 'pattern')}")
         out.extend(f"    {_one_line(k, 'keyword')} {_quote(v)}" for k, v in e.options)
-    out.append(END)
+    if entries:
+        out.append("")
+    out += [RESTORE_COMMENT, RESTORE, END]
     return eol.join(out) + eol
 
 
-def _insert_at(text: str) -> int:
-    """Offset of the first Host/Match line, moved up over comments that belong to it."""
-    m = _FIRST_SECTION.search(text)
-    if m is None:
-        return len(text)
-    at = m.start()
-    while at > 0:
-        prev_start = text.rfind("\n", 0, at - 1) + 1
-        if not text[prev_start:at].lstrip().startswith("#"):
-            break
-        at = prev_start
-    return at
+def needs_move(text: str, path: Path) -> bool:
+    """True when the text has a block that is not at the very top (an earlier version's placement)."""
+    block = find_block(text, path)
+    return block is not None and block.start != 0
 
 
 def upsert(text: str, entries: list[HostEntry], options: dict[str, Any], eol: str, path: Path) -> str:
-    """The text with our block added or replaced; idempotent for the same input."""
+    """The text with our block at the very top, added, replaced or moved there; idempotent."""
     block = find_block(text, path)
-    if block is not None:
-        opts = dict(options)
-        for flag in ("eof_newline", "created"):
-            if block.options.get(flag):
-                opts[flag] = True
-        return text[: block.start] + render_block(entries, opts, eol) + text[block.end :]
-    at = _insert_at(text)
     opts = dict(options)
-    prefix = ""
-    if at == len(text) and text and not text.endswith(("\n", "\r")):
-        prefix = eol
-        opts["eof_newline"] = True
-    return text[:at] + prefix + render_block(entries, opts, eol) + text[at:]
+    if block is not None:
+        if block.options.get("created"):
+            opts["created"] = True
+        if block.start == 0:
+            return render_block(entries, opts, eol) + text[block.end :]
+        text = remove(text, path)  # an earlier placement: the user's bytes as they were, then from the top
+    return render_block(entries, opts, eol) + text
 
 
 def remove(text: str, path: Path) -> str:

@@ -127,12 +127,16 @@ class Ssh:
         _check_destination(destination)
         return [self.executable, *self.config_args(), "-T", "-G", "--", destination]
 
-    def control_argv(self, destination: str, operation: str) -> list[str]:
-        """``ssh -O check|exit|stop``: talk to the master of ``destination``; never authenticates."""
+    def control_argv(self, destination: str, operation: str, *, options: Mapping[str, str] | None = None) -> list[str]:
+        """``ssh -O check|exit|stop``: talk to the master of ``destination``; never authenticates.
+
+        ``options`` (e.g. a ``ControlPath`` of the caller's own) go before ``-O``.
+        """
         if operation not in ("check", "exit", "stop"):
             raise ValueError(f"unknown control operation {operation!r}")
         _check_destination(destination)
-        return [self.executable, *self.config_args(), "-O", operation, "--", destination]
+        opts = [a for k, v in (options or {}).items() for a in ("-o", f"{_option_name(k)}={_option_value(v)}")]
+        return [self.executable, *self.config_args(), *opts, "-O", operation, "--", destination]
 
     def run(self, argv: Sequence[str], *, timeout: float, input: str | None = None) -> Completed:
         """Run ``argv`` (from this client) with one deadline for the whole process."""

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sshsetup.errors import BadInput, Refused
+from sshsetup.ssh.entries import TWO_FACTOR_KNOWN
 
 if TYPE_CHECKING:
     from sshsetup.catalogue import Site
@@ -30,10 +31,10 @@ if TYPE_CHECKING:
 
 VERSION = 1
 # Without a catalogue value (login_for): users keep their one TOTP login open 4 h or 8 h (juelich_connect.sh:
-# 4 h; JUPITER notes: 8 h in ~/.ssh/cm/), ../shared/research/moonshots.md §3; confidence medium.
+# 4 h, github.com/oszypczy/hackaton; JUPITER notes: 8 h in ~/.ssh/cm/), public 2026 user scripts; confidence medium.
 DEFAULT_FOR = "8h"
-DEFAULT_FOR_SOURCE = "users keep the TOTP login 4-8 h (moonshots.md §3); confidence medium"
-KNOWN_TWO_FACTOR = ("required", "reported")  # catalogue two_factor values that mean "a code will be asked"
+DEFAULT_FOR_SOURCE = "users keep the TOTP login 4-8 h (public 2026 user scripts); confidence medium"
+KNOWN_TWO_FACTOR = TWO_FACTOR_KNOWN  # catalogue two_factor values that mean "a code will be asked" (one list, in ssh/entries)
 _DURATION = re.compile(r"(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?")
 _PID = re.compile(r"Master running \(pid=(\d+)\)")
 

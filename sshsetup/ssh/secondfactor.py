@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sshsetup.support import sshlog
 
-STEP = 30  # seconds: RFC 6238's default time step, used by JSC's TOTP (jsc-facts.md §3)
+STEP = 30  # seconds: RFC 6238's default time step; no public JSC source gives another, so the default is assumed
 _WAIT_CODE = "wait for the next code (up to 30 s), then run sshsetup login again"
 
 

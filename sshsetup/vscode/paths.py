@@ -5,7 +5,7 @@ The user-data folder is ``<appdata>/<product>`` (settings in ``User/settings.jso
 ``VSCODE_PORTABLE`` (``<portable>/user-data``, no product folder), ``VSCODE_APPDATA``, then
 per OS: Windows ``%APPDATA%`` (or ``%USERPROFILE%\\AppData\\Roaming``), macOS
 ``~/Library/Application Support``, Linux ``$XDG_CONFIG_HOME`` or ``~/.config``. platformdirs
-is deliberately not used: it disagrees with VS Code (libs.md §4).
+is deliberately not used: it disagrees with VS Code's userDataPath.ts (microsoft/vscode).
 
 Under WSL, VS Code runs on Windows: its settings and the ssh it runs (with the Windows
 ``~/.ssh``) live in the Windows profile, seen from Linux as ``/mnt/c/Users/<name>``.

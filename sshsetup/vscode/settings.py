@@ -1,6 +1,6 @@
 """The VS Code Remote-SSH settings sshsetup writes, and how it takes them back.
 
-Pure functions over the text of settings.json (jsc-facts.md §7 and §10 give the reasons):
+Pure functions over the text of settings.json (docs/reference.md gives each reason and its source):
 
 * ``remote.SSH.remotePlatform`` = {alias: "linux"}: no OS prompt for our hosts.
 * ``remote.SSH.connectTimeout`` = 60: time to type a TOTP code (default 15 s).

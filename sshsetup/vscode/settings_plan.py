@@ -7,7 +7,6 @@ member was before is kept in the manifest, so ``remove`` restores the exact byte
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,8 @@ from sshsetup.vscode import paths as vscode_paths
 from sshsetup.vscode import settings as vscode_settings
 from sshsetup.vscode.jsonc import editor as jsonc
 
+EXISTED = "existed"  # in a settings record: the file was there before sshsetup first wrote it (remove never deletes it)
+
 
 @dataclass
 class VSCodePlan:
@@ -29,9 +30,13 @@ class VSCodePlan:
     notes: list[str] = field(default_factory=list)
 
 
-def project_dirs(sites: list[Site], user: str, project_dir: str | None, account: str | None,
-                 config: Path | None) -> tuple[dict[str, str | None], list[str]]:
-    """serverInstallPath per alias: ``--project-dir``, or ``$PROJECT_<account>`` read with one ssh call per host."""
+def project_dirs(paths: Paths, sites: list[Site], user: str, project_dir: str | None, account: str | None, *,
+                 dry_run: bool = False) -> tuple[dict[str, str | None], list[str]]:
+    """serverInstallPath per alias: ``--project-dir``, or ``$PROJECT_<account>`` read with one ssh call per host.
+
+    The call goes over the site's live login when there is one (``sshsetup login``); a site known to
+    ask for a second factor without one is not contacted at all, and a dry run contacts nobody.
+    """
     notes: list[str] = []
     if project_dir is not None:
         if not project_dir.startswith("/") or any(c in project_dir for c in "$~\n\"'"):
@@ -40,18 +45,25 @@ def project_dirs(sites: list[Site], user: str, project_dir: str | None, account:
         return {s.alias: f"{project_dir.rstrip('/')}/{user}" for s in sites}, notes
     if account is None:
         return {}, notes
-    if not account.replace("_", "").replace("-", "").isalnum():
-        raise BadInput(f"--account {account!r} is not a valid project name", hint="use the project's name from JuDoor, e.g. training2500")
+    from sshsetup import validate
+    from sshsetup.ssh import master
+    from sshsetup.ssh.client import Ssh
+
+    validate.account(account)
+    if dry_run:
+        return {}, [f"note: dry run: would read $PROJECT_{account} on {s.alias} (one ssh call) for VS Code's "
+                    "serverInstallPath; nothing was looked up" for s in sites]
+    ssh = Ssh.for_paths(paths)
+    blocked = {s.id for s in master.check(paths, ssh, sites).blocked}
     out: dict[str, str | None] = {}
     for s in sites:
-        argv = ["ssh", "-T", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"] + (["-F", str(config)] if config else [])
-        argv += [s.alias, f"printf '%s' \"${{PROJECT_{account}}}\""]  # one string: the remote shell parses it
-        try:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            proc = subprocess.CompletedProcess(argv, 255, "", str(exc))
-        value = proc.stdout.strip()
-        if proc.returncode == 0 and value.startswith("/"):
+        if s.id in blocked:
+            notes.append(f"note: $PROJECT_{account} on {s.alias} not read: no live login ({master.login_hint([s.id])}, "
+                         "then run sshsetup init again), or give the directory with --project-dir")
+            continue
+        done = ssh.run(ssh.argv(s.alias, f"printf '%s' \"${{PROJECT_{account}}}\"", connect_timeout=10), timeout=30)
+        value = done.stdout.strip()
+        if done.ok and value.startswith("/"):
             out[s.alias] = f"{value}/{user}"
         else:
             notes.append(f"note: could not read $PROJECT_{account} on {s.alias} (is the key uploaded yet?); "
@@ -84,9 +96,11 @@ def plan(paths: Paths, sites: list[Site], *, windows_client: bool, install_paths
             new_text, record = vscode_settings.apply_settings(doc.text, desired)
         except jsonc.JSONCError as exc:
             raise exc.for_file(path) from None
+        existed: object = data is not None
         if str(path) in earlier:
             record = vscode_settings.merge_records(vscode_settings.SettingsRecord.from_json(earlier[str(path)]), record)
-        out.records[str(path)] = record.to_json()
+            existed = earlier[str(path)].get("existed") if isinstance(earlier[str(path)], dict) else None
+        out.records[str(path)] = {**record.to_json(), EXISTED: existed}
         out.changes.append(files.FileChange(path, doc.encode(new_text), mode=0o600, label=f"{loc.flavour.title} settings"))
     return out
 
@@ -106,6 +120,7 @@ def revert_changes(manifest: dict[str, Any]) -> tuple[list[files.FileChange], li
         except jsonc.JSONCError as exc:
             raise exc.for_file(path) from None
         notes += [f"note: {path}: {n}" for n in left]
-        created = record.original == "" and text == ""
+        existed = rec.get(EXISTED) if isinstance(rec, dict) else None  # None: a record of an earlier version
+        created = existed is not True and record.original == "" and text == ""
         changes.append(files.FileChange(path, None if created else doc.encode(text), label="VS Code settings"))
     return changes, notes

@@ -9,7 +9,7 @@ shell in between, so a test can run exactly the same argv. Two sets:
 * local tasks run ``ssh <alias> <one command string>`` from a local workspace. The remote
   command is the remote argv joined with ``shlex.join``: ssh joins its arguments with
   spaces and the remote shell splits them again, and a badly split ``sbatch`` can still
-  exit 0 (testbed.md 1.9).
+  exit 0 (tests/slurm/test_integration.py).
 
 VS Code replaces ``${input:...}`` and ``${file}`` inside every string before it runs a
 task. Each such reference is therefore a whole argv element of its own (never part of a

@@ -6,10 +6,16 @@ comments and layout stay byte for byte. Our tasks are found by their label prefi
 added when missing, and removed when sshsetup no longer generates it (e.g. after a
 change of site). Rename a task to make it yours; sshsetup then leaves it alone.
 An existing file is changed only after its diff was shown (``--yes`` or ``confirm``).
+
+What the file was before sshsetup first wrote it is kept in the manifest (``remember``): whether
+it existed, and its exact bytes when it held nothing of the user's (empty, ``{}``, a version, empty
+arrays, comments only). ``remove_change`` then gives back exactly those bytes (or deletes a file
+sshsetup created), and takes out a ``"version"`` it added; without a record it never deletes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -23,6 +29,31 @@ from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput, Refused
 from sshsetup.vscode import tasks as slurm_tasks
 from sshsetup.vscode.jsonc import editor as jsonc
 
+MANIFEST_KEY = "tasks_files"
+RECORD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TasksRecord:
+    """The tasks.json before sshsetup first changed it."""
+
+    existed: bool
+    original: str | None  # the whole text (BOM as U+FEFF), kept only when nothing in it was the user's
+    version_added: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"version": RECORD_VERSION, "existed": self.existed, "original": self.original, "version_added": self.version_added}
+
+    @classmethod
+    def from_json(cls, data: Any) -> TasksRecord | None:
+        """None for a record this version cannot read (``remove`` then never deletes the file)."""
+        if not isinstance(data, dict) or data.get("version") != RECORD_VERSION:
+            return None
+        existed, original, added = data.get("existed"), data.get("original"), data.get("version_added", False)
+        if not isinstance(existed, bool) or not isinstance(original, (str, type(None))) or not isinstance(added, bool):
+            return None
+        return cls(existed, original, added)
+
 
 @dataclass(frozen=True)
 class TasksResult:
@@ -32,6 +63,33 @@ class TasksResult:
     dry_run: bool = False
     messages: tuple[str, ...] = ()
     exit_code: int = EXIT_OK
+    record: TasksRecord | None = None  # what the file was before this change (for the manifest: ``remember``)
+
+
+def _nothing_of_the_users(value: Any) -> bool:
+    """The parsed file holds no task, input or other member of the user's (comments aside)."""
+    if value is jsonc.MISSING:
+        return True
+    return isinstance(value, dict) and all(
+        (k == "version" and v == slurm_tasks.VERSION) or (k in ("tasks", "inputs") and v == []) for k, v in value.items()
+    )
+
+
+def record_of(data: bytes | None, value: Any) -> TasksRecord:
+    """The record of a tasks.json as it is now (``data``: its bytes, None when missing; ``value``: parsed)."""
+    if data is None:
+        return TasksRecord(False, "")
+    version_added = not isinstance(value, dict) or "version" not in value
+    original = data.decode("utf-8") if _nothing_of_the_users(value) else None
+    return TasksRecord(True, original, version_added)
+
+
+def remember(manifest: dict[str, Any], result: TasksResult) -> None:
+    """Keep the first record of each tasks.json sshsetup wrote in the manifest (call after a real write)."""
+    written = any(o.verb in (files.Verb.CREATE, files.Verb.UPDATE) for o in result.outcomes)
+    if result.record is None or result.dry_run or not written:
+        return
+    manifest.setdefault(MANIFEST_KEY, {}).setdefault(str(result.path), result.record.to_json())
 
 
 def tasks_path(workspace: Path) -> Path:
@@ -108,11 +166,15 @@ def tasks_change(
     except jsonc.JSONCError as exc:  # e.g. "tasks" is not an array
         raise exc.for_file(path) from None
     data = old.encode(new_text) if old else new_text.encode("utf-8")
-    return files.FileChange(path, data, mode=0o644, label="VS Code tasks")
+    return files.FileChange(path, data, mode=0o644, label="VS Code tasks", dir_mode=0o755)
 
 
-def remove_change(workspace: Path) -> files.FileChange | None:
-    """Our tasks and inputs taken out again; the file goes if nothing else was in it."""
+def _comments(text: str) -> int:
+    return text.count("//") + text.count("/*")
+
+
+def remove_change(workspace: Path, record: TasksRecord | None = None) -> files.FileChange | None:
+    """Our tasks and inputs taken out again; with ``record``, the file as it was before sshsetup."""
     path = tasks_path(workspace)
     old, value = _read(path)
     if old is None or value is jsonc.MISSING:
@@ -120,10 +182,14 @@ def remove_change(workspace: Path) -> files.FileChange | None:
     text = _unmerge(old.text, value)  # only arrays that hold our items are edited
     if text == old.text:
         return None
-    left = jsonc.parse(text)
-    empty = all(k in ("version", "tasks", "inputs") and v in (slurm_tasks.VERSION, []) for k, v in left.items())
-    if empty and "//" not in text and "/*" not in text:
-        return files.FileChange(path, None, label="VS Code tasks")
+    if record is not None:
+        left = jsonc.parse(text)
+        if record.original is not None and _nothing_of_the_users(left) and _comments(text) <= _comments(record.original):
+            if not record.existed:
+                return files.FileChange(path, None, label="VS Code tasks")
+            return files.FileChange(path, record.original.encode("utf-8"), label="VS Code tasks")
+        if record.version_added and isinstance(left, dict) and left.get("version") == slurm_tasks.VERSION:
+            text = jsonc.delete(text, ["version"])
     return files.FileChange(path, old.encode(text), label="VS Code tasks")
 
 
@@ -153,13 +219,11 @@ def vscode_tasks(
     """Create or merge the workspace's tasks.json (a new file needs no confirmation)."""
     if not workspace.is_dir():
         raise BadInput(f"workspace {workspace} is not a directory", hint="give the folder you open in VS Code: --workspace DIR")
+    path = tasks_path(workspace)
+    data = files.read_bytes(path)
+    before = record_of(data, _read(path)[1])
     change = tasks_change(catalogue, site_id, workspace, account, partition, alias=alias)
-    return _run(change, change.path, dry_run, yes, confirm)
-
-
-def remove(workspace: Path, dry_run: bool = False, yes: bool = False, *, confirm: Callable[[str], bool] | None = None) -> TasksResult:
-    """Take sshsetup's tasks and inputs out of the workspace's tasks.json (``sshsetup remove``)."""
-    return _run(remove_change(workspace), tasks_path(workspace), dry_run, yes, confirm)
+    return dataclasses.replace(_run(change, change.path, dry_run, yes, confirm), record=before)
 
 
 def show(result: TasksResult) -> int:

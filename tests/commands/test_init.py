@@ -60,7 +60,7 @@ def test_dry_run_shows_diff_and_writes_nothing(capsys: pytest.CaptureFixture[str
     before = snapshot(fake_home)
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--dry-run")
     assert r.rc == 0
-    assert r.out.startswith(f"--- /dev/null\n+++ {config(fake_home)}\n@@ -0,0 +1,26 @@\n+# BEGIN sshsetup")
+    assert r.out.startswith(f"--- /dev/null\n+++ {config(fake_home)}\n@@ -0,0 +1,29 @@\n+# BEGIN sshsetup")
     assert "would create" in r.err
     assert snapshot(fake_home) == before
 
@@ -99,8 +99,8 @@ def test_complex_config_survives_round_trip(capsys: pytest.CaptureFixture[str], 
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--compute-nodes")
     assert r.rc == 0, r.err
     text = cfg.read_bytes().decode()
-    assert text.startswith("# my global settings\r\nServerAliveInterval=30\r\nInclude conf.d/*.conf\r\n\r\n# BEGIN sshsetup")
-    assert text.endswith("# END sshsetup\r\n" + USER_CONFIG.split("\r\n\r\n", 1)[1])
+    assert text.startswith("# BEGIN sshsetup")
+    assert text.endswith("Host *\r\n# END sshsetup\r\n" + USER_CONFIG)
     assert "\n" not in text.replace("\r\n", "")
     assert stat.S_IMODE(cfg.stat().st_mode) == 0o644  # the file's mode is kept
     g = ssh_g(fake_home, "jwb0129i.juwels")
@@ -132,21 +132,32 @@ def test_remove_deletes_a_config_it_created(capsys: pytest.CaptureFixture[str], 
     assert r.err.startswith("Nothing to remove")
 
 
-def test_shadowing_global_option_is_named(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+def test_top_level_options_of_the_user_no_longer_shadow_the_block(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    """Global options above the first Host once overrode the block; now it is read first."""
     cfg = config(fake_home)
-    cfg.write_text("User someoneelse\nHost *\n  Port 22\n")
+    user = ("User someoneelse\nIdentityFile ~/.ssh/id_rsa\nHostName elsewhere.example.org\nServerAliveInterval 5\n"
+            "AddKeysToAgent 1h\nHost *\n  Port 2222\nHost mine\n  HostName mine.example.org\n")
+    cfg.write_text(user)
+    before = ssh_g(fake_home, "mine")
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "juwels-booster")
-    assert r.rc == 1
-    assert f"  jsc-booster: user is 'someoneelse', expected 'smith1'; set first by {cfg}:1 (global options)" in r.err
+    assert r.rc == 0, r.err
+    assert cfg.read_text().endswith("# END sshsetup\n" + user)
+    out = subprocess.run(["ssh", "-T", "-G", "-F", str(cfg), "jsc-booster"], capture_output=True, text=True, check=True).stdout
+    g = {k: [ln.split(" ", 1)[1] for ln in out.splitlines() if ln.split(" ", 1)[0] == k] for k in
+         ("user", "hostname", "port", "serveraliveinterval", "addkeystoagent", "identityfile")}
+    assert g == {"user": ["smith1"], "hostname": ["juwels-booster.fz-juelich.de"], "port": ["22"], "serveraliveinterval": ["60"],
+                 "addkeystoagent": ["true"], "identityfile": [str(key), "~/.ssh/id_rsa"]}  # ours first
+    assert ssh_g(fake_home, "mine") == before  # the user's own alias resolves as before
 
 
-def test_shadowing_include_is_named(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+def test_an_include_of_the_user_no_longer_shadows_the_block(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
     cfg = config(fake_home)
-    (cfg.parent / "extra.conf").write_text("Host jsc-*\n  HostName evil.example.org\n")
-    cfg.write_text("Include extra.conf\nHost x\n")
+    extra = fake_home / "extra.conf"
+    extra.write_text("Host jsc-*\n  HostName evil.example.org\n")
+    cfg.write_text(f"Include {extra}\nHost x\n")
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "jusuf")
-    assert r.rc == 1
-    assert f"set first by {cfg.parent / 'extra.conf'}:2 (Host jsc-*)" in r.err
+    assert r.rc == 0, r.err
+    assert ssh_g(fake_home, "jsc-jusuf")["hostname"] == "jusuf.fz-juelich.de"
 
 
 def test_windows_client_has_no_controlmaster(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
@@ -195,15 +206,19 @@ def test_macos_client_keeps_the_passphrase_in_the_keychain(capsys: pytest.Captur
     assert g["ignoreunknown"] == "UseKeychain"
 
 
-def test_compute_node_proxyjump_shadowing_is_named(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+def test_a_block_below_user_lines_moves_to_the_top(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
     cfg = config(fake_home)
     cfg.write_text("Host *.juwels\n  ProxyJump elsewhere\n")
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "juwels-booster", "--compute-nodes")
-    assert r.rc == 0, r.err  # our block comes first, so the user's later block cannot shadow it
-    cfg.write_text("ProxyJump elsewhere\n" + cfg.read_text())
+    assert r.rc == 0, r.err
+    cfg.write_text("ProxyJump elsewhere\n" + cfg.read_text())  # as an earlier version's placement (or a hand edit) left it
     r = run_cli(capsys, "init", "--yes")
-    assert r.rc == 1
-    assert f"  jwb0129i.juwels: proxyjump is 'elsewhere', expected 'jsc-booster'; set first by {cfg}:1 (global options)" in r.err
+    assert r.rc == 0, r.err
+    assert r.err.count(f"note: moved the sshsetup block to the top of {cfg}, so that no line of yours overrides it\n") == 1
+    assert ssh_g(fake_home, "jwb0129i.juwels")["proxyjump"] == "jsc-booster"
+    assert cfg.read_text().endswith("# END sshsetup\nProxyJump elsewhere\nHost *.juwels\n  ProxyJump elsewhere\n")
+    assert run_cli(capsys, "remove", "--yes").rc == 0
+    assert cfg.read_text() == "ProxyJump elsewhere\nHost *.juwels\n  ProxyJump elsewhere\n"
 
 
 def test_stale_temp_files_of_a_killed_run_are_cleaned(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
@@ -234,7 +249,7 @@ def test_outcomes_then_key_then_hand_off(capsys: pytest.CaptureFixture[str], fak
     lines = [line for line in r.err.splitlines() if not line.startswith("note: no ControlMaster")]  # long tmp paths
     assert lines[:2] == ["Done:", f"  create           {config(fake_home)}"]
     assert lines[2].startswith(f"Key: {key}  256 SHA256:")
-    assert lines[3:5] == ["Checked with ssh -G: jsc-jusuf resolve as intended.", "from= covers: 192.0.2.0/24 (IPv4 only)"]
+    assert lines[3:5] == ["Checked with ssh -G: jsc-jusuf resolves as intended.", "from= covers: 192.0.2.0/24 (IPv4 only)"]
     assert lines[-1] == "Propagation takes a few minutes. Then check it with: sshsetup wait"
 
 
@@ -256,3 +271,34 @@ def test_every_command_refuses_a_malformed_remembered_option(capsys: pytest.Capt
             "hint: run 'sshsetup init' again to rewrite the block (or 'sshsetup remove' to delete it)",
         ]), args
     assert snapshot(fake_home) == before
+
+
+def test_a_hand_written_entry_is_named_then_its_alias_adopted(capsys: pytest.CaptureFixture[str], fake_home: Path,
+                                                               key: Path) -> None:
+    """Issue 11 item 3 through the CLI: the course's 'Host booster' is named with file and line, never edited;
+    --alias juwels-booster=booster gives it the managed settings first."""
+    cfg = fake_home / ".ssh" / "config"
+    cfg.parent.mkdir(mode=0o700, exist_ok=True)
+    mine = "Host booster\n    HostName juwels-booster.fz-juelich.de\n    User other1\n    IdentityFile ~/.ssh/id_rsa\n"
+    cfg.write_text(mine)
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode", "--site", "juwels-booster")
+    assert r.rc == 0, r.err
+    assert (f"note: {cfg}:1: your own 'Host booster' reaches juwels-booster.fz-juelich.de too (user other1 (sshsetup: smith1), "
+            f"key ~/.ssh/id_rsa (sshsetup: {key})); sshsetup leaves it alone and adds 'jsc-booster'. "
+            "To use your name instead: --alias juwels-booster=booster") in r.err
+    assert cfg.read_text().endswith(mine)
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode", "--site", "juwels-booster",
+                "--alias", "juwels-booster=booster")
+    assert r.rc == 0, r.err
+    assert cfg.read_text().endswith(mine) and "\nHost booster\n" in cfg.read_text().split("# END sshsetup")[0]
+    from sshsetup.ssh.client import Ssh
+
+    got = Ssh(cfg).dump("booster")
+    assert got["user"] == ["smith1"] and got["identityfile"][0] == str(key)
+
+
+@pytest.mark.parametrize("bad", ["booster", "=booster", "juwels-booster="])
+def test_alias_needs_site_and_name(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path, bad: str) -> None:
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--alias", bad)
+    assert r.rc == 2 and f"{bad!r} is not SITE=NAME (e.g. --alias juwels-booster=booster)" in r.err
+    assert not (fake_home / ".ssh" / "config").exists()

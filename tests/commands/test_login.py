@@ -234,3 +234,17 @@ def test_missing_pam_module_or_oathtool_fails_under_ci(monkeypatch: pytest.Monke
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(pytest.fail.Exception, match=r"(unshare|mount|oathtool) is not available"):
         totp.require_totp()
+
+
+def test_remove_closes_the_login_before_its_block_goes(test_user: TestUser, sshd: Sshd, ssh_agent: SshAgent, py: Path,
+                                                       pkg: Path) -> None:
+    """``remove`` closes a live master while the config still names its socket; nothing of it is left."""
+    s = Session(test_user, sshd, ssh_agent, py, pkg)
+    assert s.sshsetup("login", "--for", "30m").returncode == 0
+    assert s.status_json()["state"] == "live"
+    sockets = [p for p in (test_user.home / ".ssh").rglob("*") if p.is_socket()]
+    assert sockets
+    out = s.sshsetup("remove", "--yes")
+    assert out.returncode == 0, out.stderr
+    assert "✓ testbed (jsc-testbed): closed the login on " in out.stderr
+    assert not any(p.exists() for p in sockets)

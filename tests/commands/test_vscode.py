@@ -59,3 +59,23 @@ def test_the_diff_is_shown_before_the_question(capsys: pytest.CaptureFixture[str
     out, err = capsys.readouterr()
     assert out == ""
     assert err == f"  would update     {tasks}\n{tasks} was left unchanged (diff above). Re-run with --yes to update it.\n"
+
+
+@pytest.mark.parametrize("before", [b"", b"{}", b"{}\n", b'{"version": "2.0.0"}\n', b'{"version": "2.0.0", "tasks": []}\r\n',
+                                    b"\xef\xbb\xbf{}", None])
+def test_remove_gives_back_the_tasks_file_that_was_there(capsys: pytest.CaptureFixture[str], key: Path, tmp_path: Path,
+                                                         before: bytes | None) -> None:
+    """Issue 11 item 4: a tasks.json with nothing of the user's in it is restored byte for byte, one sshsetup made is deleted."""
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode").rc == 0
+    ws = tmp_path / "project"
+    (ws / ".vscode").mkdir(parents=True)
+    tasks = ws / ".vscode" / "tasks.json"
+    if before is not None:
+        tasks.write_bytes(before)
+    assert run_cli(capsys, "vscode", "--workspace", str(ws), "--account", "myproj", "--yes").rc == 0
+    assert b"sshsetup: " in tasks.read_bytes()
+    assert run_cli(capsys, "remove", "--yes").rc == 0
+    if before is None:
+        assert not tasks.exists()
+    else:
+        assert tasks.read_bytes() == before

@@ -117,7 +117,7 @@ def test_site_defaults_first_gpu_partition_and_its_gpus(cat):
 
 
 def test_no_ib_suffix_where_the_catalogue_does_not_know_it(cat):
-    # JUPITER's internal node names are unknown (jsc-facts.md 4.3): plain first node
+    # JUPITER's internal node names are unknown (no public source names them): plain first node
     text = make_jobscript(cat["jupiter"], "a", kind="torchrun", nodes=2)
     assert 'MASTER_ADDR="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"\n' in text
     assert "InfiniBand" not in text
@@ -206,7 +206,7 @@ BOOSTER_ALLOWED = "allowed: booster, develbooster"
                      "use --kind python (one node) or --kind torchrun (several nodes)", id="unknown-kind"),
         pytest.param("juwels-booster", {"cpus_per_task": 0}, "--cpus-per-task 0 is not possible; allowed: 1 or more",
                      "leave it out for the default", id="zero-cpus"),
-        pytest.param("judac", {}, "site judac has no GPU partitions (data access only (jsc-facts.md §12))",
+        pytest.param("judac", {}, "site judac has no GPU partitions (https://apps.fz-juelich.de/jsc/hps/judac/access.html: data access only (read 2026-12-03))",
                      "choose a system with GPU nodes: sshsetup sites", id="judac-has-no-batch"),
     ],
 )

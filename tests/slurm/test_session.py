@@ -151,7 +151,10 @@ def test_holder_marks_idle_and_in_use() -> None:
 
 DUMP = {"hostname": ["juwels-booster.fz-juelich.de"], "port": ["22"], "user": ["alice1"],
         "identityfile": ["/home/a/.ssh/id_ed25519_jsc"], "identitiesonly": ["yes"], "controlpath": ["/home/a/.ssh/cm/abc%"]}
-BLOCK = "# BEGIN sshsetup (managed)\n# sshsetup-options: {}\nHost jsc-booster\n    HostName x\n# END sshsetup\nHost *\n    User me\n"
+BLOCK = ("# BEGIN sshsetup (managed)\n# sshsetup-options: {}\nHost jsc-booster\n    HostName x\n\n"
+         "# end of sshsetup's hosts: the lines below apply to every host again\nHost *\n# END sshsetup\nUser me\n")
+RESTORE = "# end of sshsetup's hosts: the lines below apply to every host again\nHost *\n# END sshsetup\n"
+OLD_BLOCK = "# BEGIN sshsetup (managed)\n# sshsetup-options: {}\nHost jsc-booster\n    HostName x\n# END sshsetup\nHost *\n    User me\n"
 
 
 def test_alias_and_remote_command() -> None:
@@ -172,11 +175,13 @@ def test_entry_is_added_once_inside_the_block() -> None:
         "    IdentitiesOnly yes", "    ControlMaster auto", "    ControlPath /home/a/.ssh/cm/abc%%", "    ControlPersist 10m",
         "    ServerAliveInterval 60", "    RequestTTY no", "    RemoteCommand run it"]
     once = session_alias.upsert_entry(BLOCK, lines, Path("config"))
-    assert once == BLOCK.replace("# END sshsetup\n", "\n" + "\n".join(lines) + "\n# END sshsetup\n")
+    assert once == BLOCK.replace(RESTORE, "\n".join(lines) + "\n\n" + RESTORE)
     changed = [*lines[:-1], "    RemoteCommand run it again"]
     twice = session_alias.upsert_entry(once, changed, Path("config"))
-    assert twice == BLOCK.replace("# END sshsetup\n", "\n" + "\n".join(changed) + "\n# END sshsetup\n")
+    assert twice == BLOCK.replace(RESTORE, "\n".join(changed) + "\n\n" + RESTORE)
     assert session_alias.upsert_entry(twice, changed, Path("config")) == twice
+    old = session_alias.upsert_entry(OLD_BLOCK, lines, Path("config"))  # a block of an earlier version: before its END
+    assert old == OLD_BLOCK.replace("# END sshsetup\n", "\n" + "\n".join(lines) + "\n# END sshsetup\n")
     with pytest.raises(Refused, match="no sshsetup block"):
         session_alias.upsert_entry("Host x\n", lines, Path("config"))
 

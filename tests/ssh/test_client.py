@@ -42,6 +42,10 @@ def test_refuses_bad_options(key: str, value: str) -> None:
 def test_control_and_dump_argv() -> None:
     assert Ssh().control_argv("h", "check") == ["ssh", "-O", "check", "--", "h"]
     assert Ssh().dump_argv("h") == ["ssh", "-T", "-G", "--", "h"]
+    assert Ssh().control_argv("h", "exit", options={"ControlPath": "/tmp/d/cm-1"}) == [
+        "ssh", "-o", "ControlPath=/tmp/d/cm-1", "-O", "exit", "--", "h"]
+    with pytest.raises(ValueError, match="not a one-line ssh option value"):
+        Ssh().control_argv("h", "exit", options={"ControlPath": "/x\nProxyCommand y"})
     with pytest.raises(ValueError, match="unknown control operation"):
         Ssh().control_argv("h", "forward")
 

@@ -15,7 +15,7 @@ from sshsetup.ssh import master
 def site(sid: str, two_factor: str | None = None, **extra: str) -> Site:
     facts = {"hostname": Fact("h.example.org", "test", "high"), **{k: Fact(v, "test", "high") for k, v in extra.items()}}
     if two_factor is not None:
-        facts["two_factor"] = Fact(two_factor, "jsc-facts.md §3", "medium")
+        facts["two_factor"] = Fact(two_factor, "a public user report", "medium")
     return Site(sid, facts)
 
 
@@ -50,7 +50,7 @@ def test_require_login_refuses_in_one_line_only_for_known_second_factor_sites() 
     assert master.require_login([jupiter, jusuf], {"jupiter": True, "jusuf": True}, learned) is None
     assert master.require_login([plain], {}, {}) is None
     assert master.second_factor_reason(site("judac", "reported"), {}) == (
-        "catalogue: two_factor = reported (jsc-facts.md §3; confidence medium)")
+        "catalogue: two_factor = reported (a public user report; confidence medium)")
 
 
 def test_records() -> None:
@@ -86,3 +86,18 @@ def test_stale_socket_is_removed_and_a_live_one_is_not(tmp_path: Path) -> None:
     plain.write_text("not a socket")
     assert master.socket_state(plain) == "not-ours" and not master.clean_stale(plain) and plain.exists()
     assert master.socket_state(tmp_path / "absent") == "absent"
+
+
+def test_control_persist_is_a_working_session_where_a_code_is_asked(tmp_path: Path) -> None:
+    """Issue 13: ControlPersist per site from the catalogue: login_for where a second factor is known, else 10m."""
+    from sshsetup.catalogue import load_catalogue
+    from sshsetup.ssh.entries import control_persist
+
+    cat = load_catalogue(None, tmp_path / "none.toml")
+    assert control_persist(cat["jupiter"]) == "8h"  # two_factor required, login_for 8h
+    assert control_persist(cat["judac"]) == "8h"  # two_factor reported
+    assert control_persist(cat["juwels-booster"]) == "10m"  # not known to ask
+    sf = tmp_path / "s.toml"
+    sf.write_text('[sites.x]\nhostname = "x.example.org"\nlogin_for = "4h"\n'
+                  'two_factor = { value = "required", source = "test", confidence = "high" }\n')
+    assert control_persist(load_catalogue(sf, tmp_path / "none.toml")["x"]) == "4h"

@@ -30,5 +30,5 @@ def require_exe(name: str, *candidates: str) -> str:
 
 
 def require_root(component: str) -> None:
-    if os.geteuid() != 0:
+    if getattr(os, "geteuid", lambda: -1)() != 0:  # Windows has no geteuid: never root
         missing(component, "needs root (to create a test user / start daemons)")

@@ -67,6 +67,32 @@ def test_new_settings_file_is_deleted_by_remove(capsys: pytest.CaptureFixture[st
     assert not settings.exists()
 
 
+@pytest.mark.parametrize(
+    "before",
+    [
+        pytest.param(b"", id="zero-bytes"),
+        pytest.param(b"\xef\xbb\xbf", id="bom-only"),
+        pytest.param(b"{}", id="empty-object"),
+        pytest.param(b"\xef\xbb\xbf{}\r\n", id="bom-empty-object-crlf"),
+        pytest.param(b"// nothing yet\n", id="comment-only"),
+        pytest.param(b'{\n    "editor.fontSize": 14,\n    "files.autoSave": "off"}\n', id="brace-on-last-members-line"),
+        pytest.param(b'{\n\t"editor.fontSize": 14 }', id="brace-after-blank-no-newline"),
+    ],
+)
+def test_a_pre_existing_settings_file_is_restored_exactly(capsys: pytest.CaptureFixture[str], key: Path, user_dir: Path,
+                                                         before: bytes) -> None:
+    settings = user_dir / "settings.json"
+    settings.write_bytes(before)
+    settings.chmod(0o644)
+    r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--site", "jusuf")
+    assert r.rc == 0, r.err
+    assert parse(settings)["remote.SSH.remotePlatform"] == {"jsc-jusuf": "linux"}
+    assert run_cli(capsys, "init", "--yes", "--site", "jusuf", "--site", "juwels-booster").rc == 0  # a second record merges
+    assert run_cli(capsys, "remove", "--yes").rc == 0
+    assert settings.read_bytes() == before
+    assert settings.stat().st_mode & 0o777 == 0o644
+
+
 def test_user_change_is_left_alone_on_remove(capsys: pytest.CaptureFixture[str], key: Path, user_dir: Path) -> None:
     settings = user_dir / "settings.json"
     settings.write_text("{}\n")
@@ -127,3 +153,47 @@ def test_account_lookup_failure_is_a_note(capsys: pytest.CaptureFixture[str], ke
     assert r.rc == 0, r.err
     assert "note: could not read $PROJECT_myproj on local (is the key uploaded yet?)" in r.err
     assert "remote.SSH.serverInstallPath" not in parse(user_dir / "settings.json")
+
+
+def test_dry_run_looks_nothing_up(capsys: pytest.CaptureFixture[str], key: Path, user_dir: Path, tmp_path: Path) -> None:
+    """Issue 12 item 11: a dry run makes no connection; it says what it would look up."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    sf = tmp_path / "s.toml"
+    sf.write_text(f'[sites.local]\nhostname = "127.0.0.1"\nport = {port}\n')
+    r = run_cli(capsys, "init", "--user", "me", "--key", str(key), "--dry-run", "--site", "local", "--sites-file", str(sf),
+                "--account", "myproj")
+    assert r.rc == 0, r.err
+    assert ("note: dry run: would read $PROJECT_myproj on local (one ssh call) for VS Code's serverInstallPath; "
+            "nothing was looked up") in r.err
+    with pytest.raises(TimeoutError):
+        listener.accept()  # nobody connected
+    listener.close()
+
+
+def test_a_site_that_asks_for_a_code_is_not_contacted_without_a_login(capsys: pytest.CaptureFixture[str], key: Path,
+                                                                       user_dir: Path, tmp_path: Path) -> None:
+    """Issue 13: init's $PROJECT lookup never starts an authentication the user did not ask for."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    sf = tmp_path / "s.toml"
+    sf.write_text(f'[sites.local]\nhostname = "127.0.0.1"\nport = {port}\n'
+                  'two_factor = { value = "required", source = "test", confidence = "high" }\n')
+    r = run_cli(capsys, "init", "--user", "me", "--key", str(key), "--yes", "--site", "local", "--sites-file", str(sf),
+                "--account", "myproj")
+    assert r.rc == 0, r.err
+    assert ("note: $PROJECT_myproj on local not read: no live login (run: sshsetup login --site local (a TOTP code will "
+            "be asked), then run sshsetup init again), or give the directory with --project-dir") in r.err
+    with pytest.raises(TimeoutError):
+        listener.accept()
+    listener.close()

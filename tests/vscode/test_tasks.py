@@ -239,6 +239,14 @@ def run(cat, ws, **kw):
     return vt.vscode_tasks(cat, kw.pop("site", "juwels-booster"), ws, kw.pop("account", "myproject"), yes=True, **kw)
 
 
+def remove(ws, record=None):
+    """What ``sshsetup remove`` does with one workspace's tasks.json: the verbs of its change."""
+    ch = vt.remove_change(ws, record)
+    if ch is None:
+        return [files.Verb.IDENTICAL]
+    return [o.verb for o in files.apply(files.plan([ch]), dry_run=False)]
+
+
 def test_create_then_identical(cat, tmp_path):
     res = run(cat, tmp_path)
     path = tmp_path / ".vscode" / "tasks.json"
@@ -262,8 +270,7 @@ def test_merge_keeps_user_bytes(cat, tmp_path):
     assert schema_error(value) is None
     assert [o.verb for o in run(cat, tmp_path).outcomes] == [files.Verb.IDENTICAL]
     # and out again: exactly the user's bytes (the "inputs" member sshsetup added goes too)
-    res = vt.remove(tmp_path, yes=True)
-    assert [o.verb for o in res.outcomes] == [files.Verb.UPDATE]
+    assert remove(tmp_path) == [files.Verb.UPDATE]
     assert path.read_text() == USER_TASKS
 
 
@@ -313,18 +320,75 @@ def test_empty_and_comment_only_files(cat, tmp_path):
     assert jsonc.parse(path.read_text()) == make_tasks(cat["juwels-booster"], "myproject")
 
 
-def test_remove_deletes_a_file_that_holds_only_ours(cat, tmp_path):
+def test_remove_deletes_a_file_only_when_sshsetup_created_it(cat, tmp_path):
+    res = run(cat, tmp_path)
+    assert res.record == vt.TasksRecord(existed=False, original="")
+    assert remove(tmp_path) == [files.Verb.UPDATE]  # no record (an earlier version's manifest): never deleted
     run(cat, tmp_path)
-    res = vt.remove(tmp_path, yes=True)
-    assert [o.verb for o in res.outcomes] == [files.Verb.DELETE] and not (tmp_path / ".vscode" / "tasks.json").exists()
-    assert [o.verb for o in vt.remove(tmp_path).outcomes] == [files.Verb.IDENTICAL]
+    assert remove(tmp_path, res.record) == [files.Verb.DELETE] and not (tmp_path / ".vscode" / "tasks.json").exists()
+    assert remove(tmp_path, res.record) == [files.Verb.IDENTICAL]
 
 
-def test_remove_without_yes_changes_nothing(cat, tmp_path):
-    run(cat, tmp_path)
-    res = vt.remove(tmp_path)
-    assert res.exit_code == EXIT_FAIL and (tmp_path / ".vscode" / "tasks.json").exists()
-    assert res.messages == (f"{tmp_path / '.vscode' / 'tasks.json'} was left unchanged (diff above). Re-run with --yes to delete it.",)
+@pytest.mark.parametrize(
+    "before",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"{}", id="empty-object"),
+        pytest.param(b"{}\n", id="empty-object-newline"),
+        pytest.param(b'{"version": "2.0.0"}\n', id="version-only"),
+        pytest.param(b'{\n  "tasks": []\n}\n', id="empty-tasks-no-version"),
+        pytest.param(b'{"version": "2.0.0", "tasks": [], "inputs": []}', id="empty-lists"),
+        pytest.param(b"\xef\xbb\xbf", id="bom-only"),
+        pytest.param(b"\xef\xbb\xbf{}\r\n", id="bom-crlf"),
+        pytest.param(b"// tasks go here\n", id="comment-only"),
+        pytest.param(b"   \n\n", id="blank-lines"),
+    ],
+)
+def test_remove_restores_a_pre_existing_file_exactly(cat, tmp_path, before):
+    path = tmp_path / ".vscode" / "tasks.json"
+    path.parent.mkdir()
+    path.write_bytes(before)
+    path.chmod(0o640)
+    res = run(cat, tmp_path)
+    assert [o.verb for o in res.outcomes] == [files.Verb.UPDATE]
+    manifest: dict = {}
+    vt.remember(manifest, res)
+    assert list(manifest[vt.MANIFEST_KEY]) == [str(path)]
+    vt.remember(manifest, run(cat, tmp_path, site="jusuf"))  # a second run keeps the first record
+    record = vt.TasksRecord.from_json(manifest[vt.MANIFEST_KEY][str(path)])
+    assert record == vt.TasksRecord(existed=True, original=before.decode(), version_added=b'"version"' not in before)
+    assert remove(tmp_path, record) == [files.Verb.UPDATE]
+    assert path.read_bytes() == before
+    assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_remove_takes_out_a_version_it_added(cat, tmp_path):
+    path = tmp_path / ".vscode" / "tasks.json"
+    path.parent.mkdir()
+    mine = '{\n  "tasks": [\n    {"label": "build", "command": "make"}\n  ]\n}\n'
+    path.write_text(mine)
+    res = run(cat, tmp_path)
+    assert res.record == vt.TasksRecord(existed=True, original=None, version_added=True)
+    assert jsonc.parse(path.read_text())["version"] == "2.0.0"
+    assert remove(tmp_path, res.record) == [files.Verb.UPDATE]
+    assert path.read_text() == mine
+
+
+def test_remove_keeps_what_the_user_added_since(cat, tmp_path):
+    path = tmp_path / ".vscode" / "tasks.json"
+    path.parent.mkdir()
+    path.write_text("{}")
+    res = run(cat, tmp_path)
+    text = path.read_text()
+    path.write_text(text.replace('"tasks": [', '"tasks": [\n        {"label": "mine", "command": "true"},', 1))
+    assert remove(tmp_path, res.record) == [files.Verb.UPDATE]
+    assert jsonc.parse(path.read_text()) == {"tasks": [{"label": "mine", "command": "true"}]}
+
+
+def test_a_record_of_another_version_is_not_trusted():
+    assert vt.TasksRecord.from_json({"version": 99, "existed": False, "original": ""}) is None
+    assert vt.TasksRecord.from_json({"version": 1, "existed": "no", "original": ""}) is None
+    assert vt.TasksRecord.from_json(None) is None
 
 
 @pytest.mark.parametrize(
@@ -374,9 +438,9 @@ def test_remove_leaves_a_user_only_file_alone(tmp_path):
     path = tmp_path / ".vscode" / "tasks.json"
     path.parent.mkdir()
     path.write_text(USER_TASKS)
-    assert [o.verb for o in vt.remove(tmp_path).outcomes] == [files.Verb.IDENTICAL]
+    assert remove(tmp_path) == [files.Verb.IDENTICAL]
     path.write_text("")
-    assert [o.verb for o in vt.remove(tmp_path).outcomes] == [files.Verb.IDENTICAL]
+    assert remove(tmp_path) == [files.Verb.IDENTICAL]
     assert path.read_text() == ""
 
 

@@ -14,16 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sshsetup.ssh import verify as sshcheck
-from sshsetup.support.doctor.checks_local import managed, once, ssh_cmd, windows_openssh
-from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Status, Target
+from sshsetup.support.doctor.checks_local import managed, once, windows_openssh
+from sshsetup.support.doctor.model import Check, DoctorContext, Finding, Target, fail, ok, skip, warn
 
 MAX_INCLUDE_DEPTH = 16  # ssh: "Too many recursive configuration includes"
 
-
-def _need(t: Target | None) -> Target:
-    if t is None:
-        raise TypeError("a per-host check was run without a target")
-    return t
 
 
 @dataclass(frozen=True)
@@ -39,16 +34,28 @@ class Resolved:
 
 def resolved(ctx: DoctorContext, alias: str) -> Resolved:
     def make() -> Resolved:
-        argv = ssh_cmd(ctx)
-        cfg = Path(argv[2]) if len(argv) > 2 else None
         try:
-            return Resolved(alias, sshcheck.ssh_g(alias, cfg, timeout=max(ctx.probe_timeout, 5.0)))
-        except (RuntimeError, OSError) as exc:
+            return Resolved(alias, ctx.ssh().dump(alias, timeout=max(ctx.probe_timeout, 5.0)))
+        except (RuntimeError, ValueError) as exc:
             return Resolved(alias, None, str(exc))
         except Exception as exc:  # noqa: BLE001 - e.g. a timeout; becomes the check's failure
             return Resolved(alias, None, repr(exc))
 
     return once(ctx, "ssh -G", alias, make)
+
+
+def real_targets(ctx: DoctorContext) -> tuple[Target, ...]:
+    """What ssh will really connect to (``ssh -G``: HostName, Port, AddressFamily), not what the catalogue says."""
+    out = []
+    for t in ctx.targets:
+        r = resolved(ctx, t.alias)  # memoised: config.ssh-g reuses it
+        if r.options is None or (r.first("hostname") == t.alias.lower() != t.hostname.lower()):
+            out.append(t)  # ssh -G failed, or no config knows the alias yet: the catalogue is all we have
+            continue
+        port = r.first("port", str(t.port))
+        out.append(Target(t.alias, r.first("hostname", t.hostname), int(port) if port.isdigit() else t.port,
+                          r.first("addressfamily", t.address_family), t.site_id))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- files
@@ -106,59 +113,58 @@ def scan_includes(ctx: DoctorContext) -> IncludeScan:
     return IncludeScan(tuple(files), tuple(missing), cycle[0] if cycle else None)
 
 
-def check_encoding(ctx: DoctorContext, _t: Target | None) -> CheckResult:
+def check_encoding(ctx: DoctorContext) -> Finding:
     scan = scan_includes(ctx)
     if not scan.files:
-        return CheckResult("config.encoding", Status.SKIP, f"{ctx.paths.ssh_config} does not exist")
+        return skip(f"{ctx.paths.ssh_config} does not exist")
     for f in scan.files:
         data = f.read_bytes()
         if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return CheckResult("config.encoding", Status.FAIL, f"{f} is UTF-16: ssh cannot read it",
-                               f"save it as UTF-8 without BOM (PowerShell's > writes UTF-16; VS Code: Save with Encoding > UTF-8): {f}")
+            return fail(f"{f} is UTF-16: ssh cannot read it",
+                        f"save it as UTF-8 without BOM (PowerShell's > writes UTF-16; VS Code: Save with Encoding > UTF-8): {f}")
         if data.startswith(b"\xef\xbb\xbf"):
-            return CheckResult("config.encoding", Status.FAIL, f"{f} starts with a UTF-8 byte-order mark: ssh reports a bad option on line 1",
-                               f"save it as UTF-8 without BOM: {f}")
+            return fail(f"{f} starts with a UTF-8 byte-order mark: ssh reports a bad option on line 1",
+                        f"save it as UTF-8 without BOM: {f}")
         if b"\x00" in data:
-            return CheckResult("config.encoding", Status.FAIL, f"{f} contains NUL bytes", f"check the file by hand: {f}")
+            return fail(f"{f} contains NUL bytes", f"check the file by hand: {f}")
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            return CheckResult("config.encoding", Status.WARN, f"{f} is not valid UTF-8 (line {line})", f"re-save it as UTF-8: {f}")
-    return CheckResult("config.encoding", Status.OK, f"{len(scan.files)} file(s), UTF-8 without BOM",
-                       None, tuple(str(f) for f in scan.files))
+            return warn(f"{f} is not valid UTF-8 (line {line})", f"re-save it as UTF-8: {f}")
+    return ok(f"{len(scan.files)} file(s), UTF-8 without BOM",
+              None, tuple(str(f) for f in scan.files))
 
 
-def check_include(ctx: DoctorContext, _t: Target | None) -> CheckResult:
+def check_include(ctx: DoctorContext) -> Finding:
     scan = scan_includes(ctx)
     if not scan.files:
-        return CheckResult("config.include", Status.SKIP, f"{ctx.paths.ssh_config} does not exist")
+        return skip(f"{ctx.paths.ssh_config} does not exist")
     if scan.cycle:
-        return CheckResult("config.include", Status.FAIL, f"Include loop: {scan.cycle} (ssh stops: Too many recursive configuration includes)",
-                           "remove the Include line that points back to an including file")
+        return fail(f"Include loop: {scan.cycle} (ssh stops: Too many recursive configuration includes)",
+                    "remove the Include line that points back to an including file")
     if scan.missing:
-        return CheckResult("config.include", Status.WARN, f"{len(scan.missing)} Include line(s) name a file that does not exist",
-                           "fix the path or delete the line: " + scan.missing[0], scan.missing)
+        return warn(f"{len(scan.missing)} Include line(s) name a file that does not exist",
+                    "fix the path or delete the line: " + scan.missing[0], scan.missing)
     n = len(scan.files) - 1
-    return CheckResult("config.include", Status.OK, f"{n} included file(s), no loops, none missing", None, tuple(map(str, scan.files[1:])))
+    return ok(f"{n} included file(s), no loops, none missing", None, tuple(map(str, scan.files[1:])))
 
 
-def check_block(ctx: DoctorContext, _t: Target | None) -> CheckResult:
+def check_block(ctx: DoctorContext) -> Finding:
     m = managed(ctx)
-    if m.block is None:
-        return CheckResult("config.block", Status.FAIL, m.error or "no managed block", m.hint)
-    sites = ", ".join(str(s) for s in m.options.get("sites", [])) or "none"
+    if m.block is None or m.error:
+        return fail(m.error or "no managed block", m.hint)
+    sites = ", ".join(m.remembered.sites) or "none"
     lines = m.block.count("\n")
-    return CheckResult("config.block", Status.OK, f"managed block intact ({lines} lines; sites {sites}; key {m.options.get('key', '?')})")
+    return ok(f"managed block intact ({lines} lines; sites {sites}; key {m.remembered.key or '?'})")
 
 
-def check_ssh_g(ctx: DoctorContext, t: Target | None) -> CheckResult:
-    t = _need(t)
+def check_ssh_g(ctx: DoctorContext, t: Target) -> Finding:
     r = resolved(ctx, t.alias)
     if r.options is None:
-        return CheckResult("config.ssh-g", Status.FAIL, f"ssh -G {t.alias} fails: {r.error}",
-                           f"fix the line ssh names (see: ssh -G {t.alias})")
-    return CheckResult("config.ssh-g", Status.OK, f"ssh -G {t.alias}: {r.first('user')}@{r.first('hostname')}:{r.first('port')}")
+        lines = (r.error or "").splitlines() or ["no message"]  # the first names the file and line, the last says "terminating"
+        return fail(f"ssh -G {t.alias} fails: {lines[0]}", f"fix the line ssh names (see: ssh -G {t.alias})", lines)
+    return ok(f"ssh -G {t.alias}: {r.first('user')}@{r.first('hostname')}:{r.first('port')}")
 
 
 def _norm(ctx: DoctorContext, key: str, value: str) -> str:
@@ -169,18 +175,17 @@ def _norm(ctx: DoctorContext, key: str, value: str) -> str:
     return value
 
 
-def check_resolves(ctx: DoctorContext, t: Target | None) -> CheckResult:
-    t = _need(t)
+def check_resolves(ctx: DoctorContext, t: Target) -> Finding:
     m = managed(ctx)
-    if t.site_id is not None and t.site_id not in m.options.get("sites", [t.site_id]):
-        return CheckResult("config.resolves", Status.FAIL, f"{t.alias} is not in the managed block",
-                           f"add it: sshsetup init --site {t.site_id} (with your other sites)")
+    if t.site_id is not None and m.remembered.sites and t.site_id not in m.remembered.sites:
+        return fail(f"{t.alias} is not in the managed block",
+                    f"add it: sshsetup init --site {t.site_id} (with your other sites)")
     r = resolved(ctx, t.alias)
     want = {"hostname": t.hostname, "port": str(t.port)}
-    if m.options.get("user"):
-        want["user"] = str(m.options["user"])
-    if m.options.get("key"):
-        want["identityfile"] = ctx.paths.ssh_tilde(Path(str(m.options["key"])))
+    if m.remembered.user:
+        want["user"] = m.remembered.user
+    if m.remembered.key:
+        want["identityfile"] = ctx.paths.ssh_tilde(m.remembered.key)
     if m.block is not None and "IdentitiesOnly yes" in m.block:
         want["identitiesonly"] = "yes"
     bad = []
@@ -190,36 +195,68 @@ def check_resolves(ctx: DoctorContext, t: Target | None) -> CheckResult:
             culprit = sshcheck.find_culprit(ctx.paths.ssh_config, t.alias, key, ctx.paths.ssh_dir)
             bad.append((key, value, got, culprit))
     if not bad:
-        return CheckResult("config.resolves", Status.OK, f"{t.alias} resolves as written: " + ", ".join(f"{k} {v}" for k, v in want.items()))
+        return ok(f"{t.alias} resolves as written: " + ", ".join(f"{k} {v}" for k, v in want.items()))
     key, value, got, culprit = bad[0]
     details = tuple(f"{k}: want {v!r}, ssh uses {g!r}" + (f" (set at {c})" if c else "") for k, v, g, c in bad)
     summary = f"{t.alias}: ssh uses {key} {got!r}, not {value!r}" + (f", set at {culprit}" if culprit else "")
     hint = (f"ssh takes the first value it finds: remove or narrow the {key} line at {culprit}, or move it below the sshsetup block"
             if culprit else f"something before the sshsetup block overrides it (a Match block, or /etc/ssh/ssh_config); see: ssh -G {t.alias}")
-    return CheckResult("config.resolves", Status.FAIL, summary, hint, details)
+    return fail(summary, hint, details)
 
 
-def check_controlmaster(ctx: DoctorContext, _t: Target | None) -> CheckResult:
+def check_controlmaster(ctx: DoctorContext) -> Finding:
     if not windows_openssh(ctx):
-        return CheckResult("config.controlmaster", Status.SKIP, "not Windows' own OpenSSH (ControlMaster works here)")
+        return skip("not Windows' own OpenSSH (ControlMaster works here)")
     bad = []
     for t in ctx.targets:
         value = resolved(ctx, t.alias).first("controlmaster", "false")
         if value not in ("false", "no"):
             bad.append(f"{t.alias}: ControlMaster {value}")
     if bad:
-        return CheckResult("config.controlmaster", Status.FAIL,
-                           "ControlMaster is set for Windows' OpenSSH, which does not support it (getsockname failed: Not a socket)",
-                           "remove ControlMaster/ControlPath/ControlPersist for these hosts (sshsetup init --client windows does)", tuple(bad))
-    return CheckResult("config.controlmaster", Status.OK, "no ControlMaster for Windows' OpenSSH")
+        return fail("ControlMaster is set for Windows' OpenSSH, which does not support it (getsockname failed: Not a socket)",
+                    "remove ControlMaster/ControlPath/ControlPersist for these hosts (sshsetup init --client windows does)", tuple(bad))
+    return ok("no ControlMaster for Windows' OpenSSH")
+
+
+def check_handwritten(ctx: DoctorContext) -> Finding:
+    """The user's own Host entries (outside the block) for a managed host: named, compared, never edited."""
+    import tempfile
+
+    from sshsetup.ssh import block as sshconfig
+    from sshsetup.ssh import handwritten
+
+    m = managed(ctx)
+    if m.text is None or m.block is None:
+        return skip("no managed block to compare with")
+    mine = sshconfig.remove(m.text, ctx.paths.ssh_config)
+    hostnames = {s.hostname.lower() for s in ctx.sites}
+    ssh_dir = ctx.paths.pw_home / ".ssh"
+    if not handwritten.candidates(mine, ctx.paths.ssh_config, ssh_dir, hostnames):
+        return ok("no entry of yours reaches a managed host")
+    user = m.remembered.user or ""
+    key = ctx.paths.ssh_tilde(m.remembered.key) if m.remembered.key else ""
+    with tempfile.TemporaryDirectory(prefix="sshsetup-doctor-") as tmp:  # your part alone, outside ~/.ssh; nothing of yours is written
+        copy = Path(tmp) / "config"
+        copy.write_text(mine, encoding="utf-8")
+        found = handwritten.find(copy, ctx.paths.ssh_config, ctx.sites, user, key, ssh_dir)
+    if not found:
+        return ok("no entry of yours reaches a managed host")
+    differ = [h for h in found if not h.adopted and not (h.same_user and h.same_key)]
+    summary = f"{len(found)} entr{'y' if len(found) == 1 else 'ies'} of yours reach{'es' if len(found) == 1 else ''} a managed host"
+    details = tuple(h.note().removeprefix("note: ") for h in found)
+    if differ:
+        return warn(summary + " with another user or key than sshsetup's",
+                    f"use one name: sshsetup init --alias {differ[0].site_id}={differ[0].alias}, or edit your entry", details)
+    return ok(summary + " (same user and key)", None, details)
 
 
 CHECKS: tuple[Check, ...] = (
-    Check("config.encoding", "~/.ssh/config is UTF-8 without BOM (not UTF-16)", check_encoding),
-    Check("config.include", "Include lines name existing files and do not loop", check_include),
-    Check("config.block", "the sshsetup block in ~/.ssh/config is intact", check_block),
-    Check("config.ssh-g", "ssh -G succeeds for the host", check_ssh_g, per_host=True),
-    Check("config.resolves", "the host resolves to what sshsetup wrote (nothing shadows it)", check_resolves,
-          per_host=True, needs=("config.block", "config.ssh-g")),
-    Check("config.controlmaster", "no ControlMaster for Windows' own OpenSSH", check_controlmaster),
+    Check.once("config.encoding", "~/.ssh/config is UTF-8 without BOM (not UTF-16)", check_encoding),
+    Check.once("config.include", "Include lines name existing files and do not loop", check_include),
+    Check.once("config.block", "the sshsetup block in ~/.ssh/config is intact", check_block),
+    Check.each_host("config.ssh-g", "ssh -G succeeds for the host", check_ssh_g),
+    Check.each_host("config.resolves", "the host resolves to what sshsetup wrote (nothing shadows it)", check_resolves, needs=("config.block", "config.ssh-g")),
+    Check.once("config.controlmaster", "no ControlMaster for Windows' own OpenSSH", check_controlmaster),
+    Check.once("config.handwritten", "no entry of yours reaches a managed host with another user or key", check_handwritten,
+               needs=("config.block",)),
 )

@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Status, Target
+from sshsetup.support.doctor.model import Check, DoctorContext, Finding, Target, fail, ok, skip, warn
 
 FAMILIES = {"IPv4": socket.AF_INET, "IPv6": socket.AF_INET6}
 _ALLOWED = {"inet": ("IPv4",), "inet6": ("IPv6",), "any": ("IPv4", "IPv6")}
@@ -42,12 +42,6 @@ class Probe:
     first_bytes: str = ""
 
 
-def _need(t: Target | None) -> Target:
-    if t is None:
-        raise TypeError("a per-host check was run without a target")
-    return t
-
-
 def _literal(host: str) -> str | None:
     import ipaddress
 
@@ -68,8 +62,7 @@ def _lookup(host: str, port: int, family: int) -> list[str]:
     return list(dict.fromkeys(str(i[4][0]) for i in infos))
 
 
-def check_dns(ctx: DoctorContext, t: Target | None) -> CheckResult:
-    t = _need(t)
+def check_dns(ctx: DoctorContext, t: Target) -> Finding:
     found = {name: tuple(_lookup(t.hostname, t.port, fam)) for name, fam in FAMILIES.items()}
     lit = _literal(t.hostname)
     try:
@@ -83,18 +76,17 @@ def check_dns(ctx: DoctorContext, t: Target | None) -> CheckResult:
     desc = "; ".join(f"{n} {', '.join(a) if a else 'none'}" for n, a in found.items())
     details = (f"A/AAAA lookup of {t.hostname} (getaddrinfo)",)
     if not any(found.values()):
-        return CheckResult("net.dns", Status.FAIL, f"{t.hostname} does not resolve", f"check the host name and your network or VPN; try: nslookup {t.hostname}", details)
+        return fail(f"{t.hostname} does not resolve", f"check the host name and your network or VPN; try: nslookup {t.hostname}", details)
     if not order:
         fam = " and ".join(allowed)
-        return CheckResult("net.dns", Status.FAIL, f"{t.hostname} has no {fam} address ({desc})", f"AddressFamily {t.address_family} forbids the family it has; set AddressFamily any for this host", details)
-    return CheckResult("net.dns", Status.OK, f"{t.hostname}: {desc}", None, details)
+        return fail(f"{t.hostname} has no {fam} address ({desc})", f"AddressFamily {t.address_family} forbids the family it has; set AddressFamily any for this host", details)
+    return ok(f"{t.hostname}: {desc}", None, details)
 
 
-def check_family(ctx: DoctorContext, t: Target | None) -> CheckResult:
-    t = _need(t)
+def check_family(ctx: DoctorContext, t: Target) -> Finding:
     res = ctx.shared.get("net.dns", t.alias, Resolved)
     if res is None or not res.order:
-        return CheckResult("net.family", Status.SKIP, "no address to choose from")
+        return skip("no address to choose from")
     first_fam, first = res.order[0]
     others = sorted({f for f, _ in res.order} - {first_fam})
     tail = f", then {others[0]}" if others else ""
@@ -104,7 +96,7 @@ def check_family(ctx: DoctorContext, t: Target | None) -> CheckResult:
     hint = None
     if first_fam == "IPv6" and t.address_family == "any":
         hint = f"a from= list with only IPv4 ranges refuses IPv6 logins; if that bites, set AddressFamily inet for {t.alias}"
-    return CheckResult("net.family", Status.OK, summary, hint, details)
+    return ok(summary, hint, details)
 
 
 def probe(family: str, address: str, port: int, timeout: float) -> Probe:
@@ -160,11 +152,10 @@ _CONNECT = {
 }
 
 
-def check_tcp(ctx: DoctorContext, t: Target | None) -> CheckResult:
-    t = _need(t)
+def check_tcp(ctx: DoctorContext, t: Target) -> Finding:
     res = ctx.shared.get("net.dns", t.alias, Resolved)
     if res is None or not res.order:
-        return CheckResult("net.tcp", Status.SKIP, "no address to connect to")
+        return skip("no address to connect to")
     firsts: dict[str, str] = {}
     for fam, addr in res.order:
         firsts.setdefault(fam, addr)
@@ -186,11 +177,11 @@ def check_tcp(ctx: DoctorContext, t: Target | None) -> CheckResult:
     details = (f"timeout {ctx.probe_timeout:g} s per connection",)
     bad = [p for p in ordered if p.connect != "open"]
     if not bad:
-        return CheckResult("net.tcp", Status.OK, summary, None, details)
+        return ok(summary, None, details)
     if len(bad) == len(ordered):
-        return CheckResult("net.tcp", Status.FAIL, summary, _CONNECT[bad[0].connect][1], details)
+        return fail(summary, _CONNECT[bad[0].connect][1], details)
     fam = bad[0].family
-    return CheckResult("net.tcp", Status.WARN, summary, f"{fam} does not work here; ssh falls back to the other family after ConnectTimeout; set AddressFamily {'inet' if fam == 'IPv6' else 'inet6'} for {t.alias} to skip the wait", details)
+    return warn(summary, f"{fam} does not work here; ssh falls back to the other family after ConnectTimeout; set AddressFamily {'inet' if fam == 'IPv6' else 'inet6'} for {t.alias} to skip the wait", details)
 
 
 def _hostport(addr: str, port: int) -> str:
@@ -205,34 +196,31 @@ _REPLY = {
 }
 
 
-def check_banner(ctx: DoctorContext, t: Target | None) -> CheckResult:
-    t = _need(t)
+def check_banner(ctx: DoctorContext, t: Target) -> Finding:
     probes = ctx.shared.get("net.tcp", t.alias, tuple) or ()
     open_ = [p for p in probes if isinstance(p, Probe) and p.connect == "open"]
     if not open_:
-        return CheckResult("net.banner", Status.SKIP, "no open connection")
+        return skip("no open connection")
     good = [p for p in open_ if p.reply == "banner"]
     bad = [p for p in open_ if p.reply != "banner"]
     parts = [f"{p.family}: {p.banner}" for p in good]
     parts += [f"{p.family}: " + _REPLY[p.reply][0].format(t=ctx.probe_timeout, b=p.first_bytes) for p in bad]
     summary = "; ".join(parts)
     if not bad:
-        return CheckResult("net.banner", Status.OK, summary)
-    status = Status.FAIL if not good else Status.WARN
-    return CheckResult("net.banner", status, summary, _REPLY[bad[0].reply][1])
+        return ok(summary)
+    return (warn if good else fail)(summary, _REPLY[bad[0].reply][1])
 
 
 def _known_name(t: Target) -> str:
     return t.hostname if t.port == 22 else f"[{t.hostname}]:{t.port}"
 
 
-def check_hostkey(ctx: DoctorContext, t: Target | None) -> CheckResult:
-    t = _need(t)
+def check_hostkey(ctx: DoctorContext, t: Target) -> Finding:
     import shutil
 
     exe = shutil.which("ssh-keygen")
     if exe is None:
-        return CheckResult("net.hostkey", Status.SKIP, "ssh-keygen not found", "install the OpenSSH client")
+        return skip("ssh-keygen not found", "install the OpenSSH client")
     name = _known_name(t)
     found: list[str] = []
     for f in ctx.known_hosts_files():
@@ -245,18 +233,17 @@ def check_hostkey(ctx: DoctorContext, t: Target | None) -> CheckResult:
                 hashed = " (hashed)" if fields[0].startswith("|1|") else ""
                 found.append(f"{fields[1] if len(fields) > 1 else '?'} in {f}{hashed}")
     if found:
-        return CheckResult("net.hostkey", Status.OK, f"{name} is in known_hosts: {', '.join(found)}", None, tuple(found))
-    return CheckResult(
-        "net.hostkey", Status.WARN, f"{name} is not in known_hosts: the first connection asks you to confirm its key",
-        f"connect once in a terminal (ssh {t.alias}) and compare the fingerprint with the one the site publishes",
-        tuple(f"searched {f}" for f in ctx.known_hosts_files()),
+        return ok(f"{name} is in known_hosts: {', '.join(found)}", None, tuple(found))
+    return warn(f"{name} is not in known_hosts: the first connection asks you to confirm its key",
+                f"connect once in a terminal (ssh {t.alias}) and compare the fingerprint with the one the site publishes",
+                tuple(f"searched {f}" for f in ctx.known_hosts_files()),
     )
 
 
 CHECKS: tuple[Check, ...] = (
-    Check("net.dns", "the host name resolves (A and AAAA)", check_dns, per_host=True),
-    Check("net.family", "which address family ssh will use", check_family, per_host=True, needs=("net.dns",)),
-    Check("net.tcp", "TCP connect to the SSH port, IPv4 and IPv6", check_tcp, per_host=True, needs=("net.dns",)),
-    Check("net.banner", "the server sends an SSH banner", check_banner, per_host=True, needs=("net.tcp",)),
-    Check("net.hostkey", "known_hosts holds the host's key", check_hostkey, per_host=True),
+    Check.each_host("net.dns", "the host name resolves (A and AAAA)", check_dns),
+    Check.each_host("net.family", "which address family ssh will use", check_family, needs=("net.dns",)),
+    Check.each_host("net.tcp", "TCP connect to the SSH port, IPv4 and IPv6", check_tcp, needs=("net.dns",)),
+    Check.each_host("net.banner", "the server sends an SSH banner", check_banner, needs=("net.tcp",)),
+    Check.each_host("net.hostkey", "known_hosts holds the host's key", check_hostkey),
 )

@@ -1,14 +1,16 @@
-"""The doctor's data: checks, their results, the report and the context they run in.
+"""The doctor's data: checks, their findings and results, the report and the context they run in.
 
-Results are values, never printed (style.md 2.4, rule 11). A per-host check returns
-one ``CheckResult`` per target; its ``subject`` is the host alias (``None`` for a check
-that is not about one host). The JSON envelope is ``Report.to_json()``.
+Results are values, never printed (one renderer prints them). A check returns a ``Finding``
+(status, summary, hint, details); the runner stamps it with the check's id and, for a
+per-host check, the host alias (``subject``), giving a ``CheckResult``. A check never
+restates its own id. The JSON payload is ``Report.to_json()`` (``render.as_json`` wraps it
+in the one envelope).
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -16,6 +18,7 @@ from typing import Any, TypeVar
 
 from sshsetup.catalogue import Site
 from sshsetup.paths import Paths
+from sshsetup.ssh.client import Ssh
 
 JSON_VERSION = 1
 T = TypeVar("T")
@@ -29,6 +32,32 @@ class Status(str, Enum):
 
 
 _RANK = {Status.SKIP: 0, Status.OK: 0, Status.WARN: 1, Status.FAIL: 2}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one run of a check found (the runner adds the id and the host)."""
+
+    status: Status
+    summary: str
+    hint: str | None = None
+    details: tuple[str, ...] = ()
+
+
+def ok(summary: str, hint: str | None = None, details: Iterable[str] = ()) -> Finding:
+    return Finding(Status.OK, summary, hint, tuple(details))
+
+
+def warn(summary: str, hint: str | None = None, details: Iterable[str] = ()) -> Finding:
+    return Finding(Status.WARN, summary, hint, tuple(details))
+
+
+def fail(summary: str, hint: str | None = None, details: Iterable[str] = ()) -> Finding:
+    return Finding(Status.FAIL, summary, hint, tuple(details))
+
+
+def skip(summary: str, hint: str | None = None, details: Iterable[str] = ()) -> Finding:
+    return Finding(Status.SKIP, summary, hint, tuple(details))
 
 
 @dataclass(frozen=True)
@@ -101,14 +130,19 @@ class DoctorContext:
     budget: float = 60.0  # the whole run
     known_hosts: tuple[Path, ...] = ()  # empty: ~/.ssh/known_hosts and known_hosts2
     control_dir: Path | None = None  # where the auth check puts its ControlMaster socket
+    live: frozenset[str] = frozenset()  # aliases with a live master of sshsetup login: used, never a new authentication
     shared: Shared = field(default_factory=Shared)
     # Things to undo after the run (e.g. "ssh -O exit" for a ControlMaster a check started).
-    # doctor() calls them after rendering, in reverse order; a failing one is ignored.
+    # the doctor command calls them after rendering, in reverse order; a failing one is ignored.
     on_exit: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def for_sites(cls, paths: Paths, sites: Sequence[Site], **kw: Any) -> DoctorContext:
         return cls(paths=paths, sites=tuple(sites), targets=tuple(Target.from_site(s) for s in sites), **kw)
+
+    def ssh(self) -> Ssh:
+        """The one ssh client (``sshsetup.ssh.client``), with its rule for the config file."""
+        return Ssh.for_paths(self.paths)
 
     def known_hosts_files(self) -> tuple[Path, ...]:
         if self.known_hosts:
@@ -125,16 +159,22 @@ class DoctorContext:
         return self.control_dir / f"cm-{digest[:12]}"
 
 
-Run = Callable[[DoctorContext, Target | None], CheckResult]
+Run = Callable[[DoctorContext, Target | None], Finding]  # as the runner calls it
+HostRun = Callable[[DoctorContext, Target], Finding]  # a per-host check
+RunOnce = Callable[[DoctorContext], Finding]  # a check that is not about one host
 
 
 @dataclass(frozen=True)
 class Check:
     """A registered check. ``run(ctx, target)`` gets a ``Target`` when ``per_host``.
 
-    ``needs`` names checks whose results (in ``ctx.shared``) this one reads; for a
-    per-host check a per-host need means the same host's run. When a need failed or was
-    skipped, the runner skips this check instead of running it.
+    Register with :meth:`once` or :meth:`each_host`, which give the check function the
+    argument it needs and nothing else. ``needs`` names checks whose results (in
+    ``ctx.shared``) this one reads; for a per-host check a per-host need means the same
+    host's run. When a need failed or was skipped, the runner skips this check instead of
+    running it. ``after`` names checks this one waits for and may read, whatever their
+    result (it runs anyway; selecting this check does not select them). Neither may form a
+    cycle; the report keeps registry order.
     """
 
     id: str
@@ -143,6 +183,24 @@ class Check:
     per_host: bool = False
     needs: tuple[str, ...] = ()
     timeout: float | None = None  # default: ctx.check_timeout
+    after: tuple[str, ...] = ()
+
+    @classmethod
+    def once(cls, cid: str, summary: str, fn: RunOnce, *, needs: tuple[str, ...] = (), timeout: float | None = None) -> Check:
+        """A check run once per doctor run."""
+        return cls(cid, summary, lambda ctx, _target: fn(ctx), False, needs, timeout)
+
+    @classmethod
+    def each_host(cls, cid: str, summary: str, fn: HostRun, *, needs: tuple[str, ...] = (),
+                  timeout: float | None = None, after: tuple[str, ...] = ()) -> Check:
+        """A check run once per host (``ctx.targets``)."""
+
+        def run(ctx: DoctorContext, target: Target | None) -> Finding:
+            if target is None:
+                raise TypeError(f"{cid} is a per-host check and was run without a host")
+            return fn(ctx, target)
+
+        return cls(cid, summary, run, True, needs, timeout, after)
 
 
 def worst(statuses: Sequence[Status]) -> Status:
@@ -169,4 +227,5 @@ class Report:
         return {s: sum(1 for r in self.results if r.status is s) for s in Status}
 
     def to_json(self) -> dict[str, Any]:
-        return {"version": JSON_VERSION, "status": self.status.value, "checks": [r.to_json() for r in self.results]}
+        """The payload of the ``doctor`` JSON envelope (version ``JSON_VERSION``)."""
+        return {"status": self.status.value, "checks": [r.to_json() for r in self.results]}

@@ -1,20 +1,24 @@
-"""Turn a doctor ``Report`` into text: human lines or the versioned JSON envelope.
+"""Turn a doctor ``Report`` into text: human lines or the one JSON envelope (kind ``doctor``).
 
 Human: one line per check, ``<mark> <id> (<subject>): <summary>``, the hint indented
 under it, then a count line. Marks are ✓ ! ✗ - (``[ok] [!!] [XX] [--]`` when the
 stream cannot encode them or ``SSHSETUP_ASCII=1``). Colour only on a terminal and never
 with ``NO_COLOR`` set (https://no-color.org).
+
+Every string of a result may come from outside (a server's banner, a remote shell's output,
+a report from a stranger): each passes through ``sanitize.shown`` on its way to the terminal.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
-from sshsetup.support.doctor.model import Check, CheckResult, Report, Status
+from sshsetup import envelope
+from sshsetup.sanitize import shown
+from sshsetup.support.doctor.model import JSON_VERSION, Check, CheckResult, Report, Status
 
 UNICODE_MARKS = {Status.OK: "✓", Status.WARN: "!", Status.FAIL: "✗", Status.SKIP: "-"}
 ASCII_MARKS = {Status.OK: "[ok]", Status.WARN: "[!!]", Status.FAIL: "[XX]", Status.SKIP: "[--]"}
@@ -32,20 +36,12 @@ def use_ascii(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
     return False
 
 
-def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if environ is None else environ
-    if "NO_COLOR" in env and env["NO_COLOR"] != "":
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty()) and env.get("TERM") != "dumb"
-
-
 def result_line(r: CheckResult, ascii_only: bool = False, colour: bool = False) -> str:
     mark = (ASCII_MARKS if ascii_only else UNICODE_MARKS)[r.status]
     if colour:
         mark = f"\033[{_COLOURS[r.status]}m{mark}\033[0m"
-    subject = f" ({r.subject})" if r.subject else ""
-    return f"{mark} {r.id}{subject}: {r.summary}"
+    subject = f" ({shown(r.subject)})" if r.subject else ""
+    return f"{mark} {shown(r.id)}{subject}: {shown(r.summary)}"
 
 
 def human(report: Report, ascii_only: bool = False, colour: bool = False, verbose: bool = False) -> str:
@@ -53,16 +49,16 @@ def human(report: Report, ascii_only: bool = False, colour: bool = False, verbos
     for r in report.results:
         lines.append(result_line(r, ascii_only, colour))
         if r.hint:
-            lines.append(f"    hint: {r.hint}")
+            lines.append(f"    hint: {shown(r.hint)}")
         if verbose:
-            lines.extend(f"    {d}" for d in r.details)
+            lines.extend(f"    {shown(d)}" for d in r.details)
     c = report.counts()
     lines.append(f"{c[Status.FAIL]} failed, {c[Status.WARN]} warnings, {c[Status.OK]} ok, {c[Status.SKIP]} skipped")
     return "\n".join(lines) + "\n"
 
 
 def as_json(report: Report) -> str:
-    return json.dumps(report.to_json(), sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    return envelope.dumps("doctor", JSON_VERSION, report.to_json())
 
 
 def check_list(checks: Sequence[Check]) -> str:
@@ -83,7 +79,7 @@ class Spinner:
         if not self.active:
             return
         subject = f" ({res.subject})" if res.subject else ""
-        text = f"[{done}/{total}] {res.id}{subject}"[:70]
+        text = shown(f"[{done}/{total}] {res.id}{subject}")[:70]
         self.stream.write("\r" + text.ljust(self._width))
         self._width = len(text)
         self.stream.flush()

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sshsetup.errors import BadInput
-from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Report, Status, Target
+from sshsetup.support.doctor.model import Check, CheckResult, DoctorContext, Finding, Report, Status, Target
 
 Progress = Callable[[int, int, CheckResult], None]  # (done, total, the result just finished)
 
@@ -46,6 +46,7 @@ class _Task:
     check: Check
     target: Target | None
     needs: list[_Task] = field(default_factory=list)
+    after: list[_Task] = field(default_factory=list)  # waited for, whatever their result
     done: threading.Event = field(default_factory=threading.Event)
     result: CheckResult | None = None
 
@@ -58,36 +59,38 @@ class _Task:
 
 
 def _plan(checks: Sequence[Check], ctx: DoctorContext) -> list[_Task]:
-    tasks: list[_Task] = []
-    index: dict[tuple[str, str | None], _Task] = {}
-    for c in checks:  # registry order is a valid order: a need must come before its user
-        for t in ctx.targets if c.per_host else (None,):
-            task = _Task(c, t)
-            for need in c.needs:
-                if (need, task.subject) in index:
-                    task.needs.append(index[(need, task.subject)])
-                elif (need, None) in index:
-                    task.needs.append(index[(need, None)])
-                else:  # a global check needing a per-host one: all hosts
-                    task.needs.extend(v for (cid, _), v in index.items() if cid == need)
-            index[(c.id, task.subject)] = task
-            tasks.append(task)
+    tasks = [_Task(c, t) for c in checks for t in (ctx.targets if c.per_host else (None,))]
+    index = {(task.check.id, task.subject): task for task in tasks}
+
+    def find(cid: str, subject: str | None) -> list[_Task]:
+        if (cid, subject) in index:  # the same host's run
+            return [index[(cid, subject)]]
+        if (cid, None) in index:
+            return [index[(cid, None)]]
+        return [v for (c, _), v in index.items() if c == cid]  # a global check needing a per-host one: all hosts
+
+    for task in tasks:
+        task.needs = [n for cid in task.check.needs for n in find(cid, task.subject)]
+        task.after = [n for cid in task.check.after for n in find(cid, task.subject)]
     return tasks
 
 
 def _call(task: _Task, ctx: DoctorContext) -> CheckResult:
+    """Run the check and stamp its finding with the check's id and the host."""
     try:
-        res = task.check.run(ctx, task.target)
+        found = task.check.run(ctx, task.target)
     except Exception as exc:  # noqa: BLE001 - a broken check must not break the report
         return task.make(Status.FAIL, f"check crashed: {exc!r}", "please report this (sshsetup doctor --json output helps)")
-    if not isinstance(res, CheckResult):
-        return task.make(Status.FAIL, f"check crashed: returned {type(res).__name__}", "please report this")
-    if res.subject is None and task.subject is not None:
-        res = CheckResult(res.id, res.status, res.summary, res.hint, res.details, task.subject)
-    return res
+    if not isinstance(found, Finding):
+        return task.make(Status.FAIL, f"check crashed: returned {type(found).__name__}", "please report this")
+    return CheckResult(task.check.id, found.status, found.summary, found.hint, found.details, task.subject)
 
 
 def _work(task: _Task, ctx: DoctorContext, deadline: float, finish: Callable[[_Task, CheckResult], None]) -> None:
+    for first in task.after:
+        if not first.done.wait(max(0.0, deadline - time.monotonic())):
+            finish(task, task.make(Status.SKIP, f"skipped: {first.check.id} did not finish in time"))
+            return
     for need in task.needs:
         if not need.done.wait(max(0.0, deadline - time.monotonic())):
             finish(task, task.make(Status.SKIP, f"skipped: {need.check.id} did not finish in time"))

@@ -152,7 +152,7 @@ def _delete(text: str, c: _Node, i: int, j: int) -> str:
     drop_prev_comma = prev is not None and e.comma < 0  # keep the no-trailing-comma style
     if at_eol and _indent(text, first.start) is not None:
         start, stop = _line_start(text, first.start), tail + (2 if text.startswith("\r\n", tail) else 1)
-    elif last and prev is not None and not text[prev.comma + 1 : first.start].strip(" \t"):
+    elif last and prev is not None and not text[prev.comma + 1 : first.start].strip():  # also "...,\n  last}"
         start, stop, drop_prev_comma = prev.comma + (e.comma >= 0), end, False
     elif last and prev is None and not (text[c.start + 1 : first.start] + text[end : c.end - 1]).strip(" \t"):
         start, stop = c.start + 1, c.end - 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from sshsetup.support.doctor import checks_config, checks_local
+from sshsetup.support.doctor import checks_config
 from sshsetup.support.doctor.model import Status as S
 from sshsetup.support.doctor.model import Target
 from tests.support.doctor.test_checks_local import ctx, make_key, run, write_block
@@ -28,9 +30,9 @@ def test_healthy_block(fake_home: Path) -> None:
     res = run(checks_config.CHECKS, ctx(TB))
     assert {k: r.status for k, r in res.items()} == {
         "config.encoding": S.OK, "config.include": S.OK, "config.block": S.OK, "config.ssh-g": S.OK,
-        "config.resolves": S.OK, "config.controlmaster": S.SKIP}
+        "config.resolves": S.OK, "config.controlmaster": S.SKIP, "config.handwritten": S.OK}
     assert res["config.ssh-g"].summary == "ssh -G tb: alice@127.0.0.1:22"
-    assert res["config.block"].summary == f"managed block intact (8 lines; sites tb; key {key})"
+    assert res["config.block"].summary == f"managed block intact (11 lines; sites tb; key {key})"
     assert cfg.is_file()
 
 
@@ -84,7 +86,7 @@ def test_duplicated_markers(fake_home: Path) -> None:
 def test_include_missing_and_loop(fake_home: Path) -> None:
     cfg = write_block(fake_home, fake_home / "k", body="Include conf.d/*.conf\nInclude extra.conf\n")
     r = run(checks_config.CHECKS, ctx(TB))["config.include"]
-    assert r.status is S.WARN and r.details == (f"{cfg}:10: Include extra.conf (no such file; ssh skips it silently)",)
+    assert r.status is S.WARN and r.details == (f"{cfg}:13: Include extra.conf (no such file; ssh skips it silently)",)
     (cfg.parent / "extra.conf").write_text(f"Include {cfg.parent / 'loop.conf'}\n")  # ssh's ~ is the passwd home
     (cfg.parent / "loop.conf").write_text(f"Include {cfg.parent / 'extra.conf'}\n")
     res = run(checks_config.CHECKS, ctx(TB))
@@ -98,14 +100,46 @@ def test_include_missing_and_loop(fake_home: Path) -> None:
 def test_ssh_g_fails_on_a_bad_option(fake_home: Path) -> None:
     write_block(fake_home, fake_home / "k", body="Hostt y\n")
     r = run(checks_config.CHECKS, ctx(TB))["config.ssh-g"]
-    assert r.status is S.FAIL and r.summary.startswith("ssh -G tb fails: ") and "terminating, 1 bad configuration options" in r.summary
+    cfg = fake_home / ".ssh" / "config"
+    n = cfg.read_text().splitlines().index("Hostt y") + 1
+    assert (r.status, r.summary) == (S.FAIL, f"ssh -G tb fails: {cfg}: line {n}: Bad configuration option: hostt")
+    assert r.details == (f"{cfg}: line {n}: Bad configuration option: hostt", f"{cfg}: terminating, 1 bad configuration options")
     assert r.hint == "fix the line ssh names (see: ssh -G tb)"
 
 
-def test_controlmaster_with_windows_openssh(fake_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What ``ssh -V`` of Win32-OpenSSH prints is faked (process boundary); ssh -G is real."""
+def test_controlmaster_with_windows_openssh(fake_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stand-in ``ssh`` on PATH answers ``-V`` as Win32-OpenSSH does and runs the real ssh for ``-G``."""
+    real = shutil.which("ssh")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text('#!/bin/sh\nif [ "$1" = -V ]; then echo "OpenSSH_for_Windows_8.6p1, LibreSSL 3.4.3" >&2; exit 0; fi\n'
+                                 f'exec {real} "$@"\n')
+    (bin_dir / "ssh").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     write_block(fake_home, fake_home / "k", before="Host *\n    ControlMaster auto\n    ControlPath /tmp/cm-%C\n")
-    monkeypatch.setattr(checks_local, "ssh_version", lambda c: "OpenSSH_for_Windows_8.6p1, LibreSSL 3.4.3")
     r = run(checks_config.CHECKS, ctx(TB))["config.controlmaster"]
     assert r.status is S.FAIL and r.details == ("tb: ControlMaster auto",)
     assert r.hint == "remove ControlMaster/ControlPath/ControlPersist for these hosts (sshsetup init --client windows does)"
+
+
+def test_a_hand_written_entry_for_a_managed_host_is_a_warning(capsys: pytest.CaptureFixture[str], fake_home: Path) -> None:
+    """Issue 11 item 3: doctor names the user's own 'Host booster' with file and line and compares user and key."""
+    from tests.helpers import run_cli
+
+    key = fake_home / ".ssh" / "id_ed25519_jsc"
+    make_key(key)
+    cfg = fake_home / ".ssh" / "config"
+    mine = "Host booster\n    HostName juwels-booster.fz-juelich.de\n    User other1\n"
+    cfg.write_text(mine)
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode",
+                   "--site", "juwels-booster", "--from", "192.0.2.0/24").rc == 0
+    before = cfg.read_bytes()
+    r = run_cli(capsys, "doctor", "config.handwritten", "--site", "juwels-booster", "-v")
+    assert r.rc == 0, r.err
+    assert "! config.handwritten: 1 entry of yours reaches a managed host with another user or key than sshsetup's" in r.out
+    assert "hint: use one name: sshsetup init --alias juwels-booster=booster, or edit your entry" in r.out
+    assert f"{cfg}:1: your own 'Host booster' reaches juwels-booster.fz-juelich.de too (user other1 (sshsetup: smith1)" in r.out
+    assert cfg.read_bytes() == before
+    assert run_cli(capsys, "init", "--yes", "--no-vscode", "--alias", "juwels-booster=booster", "--from", "192.0.2.0/24").rc == 0
+    r = run_cli(capsys, "doctor", "config.handwritten", "--site", "juwels-booster")
+    assert "✓ config.handwritten: 1 entry of yours reaches a managed host (same user and key)" in r.out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 
+from sshsetup import output
 from sshsetup.support.doctor import render
 from sshsetup.support.doctor.model import CheckResult, Report, Status
 
@@ -58,9 +59,20 @@ def test_ascii_and_colour_decisions() -> None:
     assert render.use_ascii(Stream("cp1252", False), {}) is True
     assert render.use_ascii(Stream("ascii", False), {}) is True
     assert render.use_ascii(Stream("utf-8", False), {"SSHSETUP_ASCII": "1"}) is True
-    assert render.use_colour(Stream("utf-8", True), {}) is True
-    assert render.use_colour(Stream("utf-8", True), {"NO_COLOR": "1"}) is False
-    assert render.use_colour(Stream("utf-8", False), {}) is False
+    assert output.use_color(Stream("utf-8", True), {}) is True
+    assert output.use_color(Stream("utf-8", True), {"NO_COLOR": "1"}) is False
+    assert output.use_color(Stream("utf-8", False), {}) is False
+
+
+def test_untrusted_text_is_shown_escaped() -> None:
+    """A banner or a report can carry OSC 52, a screen clear, a CR that overwrites the line, a bidi override."""
+    evil = "SSH-2.0-x\x1b]52;c;Y3VybCBldmlsfHNo\x07\x1b[2J\r✓ all good\u202e"
+    rep = Report((CheckResult("net.banner", Status.FAIL, f"IPv4: {evil}", f"hint {evil}", (f"d {evil}",), "h\x1b[31m"),))
+    text = render.human(rep, verbose=True)
+    esc = "SSH-2.0-x\\x1b]52;c;Y3VybCBldmlsfHNo\\x07\\x1b[2J\\x0d✓ all good\\u202e"
+    assert text == (f"✗ net.banner (h\\x1b[31m): IPv4: {esc}\n    hint: hint {esc}\n    d {esc}\n"
+                    "1 failed, 0 warnings, 0 ok, 0 skipped\n")
+    assert "\x1b" not in text and "\r" not in text and "\x07" not in text and "\u202e" not in text
 
 
 def test_json_envelope_is_sorted_and_versioned() -> None:
@@ -68,7 +80,7 @@ def test_json_envelope_is_sorted_and_versioned() -> None:
     assert text == (
         '{\n  "checks": [\n    {\n      "details": [],\n      "hint": "connect once",\n      "id": "net.hostkey",\n'
         '      "status": "warn",\n      "subject": null,\n      "summary": "not known"\n    }\n  ],\n'
-        '  "status": "warn",\n  "version": 1\n}\n'
+        '  "sshsetup": "doctor",\n  "status": "warn",\n  "version": 1\n}\n'
     )
     assert json.loads(render.as_json(REPORT))["status"] == "fail"
 

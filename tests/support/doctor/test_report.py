@@ -4,35 +4,26 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sshsetup.commands.doctor import DoctorOptions, run
 from sshsetup.errors import BadInput
-from sshsetup.support import doctor
-from sshsetup.support.doctor import report
-from tests.support.doctor.test_staged_failures import Setup, as_user
+from sshsetup.paths import Paths
+from sshsetup.support.doctor import from_report, report
+from tests.support.doctor.test_staged_failures import Setup, doctor_as
 from tests.testbed.sshd import Sshd
 from tests.testbed.users import TestUser
 
 PASSPHRASE = "correct-horse-battery-staple"
 
 
-def _report_as(user: TestUser, sites_file: Path, out_file: Path, *, yes: bool = True, answer: bool = True) -> Any:
-    def child() -> Any:
-        shown, printed = io.StringIO(), io.StringIO()
-        old = sys.stderr
-        sys.stderr = shown
-        try:
-            rc = doctor.command(site_ids=["tb"], sites_file=sites_file, probe_timeout=2, remote=True, report_file=out_file,
-                                yes=yes, confirm=lambda q: answer, out=printed)
-        finally:
-            sys.stderr = old
-        return {"rc": rc, "shown": shown.getvalue(), "printed": printed.getvalue()}
-
-    return as_user(user, child)
+def _report_as(user: TestUser, sites_file: Path, out_file: Path, *, yes: bool = True) -> Any:
+    opts = DoctorOptions(sites=("tb",), sites_file=sites_file, probe_timeout=2, remote=True, report_file=out_file, yes=yes)
+    res = doctor_as(user, opts)
+    return {"rc": res["rc"], "shown": res["err"], "printed": res["out"]}
 
 
 def _plant(user: TestUser, private_text: str) -> None:
@@ -71,7 +62,8 @@ def test_report_has_no_planted_secret(test_user: TestUser, sshd: Sshd) -> None:
 
 
 @pytest.mark.sshd
-def test_from_report_reanalyses_the_transcript(test_user: TestUser, sshd: Sshd, tmp_path: Path) -> None:
+def test_from_report_reanalyses_the_transcript(test_user: TestUser, sshd: Sshd, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
     s = Setup(test_user, sshd)
     key = s.key(authorize_from=None)  # not uploaded
     s.init(key, ["127.0.0.0/8", "::1/128"])
@@ -80,10 +72,9 @@ def test_from_report_reanalyses_the_transcript(test_user: TestUser, sshd: Sshd, 
     assert res["rc"] == 1
     copy = tmp_path / "ticket.json"
     copy.write_bytes(out_file.read_bytes())
-    buf = io.StringIO()
-    assert doctor.command(from_report_file=copy, out=buf) == 1
-    text = buf.getvalue()
-    assert "[XX] auth.probe (tb): the server refused the key although your address 127.0.0.1 is inside" in text
+    assert run(Paths.from_env(), DoctorOptions(from_report=copy), confirm=None) == 1
+    text = capsys.readouterr().out
+    assert "✗ auth.probe (tb): the server refused the key although your address 127.0.0.1 is inside" in text
     assert "transcript (tb), analysed again:\n  publickey-refused: the server refused the key" in text
     doc = json.loads(_json(copy))
     assert doc["transcripts"]["tb"]["causes"][0]["cause"] == "publickey-refused"
@@ -91,27 +82,25 @@ def test_from_report_reanalyses_the_transcript(test_user: TestUser, sshd: Sshd, 
 
 def _json(path: Path) -> str:
     buf = io.StringIO()
-    report.from_report(path, buf, json_out=True)
+    from_report.from_report(path, buf, json_out=True)
     return buf.getvalue()
 
 
-@pytest.mark.sshd
-def test_declined_or_unconfirmed_report_is_not_written(test_user: TestUser, sshd: Sshd) -> None:
-    s = Setup(test_user, sshd)
-    key = s.key()
-    s.init(key, ["127.0.0.0/8"])
-    out_file = test_user.home / "report.json"
-    res = _report_as(test_user, s.sites, out_file, yes=False, answer=False)
-    assert not out_file.exists() and "report not written" in res["shown"] and '"sshsetup_report": 1' in res["shown"]
+def test_declined_report_is_not_written(tmp_path: Path) -> None:
+    shown = io.StringIO()
+    path = tmp_path / "r.json"
+    assert report.write_report('{"x": 1}\n', path, yes=False, confirm=lambda q: False, show=shown) is None
+    assert not path.exists()
+    assert shown.getvalue() == f'{{"x": 1}}\n--- end of the report; it has not been written yet ({path}) ---\n'
 
 
 def test_from_report_refuses_other_files(tmp_path: Path) -> None:
     f = tmp_path / "x.json"
     f.write_text('{"version": 1, "checks": []}')
     with pytest.raises(BadInput, match="is not an sshsetup report"):
-        report.from_report(f, io.StringIO())
+        from_report.from_report(f, io.StringIO())
     with pytest.raises(BadInput, match="does not exist"):
-        report.from_report(tmp_path / "missing.json", io.StringIO())
+        from_report.from_report(tmp_path / "missing.json", io.StringIO())
 
 
 def test_from_report_offline_from_a_hand_written_report(tmp_path: Path) -> None:
@@ -122,7 +111,7 @@ def test_from_report_offline_from_a_hand_written_report(tmp_path: Path) -> None:
                                                         "details": [], "subject": None}],
                              "transcripts": {"jureca": transcript}}))
     buf = io.StringIO()
-    assert report.from_report(f, buf) == 0
+    assert from_report.from_report(f, buf) == 0
     assert buf.getvalue().splitlines()[1:] == [
         "[ok] local.ssh: OpenSSH_9.2p1", "0 failed, 0 warnings, 1 ok, 0 skipped", "transcript (jureca), analysed again:",
         "  too-many-failures: the server disconnected: too many authentication failures",

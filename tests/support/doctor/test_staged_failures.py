@@ -1,6 +1,8 @@
 """Each failure staged for real on loopback; the right check must flag it with the right hint.
 
-The doctor runs *as the throwaway test user* in a forked child (setgid/setuid, clean
+The doctor is the real command (``commands.doctor.run`` with ``--remote --json``: its own
+check registration, site selection, ``ssh -G`` targets and clean-up), run *as the throwaway
+test user* in a forked child (setgid/setuid, clean
 environment, HOME = its passwd home), so ssh reads that user's ``~/.ssh`` exactly as it
 would for a real user, and ``sshsetup init`` wrote that config (also run as the user).
 Nothing leaves loopback: hosts are 127.0.0.1 / ::1, the IP echo URLs point at a closed
@@ -12,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,14 +23,11 @@ from typing import Any
 
 import pytest
 
-from sshsetup.support.doctor import checks_auth, checks_config, checks_local, checks_net, checks_remote, checks_vscode
-from sshsetup.support.doctor.model import CheckResult, DoctorContext, Status
+from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS
+from sshsetup.support.doctor.model import CheckResult, Status
 from tests.testbed.agent import SshAgent
 from tests.testbed.sshd import Sshd
 from tests.testbed.users import KeyPair, TestUser, make_key
-
-ALL = (*checks_local.CHECKS, *checks_config.CHECKS, *checks_net.CHECKS, *checks_auth.CHECKS,
-       *checks_vscode.CHECKS, *checks_remote.CHECKS)
 
 
 def _preload() -> None:
@@ -99,27 +100,34 @@ def as_user(user: TestUser, fn: Callable[[], Any], env: Mapping[str, str] | None
     return doc["ok"]
 
 
-def run_doctor(user: TestUser, sites_file: Path, env: Mapping[str, str] | None = None, timeout: float = 2.0) -> dict[str, CheckResult]:
+def doctor_as(user: TestUser, options: Any, env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``commands.doctor.run(options)`` as ``user``: its exit code, stdout and stderr."""
+
     def child() -> Any:
-        import tempfile
+        import contextlib
+        import io
 
-        from sshsetup import catalogue as sites
+        from sshsetup.commands.doctor import run
         from sshsetup.paths import Paths
-        from sshsetup.support.doctor.runner import run_checks
 
-        paths = Paths.from_env()
-        chosen = sites.select(sites.load_catalogue(sites_file, None), ["tb"])
-        with tempfile.TemporaryDirectory(prefix="sshsetup-") as tmp:
-            ctx = DoctorContext.for_sites(paths, chosen, probe_timeout=timeout, check_timeout=3 * timeout + 5,
-                                          budget=60, control_dir=Path(tmp))
-            try:
-                report = run_checks(ALL, ctx)
-            finally:
-                for undo in reversed(ctx.on_exit):
-                    undo()
-        return report.to_json()["checks"]
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            rc = run(Paths.from_env(), options, confirm=None)
+        return {"rc": rc, "out": out.getvalue(), "err": err.getvalue()}
 
-    out = as_user(user, child, env)
+    res: dict[str, Any] = as_user(user, child, env)
+    return res
+
+
+def run_doctor(user: TestUser, sites_file: Path, env: Mapping[str, str] | None = None, timeout: float = 2.0) -> dict[str, CheckResult]:
+    """Every check, the remote ones included, by id (one host: ``tb``)."""
+    from sshsetup.commands.doctor import DoctorOptions
+
+    opts = DoctorOptions(sites=("tb",), sites_file=sites_file, probe_timeout=timeout, remote=True, json_out=True)
+    res = doctor_as(user, opts, env)
+    doc = json.loads(res["out"])
+    assert doc["sshsetup"] == "doctor" and res["rc"] == (1 if doc["status"] == "fail" else 0), res
+    out = doc["checks"]
     return {c["id"]: CheckResult(c["id"], Status(c["status"]), c["summary"], c["hint"], tuple(c["details"]), c["subject"]) for c in out}
 
 
@@ -184,6 +192,9 @@ def test_healthy_loopback_is_all_ok(test_user: TestUser, sshd: Sshd, ssh_agent: 
     res = run_doctor(test_user, s.sites, env=ssh_agent.env)
     bad = {k: (r.status.value, r.summary) for k, r in res.items() if r.status not in (Status.OK, Status.SKIP)}
     assert bad == {}
+    assert list(res) == [c.id for c in (*CHECKS, *REMOTE_CHECKS)]  # the real registration, every check once (one host)
+    ps = subprocess.run(["ps", "-o", "stat=,comm=", "-u", str(test_user.uid)], capture_output=True, text=True).stdout
+    assert [ln for ln in ps.splitlines() if ln.split()[-1] == "ssh" and not ln.startswith("Z")] == []  # ssh -O exit stopped the master
     assert res["auth.probe"].status is Status.OK and res["remote.glibc"].status is Status.OK
     assert res["auth.from-range"].summary.startswith("127.0.0.1 (the local source address towards 127.0.0.1)")
 
@@ -215,8 +226,9 @@ def test_missing_key(test_user: TestUser, sshd: Sshd) -> None:
 
 @pytest.mark.sshd
 @pytest.mark.parametrize(("age", "summary", "hint"), [
-    pytest.param(60, "inside its from= ranges: the key is not uploaded for this system", "upload the key line for this system in JuDoor", id="old-line"),
-    pytest.param(3, "min old: not yet propagated", "wait up to 15 minutes", id="fresh-line"),
+    pytest.param(60, "inside its from= ranges: most likely the key is not uploaded for this system", "upload the key line for this system in JuDoor",
+                 id="old-line"),
+    pytest.param(3, "min old: probably not yet propagated", "wait up to 15 minutes", id="fresh-line"),
 ])
 def test_key_not_in_authorized_keys(test_user: TestUser, sshd: Sshd, age: float, summary: str, hint: str) -> None:
     s = Setup(test_user, sshd)
@@ -316,6 +328,8 @@ def test_two_factor_partial_success(test_user: TestUser, sshd_factory: Callable[
     res = run_doctor(test_user, s.sites)
     flagged(res, "auth.probe", Status.WARN, summary="second factor", hint='"remote.SSH.showLoginTerminal": true')
     assert res["remote.glibc"].status is Status.SKIP  # no master: nothing runs remotely
+    learned = json.loads((test_user.home / ".local/state/sshsetup/logins.json").read_text())["second_factor"]
+    assert list(learned) == ["tb"]  # as wait learns it: from now on, sshsetup login first
 
 
 @pytest.mark.sshd
@@ -324,8 +338,41 @@ def test_passphrase_and_no_agent(test_user: TestUser, sshd: Sshd) -> None:
     key = s.key(passphrase="correct horse battery")
     s.init(key, ["127.0.0.0/8"])
     res = run_doctor(test_user, s.sites)
-    flagged(res, "auth.probe", Status.FAIL, summary="no agent holds it", hint=f"ssh-add {key.private}")
+    flagged(res, "auth.probe", Status.WARN, summary="the server accepts the key; it has a passphrase and no agent holds it, "
+            "so ssh asks for it in a terminal and VS Code cannot log in", hint=f"add it to your agent once: ssh-add {key.private}")
     flagged(res, "local.agent", Status.WARN, summary="no ssh-agent")
+    flagged(res, "auth.from-range", Status.OK, summary="and the server accepted the key")
+
+
+@pytest.mark.sshd
+def test_a_fresh_line_that_works_is_ok(test_user: TestUser, sshd: Sshd) -> None:
+    """Issue 18: no "propagation takes minutes" warning directly above "login accepted"."""
+    s = Setup(test_user, sshd)
+    key = s.key()
+    s.init(key, ["127.0.0.0/8", "::1/128"], age_minutes=2)
+    res = run_doctor(test_user, s.sites)
+    flagged(res, "auth.probe", Status.OK, summary='login accepted using "publickey"')
+    r = flagged(res, "auth.from-range", Status.OK)
+    assert r.summary == ("127.0.0.1 (the local source address towards 127.0.0.1) is inside the from= ranges 127.0.0.0/8, ::1/128, "
+                         "and the server accepted the key") and r.hint is None
+
+
+@pytest.mark.sshd
+def test_worked_before_refused_now(test_user: TestUser, sshd: Sshd) -> None:
+    """A refusal after an accepted login names the time, and does not blame propagation."""
+    s = Setup(test_user, sshd)
+    key = s.key()
+    s.init(key, ["127.0.0.0/8", "::1/128"], age_minutes=2)
+    flagged(run_doctor(test_user, s.sites), "auth.probe", Status.OK)
+    recorded = json.loads((test_user.home / ".local/state/sshsetup/logins.json").read_text())
+    when = time.strftime("%H:%M", time.localtime(recorded["keys_accepted"]["tb"]))
+    sshd.unauthorize(test_user)  # removed in JuDoor
+    res = run_doctor(test_user, s.sites)
+    flagged(res, "auth.probe", Status.FAIL,
+            summary=f"the server refused the key; it accepted the key at {when}, and your address 127.0.0.1 is still inside "
+                    "its from= ranges: the key was probably removed or replaced in JuDoor",
+            hint="check the key in JuDoor (keys are per system)")
+    flagged(res, "auth.from-range", Status.WARN, summary="the line was generated 2 min ago")
 
 
 @pytest.mark.sshd
@@ -338,3 +385,52 @@ def test_remote_bashrc_prints(test_user: TestUser, sshd: Sshd) -> None:
     flagged(res, "auth.probe", Status.OK)
     flagged(res, "remote.shell-output", Status.FAIL, summary="'Welcome to the cluster'", hint="if [[ $- == *i* ]]")
     flagged(res, "remote.glibc", Status.OK)  # the markers keep the parsing right despite the noise
+
+
+def _auths(sshd: Sshd, since: int) -> int:
+    return sshd.log_text(since).count("Accepted publickey for ")
+
+
+@pytest.mark.sshd
+def test_a_live_login_is_used_and_no_new_authentication_made(test_user: TestUser, sshd: Sshd) -> None:
+    """Issue 13: doctor's probe and remote checks go over the live master; sshd sees no second authentication."""
+    from tests.testbed.users import run_as
+
+    s = Setup(test_user, sshd)
+    key = s.key()
+    s.init(key, ["127.0.0.0/8", "::1/128"])
+    opened = run_as(test_user, ["ssh", "-o", "BatchMode=yes", "-o", "ControlMaster=auto", "-o", "ControlPersist=60", "tb", "true"])
+    assert opened.returncode == 0, opened.stderr
+    since = sshd.log_offset()
+    try:
+        res = run_doctor(test_user, s.sites)
+    finally:
+        run_as(test_user, ["ssh", "-O", "exit", "tb"])
+    flagged(res, "auth.probe", Status.OK, summary="login accepted over a live ControlMaster (no new authentication; the key was not tried again)")
+    flagged(res, "remote.glibc", Status.OK)
+    assert _auths(sshd, since) == 0
+
+
+@pytest.mark.sshd
+def test_a_second_factor_site_without_a_login_is_refused_without_a_connection(test_user: TestUser, sshd: Sshd) -> None:
+    """Issue 13: non-interactive doctor refuses with the login hint and connects to nothing."""
+    s = Setup(test_user, sshd)
+    key = s.key()
+    s.init(key, ["127.0.0.0/8", "::1/128"])
+    test_user.write("sites.toml", s.sites.read_text() + 'two_factor = "required"\n', mode=0o644)
+    since = sshd.log_offset()
+
+    def child() -> Any:
+        import contextlib
+        import io
+
+        from sshsetup.cli import main
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            rc = main(["doctor", "--site", "tb", "--sites-file", str(s.sites)])
+        return {"rc": rc, "err": err.getvalue()}
+
+    res = as_user(test_user, child)
+    assert res == {"rc": 1, "err": "error: run: sshsetup login --site tb (a TOTP code will be asked)\n"}
+    assert "Connection from" not in sshd.log_text(since)

@@ -338,3 +338,29 @@ def test_delete_many_removes_neighbours_and_keeps_comments() -> None:
     text = '{\n  "a": 1,\n  "b": 2,\n  // about c\n  "c": 3,\n  "d": 4\n}\n'
     assert jsonc.delete_many(text, [["b"], ["c"], ["d"], ["nope"], []]) == '{\n  "a": 1\n  // about c\n}\n'
     assert jsonc.delete_many(text, []) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param('{\n    "a": 1,\n    "b": 2}\n', id="brace-on-last-members-line"),
+        pytest.param('{\n    "a": 1}', id="one-member-no-newline"),
+        pytest.param('{\n  "a": {\n    "x": 1}}\n', id="nested-closing-braces"),
+        pytest.param('{\n    "a": 1, // c\n    "b": 2 }\n', id="blank-before-brace"),
+        pytest.param('{\n "a": 1,\n "b": 2,}', id="trailing-comma-before-brace"),
+        pytest.param('{\r\n\t"a": 1,\r\n\t"b": 2}\r\n', id="crlf-tabs"),
+    ],
+)
+def test_add_then_delete_is_byte_exact_when_the_brace_shares_the_last_line(text: str) -> None:
+    added = jsonc.set_value(text, ["c"], 3)
+    assert jsonc.parse(added) == {**jsonc.parse(text), "c": 3}
+    assert jsonc.delete(added, ["c"]) == text
+    two = jsonc.set_values(text, [(["c"], 3), (["d", "e"], True)])
+    assert jsonc.delete_many(two, [["c"], ["d"]]) == text
+
+
+def test_array_item_round_trip_when_the_bracket_shares_the_last_line() -> None:
+    text = '{"tasks": [\n  {"label": "x"}]}'
+    added = jsonc.upsert_array_item(text, ["tasks"], "label", {"label": "y"})
+    assert jsonc.parse(added) == {"tasks": [{"label": "x"}, {"label": "y"}]}
+    assert jsonc.remove_array_item(added, ["tasks"], "label", "y") == text

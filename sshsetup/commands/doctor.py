@@ -1,0 +1,160 @@
+"""``sshsetup doctor``: pick the checks and the sites, run them, print the report, write ``--report``.
+
+``cli.py`` builds :class:`DoctorOptions` and calls :func:`run`. The checks, their registry, the
+runner and the renderers live in ``sshsetup.support.doctor``; the report file in
+``sshsetup.support.doctor.report``. The exit code is the report's (1 when a check failed), or
+``--from-report``'s, or 0 for ``--list``; bad input raises (``cli.main`` maps it).
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sshsetup import output, remembered
+from sshsetup.catalogue import Site, load_catalogue
+from sshsetup.errors import SshSetupError
+from sshsetup.paths import Paths
+from sshsetup.ssh import master
+from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS, from_report, logins, render, report
+from sshsetup.support.doctor.checks_auth import AuthProbe
+from sshsetup.support.doctor.checks_config import real_targets
+from sshsetup.support.doctor.model import Check, DoctorContext, Report
+from sshsetup.support.doctor.runner import run_checks, select
+
+_CONNECTING = ("net", "auth", "remote")  # checks that reach the server (a TCP connection or a login)
+
+
+@dataclass(frozen=True)
+class DoctorOptions:
+    """What ``sshsetup doctor`` was asked (one field per command-line option)."""
+
+    ids: tuple[str, ...] = ()  # check ids (plus what they need); empty: all
+    sites: tuple[str, ...] = ()  # --site; empty: the remembered sites, else the defaults
+    sites_file: Path | None = None
+    list_only: bool = False
+    json_out: bool = False
+    probe_timeout: float = 5.0  # one network probe, seconds
+    remote: bool = False  # also the remote.* checks over the probe's connection
+    report_file: Path | None = None  # --report FILE
+    from_report: Path | None = None  # --from-report FILE (offline; no check runs)
+    verbose: bool = False
+    yes: bool = False  # write the report without asking
+
+
+def registered(options: DoctorOptions) -> tuple[Check, ...]:
+    """The checks this run chooses from: the remote ones only with --remote, --list or a remote.* id."""
+    with_remote = options.list_only or options.remote or any(i.startswith("remote.") for i in options.ids)
+    return (*CHECKS, *REMOTE_CHECKS) if with_remote else CHECKS
+
+
+def chosen_sites(paths: Paths, options: DoctorOptions) -> list[Site]:
+    """``--site``, else the sites ``init`` remembered, else the defaults; an unknown id is refused.
+
+    A config or block that cannot be read leaves the defaults: saying what is wrong with it is
+    the checks' job (``config.encoding``, ``config.block``), not a reason to check nothing.
+    """
+    try:
+        known = remembered.load(paths)
+    except SshSetupError:
+        known = remembered.Remembered()
+    catalogue = load_catalogue(remembered.sites_file(known, options.sites_file), paths.sites_file)
+    return remembered.choose_sites(catalogue, options.sites, known)
+
+
+def run(paths: Paths, options: DoctorOptions, *, confirm: Callable[[str], bool] | None) -> int:
+    """Run (or list) the selected checks and print them; the exit code."""
+    out = sys.stdout
+    if options.from_report is not None:
+        return from_report.from_report(options.from_report, out, options.json_out)
+    selected = select(registered(options), options.ids)  # BadInput (exit 2) for an unknown id
+    if options.list_only:
+        out.write(render.check_list(selected))
+        return 0
+    if options.report_file is not None:
+        report.check_destination(options.report_file)  # refuse before a minute of checks, not after
+    sites = chosen_sites(paths, options)
+    t = options.probe_timeout
+    with tempfile.TemporaryDirectory(prefix="sshsetup-") as tmp:  # short: a socket path is < 108 bytes
+        ctx = DoctorContext.for_sites(paths, sites, probe_timeout=t, check_timeout=3 * t + 5, budget=max(60.0, 12 * t),
+                                      control_dir=Path(tmp))
+        ctx.targets = real_targets(ctx)
+        ctx.live = _login_gate(ctx, selected)
+        try:
+            rep = _run_and_print(ctx, selected, options)
+            _remember_logins(ctx)
+            if options.report_file is not None:
+                _write_report(ctx, rep, options.report_file, options.yes, confirm)
+        finally:
+            _undo(ctx)
+    return rep.exit_code
+
+
+def _login_gate(ctx: DoctorContext, checks: Sequence[Check]) -> frozenset[str]:
+    """Issue 13: the aliases whose live login the probe uses; refuses (``LoginRequired``, no connection made)
+    when a site known to ask for a second factor has none, unless the user logs in now on a terminal."""
+    if not any(c.per_host and c.id.split(".")[0] in _CONNECTING for c in checks):
+        return frozenset()
+    gate = master.check(ctx.paths, ctx.ssh(), ctx.sites)
+    if gate.refusal is not None and sys.stdin.isatty() and sys.stderr.isatty():
+        from sshsetup.commands.login import offer
+
+        if offer(ctx.paths, gate):
+            gate = master.check(ctx.paths, ctx.ssh(), ctx.sites)
+    if gate.refusal is not None:
+        raise gate.refusal
+    return frozenset(s.alias for s in gate.live)
+
+
+def _run_and_print(ctx: DoctorContext, checks: Sequence[Check], options: DoctorOptions) -> Report:
+    out = sys.stdout
+    spinner = render.Spinner()
+    try:
+        rep = run_checks(checks, ctx, progress=None if options.json_out else spinner)
+    finally:
+        spinner.clear()
+    if options.json_out:
+        out.write(render.as_json(rep))
+    else:
+        out.write(render.human(rep, render.use_ascii(out), output.use_color(out), options.verbose))
+    out.flush()
+    return rep
+
+
+def _remember_logins(ctx: DoctorContext) -> None:
+    """Record the sites whose probe logged in (``logins``), so that a later refusal can say "it accepted the key at
+    HH:MM", and those that asked for a second factor, so that later commands ask for ``sshsetup login`` first."""
+    probes = {t.site_id: p for t in ctx.targets
+              if t.site_id is not None and (p := ctx.shared.get("auth.transcript", t.alias, AuthProbe)) is not None}
+    accepted = [s for s, p in probes.items() if p.logged_in]
+    second_factor = [s for s, p in probes.items() if p.cause == "partial-success-2fa"]
+    if not accepted:
+        return
+    try:
+        logins.record(ctx.paths, accepted, time.time(), second_factor=second_factor)
+    except SshSetupError as exc:  # the diagnosis stands; only the memory for next time is lost
+        sys.stderr.write(f"note: could not record the accepted login: {exc.message}\n")
+
+
+def _write_report(ctx: DoctorContext, rep: Report, path: Path, yes: bool, confirm: Callable[[str], bool] | None) -> None:
+    err = sys.stderr
+    written = report.write_report(report.report_text(ctx, rep), path, yes=yes, confirm=confirm, show=err)
+    if written is None:
+        err.write("report not written\n")
+        return
+    if written.backup is not None:
+        err.write(f"kept the earlier report as {written.backup}\n")
+    err.write(f"wrote {path} (mode 0600): attach it to your support ticket\n")
+
+
+def _undo(ctx: DoctorContext) -> None:
+    """Undo what checks left running (e.g. ``ssh -O exit`` for the probe's ControlMaster), newest first."""
+    for undo in reversed(ctx.on_exit):
+        try:
+            undo()
+        except Exception:  # noqa: BLE001, S110 - cleanup is best effort
+            pass
