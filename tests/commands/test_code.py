@@ -387,16 +387,16 @@ def pspam_node(sshd_factory, slurm: Slurm, test_user: TestUser) -> Iterator[Sshd
 def test_proxyjump_transport_with_pspam(session: Session, pspam_node: Sshd) -> None:
     s, node = session, pspam_node
     sites = s.user.home / "sites.toml"
-    sites.write_text(sites.read_text() + 'compute_node_pattern = "tbnode*"\n')
+    sites.write_text(sites.read_text() + 'compute_node_pattern = "tbnode*i.testbed"\n')  # like jwb*i.juwels
     r = s.sshsetup("init", "--compute-nodes", "--yes", "--from", "127.0.0.1", "--no-vscode")
     assert r.returncode == 0, r.stderr
     node.authorize(s.user, (s.user.ssh_dir / "id_ed25519_jsc.pub").read_text().strip())
     cfg = s.user.ssh_dir / "config"
     # what the site's DNS does at JSC: the node name Slurm reports reaches the node sshd (here on loopback)
-    cfg.write_text(cfg.read_text() + f"Host tbnode01\n    HostName 127.0.0.1\n    Port {node.port}\n")
+    cfg.write_text(cfg.read_text() + f"Host tbnode01i.testbed\n    HostName 127.0.0.1\n    Port {node.port}\n")
     s.user.write(".ssh/known_hosts", (s.user.ssh_dir / "known_hosts").read_text() + node.known_hosts_text(), mode=0o644)
     no_mux = ["-o", "ControlPath=none", "-o", "BatchMode=yes"]
-    refused = run_as(s.user, ["ssh", *no_mux, "tbnode01", "true"], env=s.agent.env)
+    refused = run_as(s.user, ["ssh", *no_mux, "tbnode01i.testbed", "true"], env=s.agent.env)
     assert refused.returncode == 255 and "Permission denied (publickey)" in refused.stderr, refused.stderr
     node_start = node.log_offset()
 
@@ -420,6 +420,6 @@ def test_proxyjump_transport_with_pspam(session: Session, pspam_node: Sshd) -> N
     pids = s.windows()
     kill_pids([*pids, *(d for p in pids for d in descendants(p))])
     run_as(s.user, ["ssh", "-O", "exit", ENTRY], env=s.agent.env)
-    again = run_as(s.user, ["ssh", *no_mux, "tbnode01", "true"], env=s.agent.env)
+    again = run_as(s.user, ["ssh", *no_mux, "tbnode01i.testbed", "true"], env=s.agent.env)
     assert again.returncode == 255 and "Permission denied (publickey)" in again.stderr
     assert s.auths() == 1  # the login sshd: the one master, also for both ProxyJump hops

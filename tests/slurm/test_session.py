@@ -188,7 +188,7 @@ def test_entry_is_added_once_inside_the_block() -> None:
 
 def test_node_host_and_key_line_warning() -> None:
     assert session_alias.node_host("jwb*i.juwels", "jwb0129") == "jwb0129i.juwels"
-    assert session_alias.node_host("tbnode*", "tbnode01") == "tbnode01"
+    assert session_alias.node_host("tbnode*i.testbed", "tbnode01") == "tbnode01i.testbed"
     assert session_alias.node_host(None, "jrc0001") == "jrc0001"
     assert session_alias.key_line_warning("juwels-booster", None) is None
     assert session_alias.key_line_warning("juwels-booster", ["93.199.0.0/16", "10.0.0.0/8"]) is None
