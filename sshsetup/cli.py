@@ -377,3 +377,71 @@ def jobs(chain: str | None, site_id: str | None, sites_file: Path | None, stop: 
     from sshsetup.render import show
 
     return show(jobs_cmd.run(_paths(), jobs_cmd.JobsOptions(site=site_id, chain=chain, stop=stop, sites_file=sites_file)))
+
+
+# --------------------------------------------------------------------------- code, serve (issue 14)
+
+
+@cli.command()
+@click.argument("path", required=False)
+@click.option("--site", metavar="ID", help="The site (default: the one init set up).")
+@click.option("--account", metavar="NAME", help="The budget the session job is charged to (sbatch --account).")
+@click.option("--partition", metavar="P", help="The partition (default: the site's first GPU partition).")
+@click.option("--gpus", type=int, metavar="N", help="GPUs on the node (default: all of a node).")
+@click.option("--time", "time_", metavar="T", help="Walltime, e.g. 01:00:00 (default 1 h).")
+@click.option("--idle", default="30m", show_default=True, metavar="DURATION",
+              help="Cancel the job after this long without a client (0: never).")
+@click.option("--persist", is_flag=True, help="Keep the job after this command ends (until --idle or the walltime).")
+@click.option("--transport", type=click.Choice(["srun", "proxyjump"]), help="How VS Code reaches the node (default: srun).")
+@click.option("--no-open", is_flag=True, help="Print the code command instead of running it.")
+@click.option("--begin", metavar="TIME", help="Start the job no earlier than this (sbatch --begin), e.g. 16:00.")
+@click.option("--next", "next_", is_flag=True, help="Queue a successor of the running session job (afterany).")
+@click.option("--list", "list_", is_flag=True, help="List the session jobs: node, state, time left, node-hours.")
+@click.option("--stop", "stop", is_flag=False, flag_value="all", default=None, metavar="[JOB]",
+              help="Cancel the session jobs, or only JOB.")
+@SITES_FILE
+@click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
+def code(path: str | None, site: str | None, account: str | None, partition: str | None, gpus: int | None,
+         time_: str | None, idle: str, persist: bool, transport: str | None, no_open: bool, begin: str | None,
+         next_: bool, list_: bool, stop: str | None, sites_file: Path | None, as_json: bool) -> int:
+    """VS Code on a compute node: allocate, wait, open, and end the job with the session."""
+
+    def _job_id(text: str) -> int:
+        if not text.isdigit():
+            raise click.BadParameter(f"{text!r} is not a job id", param_hint="--stop")
+        return int(text)
+
+    from sshsetup.commands import code as code_cmd
+    from sshsetup.render import show
+
+    options = code_cmd.CodeOptions(path=path, site=site, account=account, partition=partition, gpus=gpus, time=time_,
+                                   idle=idle, persist=persist, transport=transport, no_open=no_open, begin=begin,
+                                   next_=next_, list_=list_, stop=stop is not None,
+                                   stop_job=None if stop in (None, "all") else _job_id(stop), sites_file=sites_file)
+    return show(code_cmd.run(_paths(), options, interactive=_interactive()), as_json=as_json)
+
+
+@cli.command()
+@click.argument("what", required=False, type=click.Choice(["jupyter", "tensorboard", "port"]))
+@click.argument("number", required=False, type=int)
+@click.option("--site", metavar="ID", help="The site (default: the one init set up).")
+@click.option("--job", type=int, metavar="J", help="Run in this session job (default: the profile's, or a new one).")
+@click.option("--account", metavar="NAME", help="The budget for a new session job (sbatch --account).")
+@click.option("--partition", metavar="P", help="The partition of a new session job.")
+@click.option("--gpus", type=int, metavar="N", help="GPUs of a new session job.")
+@click.option("--time", "time_", metavar="T", help="Walltime of a new session job, e.g. 01:00:00.")
+@click.option("--idle", default="30m", show_default=True, metavar="DURATION", help="A new job ends after this long without a client.")
+@click.option("--persist", is_flag=True, help="Keep the job after the server stops.")
+@click.option("--list", "list_", is_flag=True, help="List the servers and their local ports.")
+@click.option("--stop", is_flag=True, help="Close the forward and end the server (all, or --job J).")
+@SITES_FILE
+@click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
+def serve(what: str | None, number: int | None, site: str | None, job: int | None, account: str | None, partition: str | None, gpus: int | None,
+          time_: str | None, idle: str, persist: bool, list_: bool, stop: bool, sites_file: Path | None, as_json: bool) -> int:
+    """Jupyter in a step of a session job (or a port of the node), forwarded over the existing login."""
+    from sshsetup.commands import serve as serve_cmd
+    from sshsetup.render import show
+
+    options = serve_cmd.ServeOptions(what=what, port=number, site=site, job=job, account=account, partition=partition, gpus=gpus,
+                                     time=time_, idle=idle, persist=persist, list_=list_, stop=stop, sites_file=sites_file)
+    return show(serve_cmd.run(_paths(), options, interactive=_interactive()), as_json=as_json)

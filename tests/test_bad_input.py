@@ -327,6 +327,15 @@ CASES = {
                                       "--follow follows a job that --submit submits", "add --submit"),
     "jobs-stop-without-chain": Case(("jobs", "--stop"), 2, "--stop needs the CHAIN to stop", "sshsetup jobs --stop CHAIN (the ids: sshsetup jobs)"),
     "jobs-bad-chain-id": Case(("jobs", "12;rm"), 2, "chain 12;rm is not a job id", "give the chain's first job id, as sshsetup jobs lists it"),
+    "code-no-account": Case(("code", "--site", "juwels-booster"), 2, "no budget for the session job", "give --account NAME (at JSC: jutil user projects lists yours)"),
+    "code-bad-idle": Case(("code", "--site", "juwels-booster", "--account", "myproject", "--idle", "soon"), 2,
+                          "--idle soon is not a duration", "e.g. --idle 30m, --idle 2h, or --idle 0 (never)"),
+    "code-too-many-gpus": Case(("code", "--site", "juwels-booster", "--account", "myproject", "--gpus", "9"), 2,
+                               "--gpus 9 is not possible on a JUWELS Booster node; allowed: 1 to 4", "use --gpus 4 or fewer: a session is one node"),
+    "code-bad-begin": Case(("code", "--site", "juwels-booster", "--account", "myproject", "--begin", "now;reboot"), 2,
+                           "--begin now;reboot is not a Slurm time", "e.g. --begin now+1hour or --begin 16:00"),
+    "serve-bad-account": Case(("serve", "jupyter", "--site", "juwels-booster", "--account", "a b"), 2,
+                              "--account 'a b' is not a valid Slurm account", "give your compute project (budget) as shown in JuDoor: letters, digits, '_' and '-', e.g. training2500"),
 }
 
 

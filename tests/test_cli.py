@@ -14,8 +14,8 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_every_command_is_wired() -> None:
-    assert COMMANDS == ["doctor", "explain", "init", "jobs", "jobscript", "key-line", "login", "logout", "remove", "sites",
-                        "status", "triage", "vscode", "wait"]
+    assert COMMANDS == ["code", "doctor", "explain", "init", "jobs", "jobscript", "key-line", "login", "logout", "remove",
+                        "serve", "sites", "status", "triage", "vscode", "wait"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
