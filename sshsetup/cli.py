@@ -187,28 +187,42 @@ def vscode(workspace: Path, site_id: str | None, sites_file: Path | None, accoun
 
 
 @cli.command()
-@click.option("--site", "site_id", required=True, metavar="ID", help="The site the job runs on.")
+@click.option("--site", "site_id", metavar="ID", help="The site the job runs on (needed unless only --example).")
 @SITES_FILE
-@click.option("--account", required=True, metavar="NAME", help="The Slurm account (budget) that pays.")
+@click.option("--account", metavar="NAME", help="The Slurm account (budget) that pays (needed with --site).")
 @click.option("--partition", metavar="NAME", help="Partition (default: the site's first GPU partition).")
 @click.option("--nodes", type=int, metavar="N", help="Number of nodes.")
 @click.option("--gpus-per-node", type=int, metavar="G", help="GPUs per node.")
 @click.option("--cpus-per-task", type=int, metavar="C", help="CPUs per task (default: 8 per GPU).")
-@click.option("--time", "time_", metavar="T", help="Wall time, e.g. 01:00:00.")
+@click.option("--time", "time_", metavar="T", help="Wall time, e.g. 01:00:00 (with --chain: each link's).")
 @click.option("--kind", type=click.Choice(["python", "torchrun"]), default="python", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the script to FILE.")
+@click.option("--chain", type=int, metavar="N", help="A chain of N links that resume from checkpoints (past the time limit).")
+@click.option("--checkpoint-dir", metavar="DIR", help="Where the chain's checkpoints go (default: $SCRATCH_<account>/<job>-ckpt).")
+@click.option("--checkpoint-every", metavar="DURATION", help="How often the training checkpoints, e.g. 30m (default 30m).")
+@click.option("--signal-lead", metavar="DURATION", help="SIGUSR1 this long before a link ends (default 5m, at least 1m).")
+@click.option("--afterany", is_flag=True, help="Chain by afterany dependencies instead of a job array (%1).")
+@click.option("--example", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write the example DDP training program to FILE (and run it from the script).")
+@click.option("--submit", is_flag=True, help="Submit the script over the live login (sshsetup login first).")
+@click.option("--follow", is_flag=True, help="With --submit: show the queue state, then the output, to the job's end.")
 @DRY_RUN
 @YES
-def jobscript(site_id: str, sites_file: Path | None, account: str, partition: str | None, nodes: int | None,
+def jobscript(site_id: str | None, sites_file: Path | None, account: str | None, partition: str | None, nodes: int | None,
               gpus_per_node: int | None, cpus_per_task: int | None, time_: str | None, kind: str,
-              output: Path | None, dry_run: bool, yes: bool) -> int:
-    """Write a checked Slurm job script (single-GPU Python or multi-node torchrun)."""
+              output: Path | None, chain: int | None, checkpoint_dir: str | None, checkpoint_every: str | None,
+              signal_lead: str | None, afterany: bool, example: Path | None, submit: bool, follow: bool,
+              dry_run: bool, yes: bool) -> int:
+    """Write a checked Slurm job script (single-GPU Python or multi-node torchrun), or a chain of them."""
     from sshsetup import render
     from sshsetup.commands import jobscript as command
 
     options = command.JobscriptOptions(site=site_id, sites_file=sites_file, account=account, partition=partition,
                                        nodes=nodes, gpus_per_node=gpus_per_node, cpus_per_task=cpus_per_task,
-                                       time=time_, kind=kind, output=output, dry_run=dry_run, yes=yes)
+                                       time=time_, kind=kind, output=output, dry_run=dry_run, yes=yes, chain=chain,
+                                       checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
+                                       signal_lead=signal_lead, afterany=afterany, example=example,
+                                       submit=submit, follow=follow)
     return render.show(command.run(_paths(), options, confirm=_confirm()))
 
 
@@ -347,3 +361,87 @@ def logout(sites: tuple[str, ...], sites_file: Path | None) -> int:
     from sshsetup.render import show
 
     return show(logout_cmd.run(_paths(), logout_cmd.LogoutOptions(sites=sites, sites_file=sites_file)))
+
+
+# --------------------------------------------------------------------------- jobs (issue 15)
+
+
+@cli.command()
+@click.argument("chain", required=False, metavar="[CHAIN]")
+@click.option("--site", "site_id", metavar="ID", help="The site (default: those init set up).")
+@SITES_FILE
+@click.option("--stop", is_flag=True, help="Cancel the chain's queued links; the running one checkpoints and exits.")
+def jobs(chain: str | None, site_id: str | None, sites_file: Path | None, stop: bool) -> int:
+    """Show the chains jobscript --submit --chain started: links, states, checkpoints, finish."""
+    from sshsetup.commands import jobs as jobs_cmd
+    from sshsetup.render import show
+
+    return show(jobs_cmd.run(_paths(), jobs_cmd.JobsOptions(site=site_id, chain=chain, stop=stop, sites_file=sites_file)))
+
+
+# --------------------------------------------------------------------------- code, serve (issue 14)
+
+
+@cli.command()
+@click.argument("path", required=False)
+@click.option("--site", metavar="ID", help="The site (default: the one init set up).")
+@click.option("--account", metavar="NAME", help="The budget the session job is charged to (sbatch --account).")
+@click.option("--partition", metavar="P", help="The partition (default: the site's first GPU partition).")
+@click.option("--gpus", type=int, metavar="N", help="GPUs on the node (default: all of a node).")
+@click.option("--time", "time_", metavar="T", help="Walltime, e.g. 01:00:00 (default 1 h).")
+@click.option("--idle", default="30m", show_default=True, metavar="DURATION",
+              help="Cancel the job after this long without a client (0: never).")
+@click.option("--persist", is_flag=True, help="Keep the job after this command ends (until --idle or the walltime).")
+@click.option("--transport", type=click.Choice(["srun", "proxyjump"]), help="How VS Code reaches the node (default: srun).")
+@click.option("--no-open", is_flag=True, help="Print the code command instead of running it.")
+@click.option("--begin", metavar="TIME", help="Start the job no earlier than this (sbatch --begin), e.g. 16:00.")
+@click.option("--next", "next_", is_flag=True, help="Queue a successor of the running session job (afterany).")
+@click.option("--list", "list_", is_flag=True, help="List the session jobs: node, state, time left, node-hours.")
+@click.option("--stop", "stop", is_flag=False, flag_value="all", default=None, metavar="[JOB]",
+              help="Cancel the session jobs, or only JOB.")
+@SITES_FILE
+@click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
+def code(path: str | None, site: str | None, account: str | None, partition: str | None, gpus: int | None,
+         time_: str | None, idle: str, persist: bool, transport: str | None, no_open: bool, begin: str | None,
+         next_: bool, list_: bool, stop: str | None, sites_file: Path | None, as_json: bool) -> int:
+    """VS Code on a compute node: allocate, wait, open, and end the job with the session."""
+
+    def _job_id(text: str) -> int:
+        if not text.isdigit():
+            raise click.BadParameter(f"{text!r} is not a job id", param_hint="--stop")
+        return int(text)
+
+    from sshsetup.commands import code as code_cmd
+    from sshsetup.render import show
+
+    options = code_cmd.CodeOptions(path=path, site=site, account=account, partition=partition, gpus=gpus, time=time_,
+                                   idle=idle, persist=persist, transport=transport, no_open=no_open, begin=begin,
+                                   next_=next_, list_=list_, stop=stop is not None,
+                                   stop_job=None if stop in (None, "all") else _job_id(stop), sites_file=sites_file)
+    return show(code_cmd.run(_paths(), options, interactive=_interactive()), as_json=as_json)
+
+
+@cli.command()
+@click.argument("what", required=False, type=click.Choice(["jupyter", "tensorboard", "port"]))
+@click.argument("number", required=False, type=int)
+@click.option("--site", metavar="ID", help="The site (default: the one init set up).")
+@click.option("--job", type=int, metavar="J", help="Run in this session job (default: the profile's, or a new one).")
+@click.option("--account", metavar="NAME", help="The budget for a new session job (sbatch --account).")
+@click.option("--partition", metavar="P", help="The partition of a new session job.")
+@click.option("--gpus", type=int, metavar="N", help="GPUs of a new session job.")
+@click.option("--time", "time_", metavar="T", help="Walltime of a new session job, e.g. 01:00:00.")
+@click.option("--idle", default="30m", show_default=True, metavar="DURATION", help="A new job ends after this long without a client.")
+@click.option("--persist", is_flag=True, help="Keep the job after the server stops.")
+@click.option("--list", "list_", is_flag=True, help="List the servers and their local ports.")
+@click.option("--stop", is_flag=True, help="Close the forward and end the server (all, or --job J).")
+@SITES_FILE
+@click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
+def serve(what: str | None, number: int | None, site: str | None, job: int | None, account: str | None, partition: str | None, gpus: int | None,
+          time_: str | None, idle: str, persist: bool, list_: bool, stop: bool, sites_file: Path | None, as_json: bool) -> int:
+    """Jupyter in a step of a session job (or a port of the node), forwarded over the existing login."""
+    from sshsetup.commands import serve as serve_cmd
+    from sshsetup.render import show
+
+    options = serve_cmd.ServeOptions(what=what, port=number, site=site, job=job, account=account, partition=partition, gpus=gpus,
+                                     time=time_, idle=idle, persist=persist, list_=list_, stop=stop, sites_file=sites_file)
+    return show(serve_cmd.run(_paths(), options, interactive=_interactive()), as_json=as_json)

@@ -6,9 +6,15 @@ from pathlib import Path
 
 import pytest
 
+from tests import timing  # reads SSHSETUP_TEST_TIME_FACTOR before fake_home removes SSHSETUP_* variables
+
 pytest_plugins = ["tests.testbed.fixtures"]
 
 REAL_HOME = os.environ.get("HOME", "")
+
+
+def pytest_report_header() -> str:
+    return f"time margins: x{timing.FACTOR:g} ({timing.ENV}; default {timing.DEFAULT:g}, {timing.UNDER_COVERAGE:g} under coverage)"
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,9 +30,46 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> Run:
     return Run(rc, cap.out, cap.err)
 
 
-def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file under root (relative path -> bytes), to prove nothing changed."""
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file() and not p.is_symlink()}
+@dataclass(frozen=True)
+class Entry:
+    """One directory entry as ``lstat`` sees it: what it is, its permission bits, and its content."""
+
+    kind: str  # "dir", "file", "symlink", "fifo", "socket", "other"
+    mode: int  # stat.S_IMODE: a chmod shows here
+    content: bytes | str | None  # a file's bytes, a symlink's target; None for the rest
+
+
+def entry(path: Path) -> Entry:
+    st = path.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        return Entry("symlink", stat.S_IMODE(st.st_mode), os.readlink(path))
+    if stat.S_ISREG(st.st_mode):
+        return Entry("file", stat.S_IMODE(st.st_mode), path.read_bytes())
+    kinds = {stat.S_IFDIR: "dir", stat.S_IFIFO: "fifo", stat.S_IFSOCK: "socket"}
+    return Entry(kinds.get(stat.S_IFMT(st.st_mode), "other"), stat.S_IMODE(st.st_mode), None)
+
+
+def snapshot(root: Path) -> dict[str, Entry]:
+    """Every entry under root, root itself (".") and directories included: relative path -> Entry.
+
+    Equal snapshots prove nothing changed: no byte, no mode, no mkdir, no new or relinked symlink.
+    Symlinks are recorded, never followed.
+    """
+    found = {".": entry(root)}
+    for top, dirs, files in os.walk(root):  # os.walk does not descend into symlinked directories
+        for name in (*dirs, *files):
+            p = Path(top, name)
+            found[str(p.relative_to(root))] = entry(p)
+    return dict(sorted(found.items()))
+
+
+LOCK = ".local/state/sshsetup/sshsetup.lock"  # relative to HOME, with conftest's XDG_STATE_HOME
+
+
+def without_own_lock(after: dict[str, Entry], before: dict[str, Entry]) -> dict[str, Entry]:
+    """``after`` less sshsetup's own lock file and the state directories made for it (not user files)."""
+    own = {LOCK, *(str(parent) for parent in Path(LOCK).parents if str(parent) != ".")}
+    return {k: v for k, v in after.items() if k not in own or k in before and k != LOCK}
 
 
 @contextlib.contextmanager

@@ -14,8 +14,8 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_every_command_is_wired() -> None:
-    assert COMMANDS == ["doctor", "explain", "init", "jobscript", "key-line", "login", "logout", "remove", "sites", "status",
-                        "triage", "vscode", "wait"]
+    assert COMMANDS == ["code", "doctor", "explain", "init", "jobs", "jobscript", "key-line", "login", "logout", "remove",
+                        "serve", "sites", "status", "triage", "vscode", "wait"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -95,7 +95,7 @@ def test_commands_export_frozen_options_and_run() -> None:
 
     for name, cls in [("init", "InitOptions"), ("remove", "RemoveOptions"), ("key_line", "KeyLineOptions"),
                       ("wait", "WaitOptions"), ("vscode", "VscodeOptions"), ("jobscript", "JobscriptOptions"),
-                      ("sites", "SitesOptions")]:
+                      ("sites", "SitesOptions"), ("jobs", "JobsOptions")]:
         module = importlib.import_module(f"sshsetup.commands.{name}")
         options = getattr(module, cls)
         assert dataclasses.is_dataclass(options) and options.__dataclass_params__.frozen, name  # type: ignore[attr-defined]

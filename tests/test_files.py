@@ -12,6 +12,8 @@ import pytest
 from sshsetup import files
 from sshsetup.errors import Refused
 from sshsetup.files import FileChange, Verb
+from tests.helpers import snapshot
+from tests.timing import budget, scaled
 
 
 def test_create_update_identical_delete(tmp_path: Path) -> None:
@@ -34,12 +36,13 @@ def test_create_update_identical_delete(tmp_path: Path) -> None:
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     p = tmp_path / "f"
     p.write_bytes(b"a\n")
-    planned = files.plan([FileChange(p, b"b\n"), FileChange(tmp_path / "new", b"x")])
+    before = snapshot(tmp_path)
+    planned = files.plan([FileChange(p, b"b\n"), FileChange(tmp_path / "new" / "f", b"x")])
     out = files.apply(planned, dry_run=True)
     assert [o.verb for o in out] == [Verb.UPDATE, Verb.CREATE]
-    assert p.read_bytes() == b"a\n" and not (tmp_path / "new").exists()
+    assert snapshot(tmp_path) == before  # not a byte, a mode or a directory
     assert files.diff(planned[0]) == f"--- {p}\n+++ {p}\n@@ -1 +1 @@\n-a\n+b\n"
-    assert files.diff(planned[1]) == f"--- /dev/null\n+++ {tmp_path / 'new'}\n@@ -0,0 +1 @@\n+x\n\\ No newline at end of file\n"
+    assert files.diff(planned[1]) == f"--- /dev/null\n+++ {tmp_path / 'new' / 'f'}\n@@ -0,0 +1 @@\n+x\n\\ No newline at end of file\n"
 
 
 def test_refusal_blocks_every_write(tmp_path: Path) -> None:
@@ -266,3 +269,139 @@ def test_exclusive_create_writes_mode_0600(tmp_path: Path) -> None:
     files.apply(files.plan([files.FileChange(target, b"{}\n", 0o600, exclusive=True)]), dry_run=False)
     assert target.read_bytes() == b"{}\n" and (target.stat().st_mode & 0o777) == 0o600
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".") or p.name.startswith("r.")] == ["r.json"]
+
+
+# What the mutation run (python -m tests.mutation) found unchecked in the writer.
+
+
+def test_verbs_and_change_defaults_users_see() -> None:
+    assert [v.value for v in Verb] == ["create", "update", "identical", "delete", "refuse"]
+    assert FileChange(Path("f"), b"x") == FileChange(Path("f"), b"x", mode=0o600, label="", backup=True, refuse=None)
+
+
+def test_diff_has_three_lines_of_context_and_shows_a_deletion(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    old = "".join(f"{i}\n" for i in range(1, 13)).encode()
+    p.write_bytes(old)
+    (planned,) = files.plan([FileChange(p, old.replace(b"7\n", b"seven\n"))])
+    assert files.diff(planned) == f"--- {p}\n+++ {p}\n@@ -4,7 +4,7 @@\n 4\n 5\n 6\n-7\n+seven\n 8\n 9\n 10\n"
+    assert files.diff(planned, context=0) == f"--- {p}\n+++ {p}\n@@ -7 +7 @@\n-7\n+seven\n"
+    (gone,) = files.plan([FileChange(p, None)])
+    assert files.diff(gone) == f"--- {p}\n+++ /dev/null\n@@ -1,12 +0,0 @@\n" + "".join(f"-{i}\n" for i in range(1, 13))
+
+
+def test_diff_of_a_small_edit_to_a_huge_file_looks_only_at_the_edit() -> None:
+    import difflib
+
+    old = "".join(f"Host node{i}\n    HostName 10.0.{i % 256}.{i // 256}\n" for i in range(100_000)).encode()
+    new = old[: len(old) // 2] + b"# one line\n" + old[len(old) // 2 :]
+    planned = files.Planned(FileChange(Path("f"), new), Path("f"), old, Verb.UPDATE)
+    t = time.perf_counter()
+    ours = files.diff(planned)
+    took = time.perf_counter() - t
+    t = time.perf_counter()
+    full = "".join(difflib.unified_diff(old.decode().splitlines(True), new.decode().splitlines(True), "f", "f"))
+    whole = time.perf_counter() - t
+    assert ours == full
+    assert took < budget(0.0, 0.2, below=1.0) * whole, (took, whole)  # ~0.04 against ~1 s on the 2-core machine
+
+
+@pytest.mark.parametrize(("mode", "backup_mode"), [(0o644, 0o600), (0o400, 0o400), (0o000, 0o600), (0o660, 0o600), (0o755, 0o600)])
+def test_a_backup_is_never_more_readable_than_its_file(tmp_path: Path, mode: int, backup_mode: int) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(b"old\n")
+    p.chmod(mode)
+    b = files.write_backup(p, b"old\n", "S")
+    assert (b.name, b.read_bytes(), stat.S_IMODE(b.stat().st_mode)) == ("f.sshsetup-backup-S", b"old\n", backup_mode)
+
+
+def test_after_a_thousand_backups_sshsetup_refuses(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(b"old\n")
+    (tmp_path / "f.sshsetup-backup-S").write_bytes(b"")
+    for n in range(1, 1000):
+        (tmp_path / f"f.sshsetup-backup-S-{n}").write_bytes(b"")
+    before = snapshot(tmp_path)
+    with pytest.raises(Refused) as exc:
+        files.write_backup(p, b"old\n", "S")
+    assert (exc.value.message, exc.value.hint) == (f"too many backups of {p}", f"delete old backups: ls {p}.sshsetup-backup-*")
+    assert snapshot(tmp_path) == before
+
+
+def test_backup_stamp_is_the_local_time(tmp_path: Path) -> None:
+    import re
+
+    p = tmp_path / "f"
+    p.write_bytes(b"old\n")
+    (out,) = files.apply(files.plan([FileChange(p, b"new\n")]), dry_run=False)
+    assert out.backup is not None and re.fullmatch(r"f\.sshsetup-backup-\d{8}T\d{6}", out.backup.name), out.backup.name
+
+
+def test_the_temp_file_is_beside_the_target_private_and_found_as_stale(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    d = tmp_path / "d"
+    d.mkdir()
+    (hooks / "pause-before-rename:f").touch()
+    monkeypatch.setenv("SSHSETUP_TEST_HOOK_DIR", str(hooks))
+    t = threading.Thread(target=files.atomic_write, args=(d / "f", b"data", 0o640))
+    t.start()
+    try:
+        for _ in range(int(scaled(500))):
+            if (hooks / "reached").exists():
+                break
+            time.sleep(0.01)
+        (tmp,) = d.iterdir()  # paused just before the rename
+        assert tmp.name.startswith(".f.") and tmp.name.endswith(".sshsetup-tmp")
+        assert (tmp.read_bytes(), stat.S_IMODE(tmp.stat().st_mode)) == (b"data", 0o640)
+        assert list(d.glob(".f.*.sshsetup-tmp")) == [tmp]  # what remove_stale_temps deletes after a crash
+    finally:
+        (hooks / "pause-before-rename:f").unlink()
+        t.join()
+    assert [p.name for p in d.iterdir()] == ["f"]
+
+
+def test_lock_file_is_private_and_its_directories_are_made(tmp_path: Path) -> None:
+    lock = tmp_path / "a" / "b" / "sshsetup.lock"
+    with files.locked(lock):
+        assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+
+
+def test_a_full_disk_fails_the_write_and_leaves_no_partial_backup(tmp_path: Path) -> None:
+    import subprocess
+
+    d = tmp_path / "small"
+    d.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs", str(d)], capture_output=True, text=True)
+    if r.returncode != 0:
+        from tests.testbed.require import missing
+
+        missing("a tmpfs mount for the full-disk case", r.stderr.strip())
+    try:
+        p = d / "f"
+        p.write_bytes(b"x" * 40_000)
+        with pytest.raises(OSError):
+            files.write_backup(p, p.read_bytes(), "S")
+        assert [x.name for x in d.iterdir()] == ["f"]  # the half-written backup was removed
+        with pytest.raises(Refused) as exc:
+            files.apply(files.plan([FileChange(p, b"y" * 40_000)]), dry_run=False, stamp="S")
+        assert (exc.value.message, exc.value.hint) == (f"cannot write {p}: the disk is full", "free some space, then run sshsetup again")
+        assert [x.name for x in d.iterdir()] == ["f"] and p.read_bytes() == b"x" * 40_000
+    finally:
+        subprocess.run(["umount", str(d)], check=False)
+
+
+def test_create_makes_the_directories_and_writes_empty_files(tmp_path: Path) -> None:
+    deep = tmp_path / "a" / "b" / "f"
+    empty = tmp_path / "e"
+    empty.write_bytes(b"x")
+    out = files.apply(files.plan([FileChange(deep, b""), FileChange(empty, b"", backup=False)]), dry_run=False)
+    assert [o.verb for o in out] == [Verb.CREATE, Verb.UPDATE]
+    assert (deep.read_bytes(), empty.read_bytes()) == (b"", b"")
+
+
+def test_diff_of_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    p = tmp_path / "f"
+    p.write_bytes(b"caf\xe9\n")
+    (planned,) = files.plan([FileChange(p, b"cafe\n")])
+    assert files.diff(planned) == f"--- {p}\n+++ {p}\n@@ -1 +1 @@\n-caf\ufffd\n+cafe\n"

@@ -61,3 +61,28 @@ def test_diff_applies(old: list[str], edits: list[tuple[int, bool, str]], cut_eo
         assert patch == ""
         return
     assert "".join(apply_patch(old, patch)) == "".join(new)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 30), st.lists(st.tuples(st.integers(0, 40), st.booleans()), min_size=1, max_size=4), st.integers(0, 3),
+       st.booleans())
+def test_diff_is_difflib_on_the_whole_file(n: int, edits: list[tuple[int, bool]], context: int, cut_eol: bool) -> None:
+    """With distinct lines the alignment is unique, so trimming must give difflib's own diff of the whole file."""
+    import difflib
+
+    old = [f"line {i}\n" for i in range(n)]
+    new = list(old)
+    for k, (at, delete) in enumerate(edits):
+        if delete and new:
+            del new[at % len(new)]
+        else:
+            new.insert(at % (len(new) + 1), f"new {k}\n")
+    if cut_eol and new:
+        new[-1] = new[-1].rstrip("\n")
+    ob, nb = "".join(old).encode(), "".join(new).encode()
+    if ob == nb:
+        return
+    got = diff(Planned(FileChange(Path("f"), nb), Path("f"), ob, Verb.UPDATE), context=context)
+    want = "".join(ln if ln.endswith("\n") else ln + "\n\\ No newline at end of file\n"
+                   for ln in difflib.unified_diff(old, "".join(new).splitlines(keepends=True), "f", "f", n=context))
+    assert got == want

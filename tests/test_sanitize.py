@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sshsetup import sanitize
+from tests.timing import budget
 
 
 @pytest.mark.parametrize(
@@ -32,4 +33,4 @@ def test_linear_on_a_large_input():
 
     t = time.perf_counter()
     sanitize.shown("\x1b" * 5_000_000)
-    assert time.perf_counter() - t < 5  # 0.3 s measured on the 2-core machine
+    assert time.perf_counter() - t < budget(0.3, 4.7)  # 0.3 s measured on the 2-core machine

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sshsetup.errors import BadInput
 
 MIN_LEAD_SECONDS = 60
+CONTINUE_EXIT = 75  # a link that stopped for the next one (sysexits EX_TEMPFAIL: "try again later")
 DEFAULT_LEAD_SECONDS = 300
 DEFAULT_EVERY_SECONDS = 1800
 CAP_HOURS = 14 * 24  # N links x link time beyond this needs --yes
@@ -22,6 +23,9 @@ DURATION_HINT = "use seconds (90s), minutes (30m), hours (2h) or HH:MM:SS, e.g. 
 _UNIT = re.compile(r"\A([0-9]{1,7})([smh]?)\Z")
 _CLOCK = re.compile(r"\A([0-9]{1,4}):([0-5][0-9]):([0-5][0-9])\Z")
 _SECONDS = {"s": 1, "": 1, "m": 60, "h": 3600}
+# a checkpoint dir goes into the script inside double quotes: only path characters and $NAME / ${NAME}
+_DIR_WORD = re.compile(r"\A(?:[A-Za-z0-9_./+,:@%=-]|\$[A-Za-z_][A-Za-z0-9_]*|\$\{[A-Za-z_][A-Za-z0-9_]*\})+\Z")
+DIR_HINT = "use a path of letters, digits and ./_-, with $VARIABLES allowed, e.g. --checkpoint-dir '$SCRATCH/ckpt'"
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,14 @@ class ChainPlan:
     lead_seconds: int
     ckpt_dir: str
     dependency: bool  # False: job array --array=0-(N-1)%1; True: afterany chain
+
+    @property
+    def every(self) -> str:
+        return fmt_seconds(self.every_seconds)
+
+    @property
+    def lead(self) -> str:
+        return fmt_seconds(self.lead_seconds)
 
     @property
     def array(self) -> str:
@@ -62,6 +74,23 @@ def parse_duration(option: str, value: str) -> int:
     raise BadInput(f"{option} {value!r} is not a duration", hint=DURATION_HINT)
 
 
+def check_dir(value: str) -> str:
+    """``--checkpoint-dir``: a leading ``~/`` becomes ``$HOME/``; only characters that are inert inside
+    double quotes, so the text is safe in ``export SSHSETUP_CKPT_DIR="..."`` and ``$VARIABLES`` still work."""
+    text = "$HOME" + value[1:] if value == "~" or value.startswith("~/") else value
+    if not _DIR_WORD.match(text) or len(text) > 4096:
+        raise BadInput(f"--checkpoint-dir {value!r} is not a path sshsetup can put in a job script", hint=DIR_HINT)
+    return text
+
+
+def default_dir(job_name: str, account: str, jsc_site: bool) -> str:
+    """On JSC: the project's scratch file system (``$SCRATCH_<account>``); elsewhere next to the script."""
+    if not jsc_site:
+        return f"$SLURM_SUBMIT_DIR/{job_name}-ckpt"
+    scratch = f"$SCRATCH_{account}" if re.fullmatch(r"[A-Za-z0-9_]+", account) else "$SCRATCH"
+    return f"{scratch}/{job_name}-ckpt"
+
+
 def under_home(path: str, home: str) -> bool:
     """Whether ``path`` is ``$HOME``/``~`` or below it (``home`` is the remote home, if known)."""
     if path in ("~", "$HOME", "${HOME}") or path.startswith(("~/", "$HOME/", "${HOME}/")):
@@ -85,6 +114,7 @@ def check_chain(
     """All chain checks, in the order a user fixes them; the plan, or ``BadInput`` with numbers."""
     if links < 2:
         raise BadInput(f"--chain {links}: a chain needs at least 2 links", hint="use --chain 2 or more, or drop --chain")
+    given, ckpt_dir = ckpt_dir, check_dir(ckpt_dir)
     every_s = DEFAULT_EVERY_SECONDS if every is None else parse_duration("--checkpoint-every", every)
     lead_s = DEFAULT_LEAD_SECONDS if lead is None else parse_duration("--signal-lead", lead)
     link_s = link_minutes * 60
@@ -104,7 +134,7 @@ def check_chain(
         )
     if jsc_site and under_home(ckpt_dir, home):
         raise BadInput(
-            f"--checkpoint-dir {ckpt_dir} is under $HOME, whose quota is small on JSC systems",
+            f"--checkpoint-dir {given} is under $HOME, whose quota is small on JSC systems",
             hint="put checkpoints on $SCRATCH or $PROJECT, e.g. --checkpoint-dir '$SCRATCH/ckpt'",
         )
     total_h = links * link_s / 3600

@@ -9,11 +9,13 @@ through and says that the cluster decides (``JobSpec.notes``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sshsetup import validate
 from sshsetup.catalogue import TIME_PATTERN, Partition, Site, parse_time
 from sshsetup.errors import BadInput
+from sshsetup.slurm import chain as chains
+from sshsetup.slurm.limits import Limits
 from sshsetup.validate import shown
 
 KINDS = ("python", "torchrun")
@@ -41,6 +43,11 @@ class JobSpec:
     payload: str
     jsc: bool = False  # JSC conventions in comments ($PROJECT_<account>)
     notes: tuple[str, ...] = ()
+    chain: chains.ChainPlan | None = None  # a chain of links past the time limit (issue 15)
+
+    @property
+    def minutes(self) -> int:
+        return canonical_time(self.time)[1]
 
     @property
     def template(self) -> str:
@@ -91,9 +98,11 @@ def catalogue_partitions(site: Site) -> dict[str, Partition] | None:
     return {} if fact is not None and fact.confidence != "unknown" else None
 
 
-def _partition(site: Site, wanted: str | None, notes: list[str]) -> tuple[str, Partition | None]:
+def _partition(site: Site, wanted: str | None, notes: list[str], live: Limits | None) -> tuple[str, Partition | None]:
     if wanted is not None and not _PARTITION.fullmatch(wanted):
         raise BadInput(f"--partition {shown(wanted)} is not a valid partition name", hint="list the partitions on the cluster: sinfo -s")
+    if live is not None:
+        return _live_partition(site, wanted, live)
     parts = catalogue_partitions(site)
     if parts == {}:
         fact = site.facts["gpu_partitions"]
@@ -113,25 +122,44 @@ def _partition(site: Site, wanted: str | None, notes: list[str]) -> tuple[str, P
     return wanted, parts[wanted]
 
 
-def _time(site: Site, part_name: str, part: Partition | None, time: str | None, notes: list[str]) -> str:
+def _live_partition(site: Site, wanted: str | None, live: Limits) -> tuple[str, Partition]:
+    parts = live.partitions
+    if wanted is None:
+        catalogue_default = next((p.name for p in site.partitions().values() if p.kind == "gpu" and p.name in parts), None)
+        wanted = catalogue_default or live.default or next(p.name for p in parts.values())
+    if wanted not in parts:
+        raise BadInput(
+            f"partition {wanted!r} is not a GPU partition of {site.name}; allowed: {', '.join(parts)}",
+            hint=f"use --partition {next(iter(parts))} (partitions from {live.source()})",
+        )
+    return wanted, parts[wanted]
+
+
+def _limit_source(site: Site, part: Partition, live: Limits | None) -> str:
+    if live is not None:
+        return f"limit from {live.source()}"
+    fact = site.facts[_TIME_KEYS[part.kind]]
+    return f"limit from the catalogue, {fact.confidence} confidence; the live value: scontrol show partition {part.name}"
+
+
+def _time(site: Site, part_name: str, part: Partition | None, time: str | None, notes: list[str], live: Limits | None = None) -> str:
     limit = part.max_time_minutes if part is not None else None
     if time is None:
         return fmt_minutes(min(DEFAULT_MINUTES, limit) if limit else DEFAULT_MINUTES)
     text, minutes = canonical_time(time)
     if limit is None:
-        notes.append(f"the catalogue does not know the time limit of {part_name}; the cluster will decide (scontrol show partition {part_name})")
+        if live is None:
+            notes.append(f"the catalogue does not know the time limit of {part_name}; the cluster will decide (scontrol show partition {part_name})")
     elif minutes > limit:
         assert part is not None
-        fact = site.facts[_TIME_KEYS[part.kind]]
         raise BadInput(
             f"--time {time} is longer than the {fmt_minutes(limit)} limit of {part_name}; allowed: up to {fmt_minutes(limit)}",
-            hint=f"use --time {fmt_minutes(limit)} or less (limit from the catalogue, {fact.confidence} confidence; "
-            f"the live value: scontrol show partition {part_name})",
+            hint=f"use --time {fmt_minutes(limit)} or less ({_limit_source(site, part, live)})",
         )
     return text
 
 
-def _gpus(site: Site, part: Partition | None, gpus: int | None, notes: list[str]) -> int:
+def _gpus(site: Site, part: Partition | None, gpus: int | None, notes: list[str], live: Limits | None = None) -> int:
     known = part.gpus_per_node if part is not None else site.gpus_per_node
     if gpus is None:
         if known is None:
@@ -145,9 +173,10 @@ def _gpus(site: Site, part: Partition | None, gpus: int | None, notes: list[str]
     if known is None:
         notes.append(f"the catalogue does not know the GPUs per node of {site.id}; the cluster will check --gpus-per-node {gpus}")
     elif gpus > known:
+        where = f" (from {live.source()})" if live is not None else ""
         raise BadInput(
             f"--gpus-per-node {gpus} is more than the {known} GPU{'s' if known > 1 else ''} of a {site.name} node; allowed: 1 to {known}",
-            hint=f"use --gpus-per-node {known} (or fewer), and more --nodes with --kind torchrun",
+            hint=f"use --gpus-per-node {known} (or fewer), and more --nodes with --kind torchrun{where}",
         )
     return gpus
 
@@ -164,19 +193,20 @@ def make_spec(
     cpus_per_task: int | None = None,
     payload: str | None = None,
     job_name: str | None = None,
+    live: Limits | None = None,
 ) -> JobSpec:
-    """Check every option against the catalogue and fill in the defaults."""
+    """Check every option against the catalogue (or ``live``: what the cluster said) and fill in the defaults."""
     if kind not in KINDS:
         raise BadInput(f"--kind {shown(kind)} is not known; allowed: {', '.join(KINDS)}", hint="use --kind python (one node) or --kind torchrun (several nodes)")
     check_account(account)
     notes: list[str] = []
-    part_name, part = _partition(site, partition, notes)
+    part_name, part = _partition(site, partition, notes, live)
     nodes = 1 if nodes is None else nodes
     if nodes < 1:
         raise BadInput(f"--nodes {nodes} is not possible; allowed: 1 or more", hint="use --nodes 1")
     if kind == "python" and nodes != 1:
         raise BadInput(f"--kind python is a single-node job, not {nodes} nodes; allowed: --nodes 1", hint=f"use --kind torchrun --nodes {nodes}")
-    gpus = _gpus(site, part, gpus_per_node, notes)
+    gpus = _gpus(site, part, gpus_per_node, notes, live)
     if cpus_per_task is not None and cpus_per_task < 1:
         raise BadInput(f"--cpus-per-task {cpus_per_task} is not possible; allowed: 1 or more", hint="leave it out for the default")
     name = job_name or f"{kind}-job"
@@ -191,7 +221,7 @@ def make_spec(
         nodes=nodes,
         gpus_per_node=gpus,
         cpus_per_task=cpus_per_task or CPUS_PER_GPU * gpus,
-        time=_time(site, part_name, part, time, notes),
+        time=_time(site, part_name, part, time, notes, live),
         job_name=name,
         ib_suffix=ib_suffix(site),
         payload=payload or _PAYLOAD[kind],
@@ -200,10 +230,29 @@ def make_spec(
     )
 
 
+def with_chain(
+    spec: JobSpec,
+    links: int,
+    *,
+    every: str | None = None,
+    lead: str | None = None,
+    ckpt_dir: str | None = None,
+    yes: bool = False,
+    dependency: bool = False,
+    home: str = "",
+) -> JobSpec:
+    """``spec`` as one link of a chain: every chain check (``chain.check_chain``) against the link's time."""
+    plan = chains.check_chain(
+        links, spec.minutes, every=every, lead=lead, yes=yes, dependency=dependency, home=home, jsc_site=spec.jsc,
+        ckpt_dir=ckpt_dir if ckpt_dir is not None else chains.default_dir(spec.job_name, spec.account, spec.jsc),
+    )
+    return replace(spec, chain=plan)
+
+
 def render_jobscript(spec: JobSpec) -> str:
     from sshsetup.slurm.templating import render
 
-    return render(spec.template, spec=spec, marker=MARKER)
+    return render(spec.template, spec=spec, marker=MARKER, continue_exit=chains.CONTINUE_EXIT)
 
 
 def is_ours(text: str) -> bool:

@@ -1,9 +1,8 @@
 """ed25519 keys in OpenSSH format, and checks of keys the user already has.
 
-cryptography writes an empty comment into OpenSSH private keys, so ``ssh-add -l``
-would show a path instead of ``user@host``. We serialise the openssh-key-v1
-container ourselves (bcrypt-KDF + aes256-ctr, 100 rounds as in JSC's
-``ssh-keygen -a 100`` recipe) and use cryptography for the key and the cipher.
+cryptography writes the private key: the openssh-key-v1 container, bcrypt KDF + aes256-ctr with
+100 rounds as in JSC's ``ssh-keygen -a 100`` recipe. It writes an empty comment into the private
+key; the ``.pub`` keeps the comment, and ``ssh-add -l`` shows the key's path instead.
 Nothing here prints, logs or stores a passphrase.
 """
 
@@ -13,7 +12,6 @@ import base64
 import hashlib
 import os
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,77 +21,24 @@ KDF_ROUNDS = 100
 _MAGIC = b"openssh-key-v1\x00"
 
 
-def _s(b: bytes) -> bytes:
-    return struct.pack(">I", len(b)) + b
-
-
 @dataclass(frozen=True)
 class NewKey:
     private_pem: bytes  # the whole private key file
     public_line: str  # "ssh-ed25519 AAAA... comment\n"
 
 
-def _kdf_started(passphrase: bytes, salt: bytes, rounds: int) -> Callable[[], bytes]:
-    """Start bcrypt_pbkdf for aes256-ctr's key and IV on another thread; call the result to wait.
-
-    The KDF is almost all of generate()'s time and releases the GIL, so the imports and
-    the key itself are made meanwhile on the other core.
-    """
-    import threading
-
-    import bcrypt
-
-    box: list[bytes | BaseException] = []
-
-    def work() -> None:
-        try:
-            box.append(bcrypt.kdf(password=passphrase, salt=salt, desired_key_bytes=48, rounds=rounds, ignore_few_rounds=True))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread, never printed here
-            box.append(exc)
-
-    thread = threading.Thread(target=work, name="sshsetup-kdf", daemon=True)
-    thread.start()
-
-    def result() -> bytes:
-        thread.join()
-        if isinstance(box[0], BaseException):
-            raise box[0]
-        return box[0]
-
-    return result
-
-
 def generate(passphrase: bytes | None, comment: str, rounds: int = KDF_ROUNDS) -> NewKey:
-    salt = os.urandom(16)
-    derive = _kdf_started(passphrase, salt, rounds) if passphrase else None
-    from cryptography.hazmat.primitives.asymmetric import ed25519  # not .serialization: ~30 ms of imports
+    """A new ed25519 key: the private key file (encrypted unless ``passphrase`` is empty) and the .pub line."""
+    from cryptography.hazmat.primitives import serialization as ser
+    from cryptography.hazmat.primitives.asymmetric import ed25519
 
     key = ed25519.Ed25519PrivateKey.generate()
-    pub_raw = key.public_key().public_bytes_raw()
-    seed = key.private_bytes_raw()
-    pub_blob = _s(b"ssh-ed25519") + _s(pub_raw)
-    check = os.urandom(4)
-    body = check + check + _s(b"ssh-ed25519") + _s(pub_raw) + _s(seed + pub_raw) + _s(comment.encode("utf-8"))
-    if derive is not None:
-        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-
-        block = 16
-        kdfopts = _s(salt) + struct.pack(">I", rounds)
-        body += bytes(range(1, 1 + (-len(body) % block)))
-        derived = derive()
-        enc = Cipher(algorithms.AES(derived[:32]), modes.CTR(derived[32:])).encryptor()
-        body = enc.update(body) + enc.finalize()
-        header = _s(b"aes256-ctr") + _s(b"bcrypt") + _s(kdfopts)
-    else:
-        body += bytes(range(1, 1 + (-len(body) % 8)))
-        header = _s(b"none") + _s(b"none") + _s(b"")
-    blob = _MAGIC + header + struct.pack(">I", 1) + _s(pub_blob) + _s(body)
-    b64 = base64.b64encode(blob).decode()
-    pem = "-----BEGIN OPENSSH PRIVATE KEY-----\n"
-    pem += "".join(b64[i : i + 70] + "\n" for i in range(0, len(b64), 70))
-    pem += "-----END OPENSSH PRIVATE KEY-----\n"
-    public = f"ssh-ed25519 {base64.b64encode(pub_blob).decode()} {comment}\n"
-    return NewKey(pem.encode(), public)
+    encryption: ser.KeySerializationEncryption = (
+        ser.PrivateFormat.OpenSSH.encryption_builder().kdf_rounds(rounds).build(passphrase) if passphrase else ser.NoEncryption()
+    )
+    pem = key.private_bytes(ser.Encoding.PEM, ser.PrivateFormat.OpenSSH, encryption)
+    public = key.public_key().public_bytes(ser.Encoding.OpenSSH, ser.PublicFormat.OpenSSH).decode("ascii")
+    return NewKey(pem, f"{public} {comment}\n")
 
 
 def write_new_key(path: Path, key: NewKey) -> None:
@@ -196,18 +141,21 @@ def _openssh_header(data: bytes) -> tuple[bool, bytes] | None:
     return fields[0] != b"none", blob[off + 4 : off + 4 + n]
 
 
+KEY_FILE_LIMIT = 64 * 1024  # an RSA-16384 private key is about 12 KiB
+
+
 def inspect_key(path: Path) -> KeyInfo:
     """Type, size, encryption and matching .pub of an existing private key (no passphrase needed)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise BadInput(f"key {path} does not exist", hint="give the private key file (not the .pub) with --key") from None
-    except OSError as exc:
-        raise BadInput(f"cannot read key {path}: {exc.strerror}", hint=f"check: ls -l {path}") from None
+    from sshsetup.userfile import read_regular
+
+    if not os.path.lexists(path):
+        raise BadInput(f"key {path} does not exist", hint="give the private key file (not the .pub) with --key")
+    data = read_regular(path, limit=KEY_FILE_LIMIT, what="key")  # never a FIFO or a device: no hang, no unbounded read
     if data.lstrip().startswith((b"ssh-", b"ecdsa-", b"sk-")):
         raise BadInput(f"{path} is a public key", hint="give the private key file with --key (without .pub)")
     pub_path = Path(str(path) + ".pub")
-    pub_line = pub_path.read_text(encoding="utf-8", errors="replace").strip() if pub_path.is_file() else ""
+    pub_line = (read_regular(pub_path, limit=KEY_FILE_LIMIT, what="public key").decode("utf-8", "replace").strip()
+                if pub_path.is_file() else "")
     try:
         header = _openssh_header(data)
     except struct.error:  # cut short, e.g. by a crash while it was written

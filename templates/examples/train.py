@@ -5,6 +5,7 @@ NCCL on GPUs, gloo on CPUs. Reads the sshsetup chain contract:
   SSHSETUP_RESUME_FROM   checkpoint to resume from (empty on the first link)
   SSHSETUP_DEADLINE      epoch seconds of this link's end (0: none)
   SSHSETUP_LINK          this link's number (0 on the first)
+  SSHSETUP_CKPT_EVERY    seconds between checkpoints the chain was checked for (default: 60)
 Checkpoints are written atomically (temp file, fsync, rename); SIGUSR1 asks for a
 checkpoint and a clean exit; DONE in the checkpoint dir ends the chain.
 """
@@ -21,7 +22,8 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 STEPS = int(os.environ.get("TRAIN_STEPS", "20"))
-EVERY = float(os.environ.get("TRAIN_CKPT_EVERY", "60"))  # seconds between checkpoints
+PAD = float(os.environ.get("TRAIN_STEP_SECONDS") or 0)  # make each step last this long (to try a chain out)
+EVERY = float(os.environ.get("SSHSETUP_CKPT_EVERY") or os.environ.get("TRAIN_CKPT_EVERY") or 60)  # seconds
 stop = False
 
 
@@ -67,6 +69,8 @@ def main() -> None:
         loss.backward()  # DDP averages the gradients over all ranks here
         opt.step()
         step += 1
+        if PAD:
+            time.sleep(PAD)
         flag = torch.tensor([1.0 if stop or (deadline and time.time() > deadline) else 0.0], device=device)
         dist.all_reduce(flag)  # every rank stops at the same step
         due = time.monotonic() - last >= EVERY or flag.item() > 0 or step == STEPS

@@ -265,3 +265,75 @@ def test_covers(address, expected):
 
 def test_ipv4_only_list_does_not_cover_ipv6():
     assert cidr.covers((net("127.0.0.0/8"),), "::1") is False
+
+
+# Exact messages, hints and names that the mutation run (python -m tests.mutation) found unchecked.
+
+FROM_HINT = "give one address or CIDR per --from, e.g. --from 93.199.0.0/16 --from 2001:db8::/48"
+BROAD_HINT = "use a narrower range such as your provider's block or a /16"
+
+
+@pytest.mark.parametrize(("text", "message"), REFUSED)
+def test_parse_range_refusal_hints(text, message):
+    with pytest.raises(BadInput) as exc:
+        cidr.parse_range(text)
+    assert exc.value.hint == (BROAD_HINT if "too broad" in message else FROM_HINT)
+
+
+def test_a_mixed_case_hostname_is_named_as_a_hostname():
+    with pytest.raises(BadInput) as exc:
+        cidr.parse_range("Xeon.example.org")
+    assert exc.value.message == "--from 'Xeon.example.org': hostnames are not allowed; JSC needs addresses or CIDRs"
+
+
+def test_names_users_see_in_options_and_json():
+    assert [p.value for p in Policy] == ["exact", "24", "16", "provider"]
+    assert [k.value for k in Kind] == ["public", "private", "cgnat", "loopback", "link-local", "unique-local", "documentation",
+                                       "special-purpose"]
+
+
+def test_refusals_and_their_hints():
+    def refusal(fn):
+        with pytest.raises(SshSetupError) as exc:
+            fn()
+        return exc.value.message, exc.value.hint
+
+    assert refusal(lambda: cidr.parse_ranges([])) == ("no ranges given", FROM_HINT)
+    assert refusal(lambda: cidr.parse_policy("8")) == ("unknown range policy '8'", "use --range exact, 24, 16 or provider")
+    assert refusal(lambda: cidr.merge_named(Ranges(()), {}, ["home"])) == ("no named range 'home'", "known names: none saved")
+    assert refusal(lambda: cidr.merge_named(Ranges(()), {"b": [], "a": []}, ["c"])) == ("no named range 'c'", "known names: a, b")
+    assert refusal(lambda: cidr.provider_ranges(ip("203.0.113.9"), [net("0.0.0.0/0")])) == (
+        "RDAP returned the whole address space (0.0.0.0/0) for 203.0.113.9, not a provider block",
+        "use --range 16 or --from with your provider's range")
+    assert refusal(lambda: cidr.provider_ranges(ip("5.1.2.3"), [net("2001:db8::/32")], source="the registry")) == (
+        "the registry gave no usable provider block for 5.1.2.3", "use --range 16 or --from")
+    assert refusal(lambda: cidr.key_line((net("1.2.3.4/32"),), KEY + "\r" + KEY)) == (
+        "the public key must be exactly one line", "pass the .pub file of the key")
+    assert refusal(lambda: cidr.key_line((net("1.2.3.4/32"),), "ssh-foo AAAA")) == (
+        "not an OpenSSH public key line: 'ssh-foo AAAA'", "pass the .pub file, without options in front")
+    with pytest.raises(ValueError) as exc:
+        cidr.range_for(ip("93.199.55.163"), Policy.PROVIDER)
+    assert str(exc.value) == "the provider policy needs an RDAP lookup: use provider_ranges()"
+
+
+def test_a_provider_block_exactly_at_the_limit_is_kept():
+    assert cidr.provider_ranges(ip("5.1.2.3"), [net("5.0.0.0/8")]) == Ranges((net("5.0.0.0/8"),), ())
+    assert cidr.provider_ranges(ip("2003:e1::1"), [net("2003::/32")]) == Ranges((net("2003::/32"),), ())
+
+
+WRONG = "an echo service on the internet can never see it, so the service is inside your network or wrong"
+
+
+@pytest.mark.parametrize(
+    ("address", "explanation"),
+    [
+        ("10.1.2.3", "10.1.2.3 is a private (RFC 1918) address: it belongs to your local network, behind NAT or a VPN; " + WRONG),
+        ("127.0.0.1", "127.0.0.1 is a loopback address: it means this machine itself; " + WRONG),
+        ("fe80::1", "fe80::1 is a link-local address: valid only on one network segment; " + WRONG),
+        ("fd12:3456::1", "fd12:3456::1 is a unique local IPv6 address (fc00::/7), like a private IPv4 address (a VPN or LAN); " + WRONG),
+        ("192.0.2.7", "192.0.2.7 is a documentation example address, never used on the internet; the echo service is wrong"),
+        ("224.0.0.1", "224.0.0.1 is a special-purpose address, not routed on the internet; the echo service or a VPN/proxy is wrong"),
+    ],
+)
+def test_every_explanation(address, explanation):
+    assert cidr.classify(address).explanation == explanation

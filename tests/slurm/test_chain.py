@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from sshsetup.errors import BadInput
-from sshsetup.slurm.chain import ChainPlan, check_chain, fmt_seconds, parse_duration, under_home
+from sshsetup.slurm.chain import ChainPlan, check_chain, default_dir, fmt_seconds, parse_duration, under_home
 
 
 def refusal(**kw: object) -> tuple[str, str | None]:
@@ -52,7 +52,8 @@ def test_short_lead_refused() -> None:
 def test_home_refused_on_jsc(path: str) -> None:
     message, _ = refusal(links=2, link_minutes=60, ckpt_dir=path, jsc_site=True, home="/p/home/jusers/x")
     assert message == f"--checkpoint-dir {path} is under $HOME, whose quota is small on JSC systems"
-    assert check_chain(2, 60, ckpt_dir=path, jsc_site=False, home="/p/home/jusers/x").ckpt_dir == path
+    expected = path.replace("~", "$HOME", 1)  # "~" does not expand inside the script's double quotes
+    assert check_chain(2, 60, ckpt_dir=path, jsc_site=False, home="/p/home/jusers/x").ckpt_dir == expected
 
 
 def test_under_home_not_fooled_by_prefix() -> None:
@@ -69,3 +70,16 @@ def test_cap_needs_yes() -> None:
 
 def test_one_link_is_not_a_chain() -> None:
     assert refusal(links=1, link_minutes=60, ckpt_dir="/s", jsc_site=False)[0] == "--chain 1: a chain needs at least 2 links"
+
+
+@pytest.mark.parametrize("path", ['$(touch x)', "a b", 'c"d', "`id`", "$", "a\\b", "${X:-y}", ""])
+def test_checkpoint_dir_must_be_inert_in_double_quotes(path: str) -> None:
+    message, hint = refusal(links=2, link_minutes=60, ckpt_dir=path, jsc_site=False)
+    assert message == f"--checkpoint-dir {path!r} is not a path sshsetup can put in a job script"
+    assert hint == "use a path of letters, digits and ./_-, with $VARIABLES allowed, e.g. --checkpoint-dir '$SCRATCH/ckpt'"
+
+
+def test_default_dir() -> None:
+    assert default_dir("train", "training2500", True) == "$SCRATCH_training2500/train-ckpt"
+    assert default_dir("train", "my-proj", True) == "$SCRATCH/train-ckpt"  # not a shell variable name
+    assert default_dir("train", "x", False) == "$SLURM_SUBMIT_DIR/train-ckpt"

@@ -1,4 +1,5 @@
-"""The shipped example trainer, run for real with torchrun (gloo, 2 CPU processes); not yet through Slurm."""
+"""The shipped example trainer, run for real with torchrun (gloo, 2 CPU processes): by itself, and
+through the generated torchrun script on a real single-node Slurm."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from sshsetup.catalogue import parse_sites
+from sshsetup.slurm.jobscript import make_spec, render_jobscript
 from sshsetup.slurm.templating import template_root
 from tests.testbed.require import missing
+from tests.testbed.slurm import Slurm
 
 TRAIN = template_root() / "examples" / "train.py"
 
@@ -47,3 +53,49 @@ def test_two_ranks_train_resume_and_finish(tmp_path: Path) -> None:
     assert second[0]["weights"] == second[1]["weights"]
     assert (tmp_path / "ckpt" / "DONE").exists()
     assert not list((tmp_path / "ckpt").glob("*.tmp"))
+
+
+# ------------------------------------------------------------------ through the generated torchrun script, on Slurm
+
+SITES = """\
+[sites.tb]
+hostname = "127.0.0.1"
+gpu_partitions = ["booster"]
+max_walltime = "24:00:00"
+gpus_per_node = 4
+"""
+
+
+_made: list[int] = []
+
+
+@pytest.fixture(scope="module")
+def localhost_slurm(slurm_factory: object, testbed_dir: Path) -> Iterator[Slurm]:
+    """A cluster whose node is named ``localhost``: MASTER_ADDR (the first node's name, no InfiniBand
+    suffix on this site) resolves here without touching /etc/hosts. ``slurm_factory``: the Slurm checks."""
+    _made.append(len(_made))  # a fresh directory per module that uses it: no state of an earlier cluster
+    with Slurm(testbed_dir / f"cluster-localhost-{len(_made)}", node="localhost") as cluster:
+        yield cluster
+
+
+def test_two_ranks_train_through_the_generated_torchrun_script(localhost_slurm: Slurm, tmp_path: Path) -> None:
+    site = parse_sites(SITES, "test sites", "x")["tb"]
+    spec = make_spec(site, "myproject", "booster", gpus_per_node=2, cpus_per_task=1, time="00:05:00", kind="torchrun",
+                     payload=str(TRAIN))
+    software = (f'export PATH="{Path(sys.executable).parent}:$PATH" OMP_NUM_THREADS=1 TRAIN_STEPS=4 '
+                f'SSHSETUP_CKPT_DIR="{tmp_path}/ckpt"\n')
+    text = render_jobscript(spec).replace("#   module load ...\n", software)
+    (tmp_path / "dist.sbatch").write_text(text)
+    t0 = time.monotonic()
+    r = localhost_slurm.run(["sbatch", "--parsable", "dist.sbatch"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    jid = r.stdout.strip()
+    state = localhost_slurm.wait_job_state(jid, timeout=180, interval=0.5)
+    out = (tmp_path / f"torchrun-job-{jid}.out").read_text()
+    print(f"2-rank DDP job through Slurm: {time.monotonic() - t0:.1f}s")
+    assert state == "COMPLETED", out[-3000:]
+    assert out.startswith("MASTER_ADDR=localhost MASTER_PORT=29500 nodes=1\n")
+    ranks = sorted((json.loads(line) for line in out.splitlines() if line.startswith("{")), key=lambda d: int(d["rank"]))
+    assert [(d["rank"], d["world"], d["step"]) for d in ranks] == [(0, 2, 4), (1, 2, 4)]  # every rank reports
+    assert ranks[0]["weights"] == ranks[1]["weights"]  # the gradients were averaged
+    assert (tmp_path / "ckpt" / "DONE").exists()

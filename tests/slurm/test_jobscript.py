@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from sshsetup.catalogue import load_catalogue, parse_sites
 from sshsetup.errors import BadInput
-from sshsetup.slurm.jobscript import MARKER, canonical_time, is_ours, make_spec
+from sshsetup.slurm.jobscript import MARKER, canonical_time, is_ours, make_spec, render_jobscript, with_chain
 from tests.helpers import make_jobscript
 
 
@@ -247,3 +250,39 @@ def test_refused_gpu_less_nodes_and_bad_job_name(user_sites):
     with pytest.raises(BadInput) as exc:
         make_spec(user_sites["parts"], "a", gpus_per_node=1, job_name="my job")
     assert exc.value.message == "job name 'my job' is not valid"
+
+
+# ------------------------------------------------------------------ chains: golden files
+
+GOLDEN = Path(__file__).parent / "golden"
+CHAINS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    # name: (make_spec keywords, with_chain keywords)
+    "python-chain-array.sbatch": ({"time": "24:00:00"}, {"links": 4}),
+    "torchrun-chain-afterany.sbatch": ({"kind": "torchrun", "nodes": 2, "time": "12:00:00"},
+                                       {"links": 3, "every": "1h", "lead": "10m", "ckpt_dir": "$SCRATCH/run1", "dependency": True}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHAINS))
+def test_chain_scripts_match_their_golden_files(cat, name: str) -> None:
+    """The generated links, byte for byte. To change one: delete it, run this test once (it writes the file
+    and fails), review ``git diff``."""
+    spec_kw, chain_kw = CHAINS[name]
+    text = render_jobscript(with_chain(make_spec(cat["juwels-booster"], "myproject", **spec_kw), **chain_kw))
+    path = GOLDEN / name
+    if not path.exists():
+        path.write_text(text)
+        pytest.fail(f"wrote {path}: review it")
+    assert text == path.read_text()
+    assert is_ours(text)
+
+
+def test_chain_refusal_comes_before_anything_is_written(cat) -> None:
+    spec = make_spec(cat["juwels-booster"], "myproject", "develbooster", time="00:02:00")
+    with pytest.raises(BadInput) as info:
+        with_chain(spec, 3, every="2m", lead="1m")
+    assert (info.value.message, info.value.hint) == (
+        "--checkpoint-every 2m plus --signal-lead 1m is 3m, longer than the link's 2m: a link would end before its first checkpoint",
+        "use --checkpoint-every 1m or less, or a longer --time",
+    )
+    assert with_chain(spec, 3, every="1m", lead="1m").chain.ckpt_dir == "$SCRATCH_myproject/python-job-ckpt"  # type: ignore[union-attr]

@@ -46,11 +46,15 @@ def test_render_unknown_template():
         templating.render("jobs/nope.j2")
 
 
-@pytest.mark.parametrize("name", sorted(str(p.relative_to(REPO / "templates")) for p in (REPO / "templates" / "jobs").glob("*.j2")))
-def test_every_template_renders(name):
+@pytest.mark.parametrize("name", sorted(str(p.relative_to(REPO / "templates")) for p in (REPO / "templates" / "jobs").glob("[!_]*.j2")))
+@pytest.mark.parametrize("chain", [False, True])
+def test_every_template_renders(name, chain):
+    from sshsetup.slurm.chain import check_chain
     from sshsetup.slurm.jobscript import JobSpec
 
-    spec = JobSpec("s", "S", "python", "acct", "p", 2, 4, 32, "01:00:00", "job", "i", "python x.py", True, ("n1",))
-    text = templating.render(name, spec=spec, marker="# m")
-    assert text.endswith("\n") and not text.endswith("\n\n")
+    plan = check_chain(3, 60, ckpt_dir="/c", jsc_site=False) if chain else None
+    spec = JobSpec("s", "S", "python", "acct", "p", 2, 4, 32, "01:00:00", "job", "i", "python x.py", True, ("n1",), plan)
+    text = templating.render(name, spec=spec, marker="# m", continue_exit=75)
+    assert text.endswith("\n") and not text.endswith("\n\n") and "\n\n\n" not in text
     assert "# note: n1\n" in text
+    assert ("exit 75\n" in text) == chain

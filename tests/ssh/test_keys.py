@@ -11,6 +11,8 @@ import pytest
 
 from sshsetup.errors import BadInput, Refused
 from sshsetup.ssh import keys
+from tests.helpers import snapshot
+from tests.timing import scaled
 
 PW = b"correct horse battery"
 
@@ -30,14 +32,32 @@ def test_generated_key_is_read_by_ssh_keygen(tmp_path: Path, new_key: keys.NewKe
     assert stat.S_IMODE(p.stat().st_mode) == 0o600
     assert stat.S_IMODE(p.parent.stat().st_mode) == 0o700
     assert Path(str(p) + ".pub").read_text() == new_key.public_line
+    assert sorted(x.name for x in p.parent.iterdir()) == ["id_ed25519_jsc", "id_ed25519_jsc.pub"]  # no temp file left
     got = keygen("-y", "-P", PW.decode(), "-f", str(p))
-    assert (got.returncode, got.stdout) == (0, new_key.public_line)  # the comment is inside the private key
+    # the private key carries no comment (cryptography writes an empty one); the .pub has it
+    assert (got.returncode, got.stdout) == (0, new_key.public_line.rsplit(" ", 1)[0] + "\n")
+    assert new_key.public_line.endswith(" alice@laptop\n")
     assert keygen("-y", "-P", "wrong passphrase", "-f", str(p)).returncode != 0
     assert keygen("-y", "-P", "", "-f", str(p)).returncode != 0  # it really is encrypted
     listed = keygen("-l", "-f", str(p) + ".pub").stdout
     assert listed == f"256 {keys.fingerprint(new_key.public_line)} alice@laptop (ED25519)\n"
     assert keys.inspect_key(p).keygen_line() == listed.strip()
-    assert new_key.private_pem.count(b"\n") > 3 and b"alice" not in new_key.private_pem  # encrypted body
+    assert new_key.private_pem.count(b"\n") > 3 and b"alice" not in new_key.private_pem
+
+
+def test_generated_key_is_read_by_cryptography(new_key: keys.NewKey) -> None:
+    """A second, independent oracle beside ssh-keygen: cryptography's own OpenSSH reader."""
+    from cryptography.hazmat.primitives import serialization as ser
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    loaded = ser.load_ssh_private_key(new_key.private_pem, password=PW)
+    assert isinstance(loaded, Ed25519PrivateKey)
+    public = loaded.public_key().public_bytes(ser.Encoding.OpenSSH, ser.PublicFormat.OpenSSH).decode()
+    assert f"{public} alice@laptop\n" == new_key.public_line
+    with pytest.raises(ValueError, match="Corrupt data: broken checksum"):
+        ser.load_ssh_private_key(new_key.private_pem, password=b"wrong passphrase")
+    with pytest.raises(TypeError, match="Key is password-protected"):
+        ser.load_ssh_private_key(new_key.private_pem, password=None)
 
 
 def test_kdf_rounds_are_100(new_key: keys.NewKey) -> None:
@@ -52,51 +72,65 @@ def test_kdf_rounds_are_100(new_key: keys.NewKey) -> None:
         fields.append(blob[off + 4 : off + 4 + n])
         off += 4 + n
     assert fields[0:2] == [b"aes256-ctr", b"bcrypt"]
+    assert len(fields[2]) == 4 + 16 + 4  # salt of 16 bytes, then the rounds
     assert struct.unpack(">I", fields[2][-4:]) == (100,)
 
 
-def test_kdf_error_reaches_the_caller_thread() -> None:
-    # The KDF runs on another thread; its failure must surface in generate(), not as a thread traceback.
-    with pytest.raises(ValueError, match="rounds"):
-        keys.generate(PW, "alice@laptop", rounds=0)
+def test_every_key_is_new(new_key: keys.NewKey) -> None:
+    other = keys.generate(PW, "alice@laptop", rounds=2)
+    assert other.public_line != new_key.public_line and other.private_pem != new_key.private_pem
 
 
-def test_kdf_library_is_the_openbsd_c_code() -> None:
-    import bcrypt
-
-    # bcrypt 4+ (Rust) is ~16 % slower at bcrypt_pbkdf than OpenBSD's C code, which 3.2.x wraps
-    # and ssh-keygen runs; pyproject pins the C one (README, "Speed").
-    assert bcrypt.__version__.startswith("3.2.")
-
-
-def test_unencrypted_key_and_comment_in_agent(tmp_path: Path) -> None:
+def test_unencrypted_key_in_agent_shows_its_path(tmp_path: Path) -> None:
     k = keys.generate(None, "bob@box")
+    assert k.public_line.startswith("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI") and k.public_line.endswith(" bob@box\n")
     p = tmp_path / "k"
     keys.write_new_key(p, k)
-    assert keygen("-y", "-P", "", "-f", str(p)).stdout == k.public_line
+    assert keygen("-y", "-P", "", "-f", str(p)).stdout == k.public_line.removesuffix(" bob@box\n") + "\n"
+    from cryptography.hazmat.primitives import serialization as ser
+
+    assert ser.load_ssh_private_key(p.read_bytes(), password=None) is not None
     sock = tmp_path / "agent.sock"
     agent = subprocess.Popen(["ssh-agent", "-D", "-a", str(sock)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _ in range(100):
+        for _ in range(int(scaled(100))):  # 2 s on an idle machine
             if sock.exists():
                 break
             time.sleep(0.02)
         env = {**os.environ, "SSH_AUTH_SOCK": str(sock)}
         subprocess.run(["ssh-add", str(p)], env=env, capture_output=True, check=True, stdin=subprocess.DEVNULL)
         listed = subprocess.run(["ssh-add", "-l"], env=env, capture_output=True, text=True, check=True).stdout
-        assert listed == f"256 {keys.fingerprint(k.public_line)} bob@box (ED25519)\n"
+        # the private key has no comment, so ssh-add names the key by its path (README, "Keys")
+        assert listed == f"256 {keys.fingerprint(k.public_line)} {p} (ED25519)\n"
     finally:
         agent.send_signal(signal.SIGTERM)
         agent.wait(5)
 
 
-def test_never_overwrites_a_key(tmp_path: Path, new_key: keys.NewKey) -> None:
-    p = tmp_path / "id"
-    p.write_bytes(b"precious")
-    with pytest.raises(Refused) as exc:
+def test_new_key_is_0600_whatever_the_umask(tmp_path: Path, new_key: keys.NewKey) -> None:
+    old = os.umask(0)
+    try:
+        p = tmp_path / "wide" / "id"
         keys.write_new_key(p, new_key)
-    assert exc.value.message == f"{p} already exists; sshsetup never overwrites a key"
-    assert p.read_bytes() == b"precious" and not Path(str(p) + ".pub").exists()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    assert stat.S_IMODE(Path(str(p) + ".pub").stat().st_mode) == 0o644
+    assert p.read_bytes() == new_key.private_pem
+
+
+def test_never_overwrites_a_key(tmp_path: Path, new_key: keys.NewKey) -> None:
+    d = tmp_path / "keys"
+    d.mkdir()
+    p = d / "id"
+    p.write_bytes(b"precious")
+    (d / "dangling").symlink_to(d / "nowhere")
+    before = snapshot(d)
+    for existing in (p, d / "dangling"):
+        with pytest.raises(Refused) as exc:
+            keys.write_new_key(existing, new_key)
+        assert (exc.value.message, exc.value.hint) == (f"{existing} already exists; sshsetup never overwrites a key", f"reuse it with --key {existing}")
+        assert snapshot(d) == before
 
 
 def _make(tmp_path: Path, *args: str, name: str = "k") -> Path:

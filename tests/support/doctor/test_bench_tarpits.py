@@ -1,7 +1,8 @@
 """Benchmark: three tarpit hosts must cost about one probe timeout, not three.
 
-Issue 4 asks for <= 1.3x; the assertion is generous (2x) so a loaded CI machine does
-not flake, and the measured ratio is printed (pytest -s) for the record.
+Issue 4 asks for <= 1.3x; the assertion allows 1 + 1 x SSHSETUP_TEST_TIME_FACTOR (under 3x, what one
+probe after the other would take) so a loaded CI machine does not flake, and the measured ratio is
+printed (pytest -s) for the record.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from sshsetup.support.doctor.model import Status, Target
 from sshsetup.support.doctor.runner import run_checks
 from tests.support.doctor.conftest import make_ctx
 from tests.support.doctor.servers import Server
+from tests.timing import budget
 
 PROBE = 1.0
 
@@ -26,4 +28,4 @@ def test_three_tarpits_cost_one_timeout(servers: list[Server]) -> None:
     ratio = (time.monotonic() - t0) / PROBE
     print(f"\nthree tarpit hosts: {ratio:.2f} x one probe timeout ({PROBE:g} s)")
     assert [r.status for r in rep.results if r.id == "net.banner"] == [Status.FAIL] * 3
-    assert ratio < 2.0
+    assert ratio < budget(1.0, 1.0, below=3.0)

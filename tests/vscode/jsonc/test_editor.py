@@ -8,6 +8,7 @@ import pytest
 from sshsetup import textfile
 from sshsetup.errors import Refused
 from sshsetup.vscode.jsonc import editor as jsonc
+from tests.timing import budget
 
 DATA = Path(__file__).parents[2] / "data" / "jsonc"
 PLATFORM = ["remote.SSH.remotePlatform", "jsc-booster"]
@@ -310,7 +311,7 @@ def test_editing_200_kb_is_fast() -> None:
         new = jsonc.set_value(text, PLATFORM, "linux")
         best = min(best, time.perf_counter() - start)
     assert jsonc.get(new, PLATFORM) == "linux"
-    assert best < 0.1, f"one edit of a 200 KB file took {best * 1000:.0f} ms"
+    assert best < budget(0.0, 0.1), f"one edit of a 200 KB file took {best * 1000:.0f} ms"
 
 
 # ---- batches ---------------------------------------------------------------------------------
