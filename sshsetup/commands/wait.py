@@ -91,12 +91,13 @@ def run(paths: Paths, options: WaitOptions, *, say: Callable[[str], None] = outp
     catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
     sites = remembered.choose_sites(catalogue, options.sites, rem)
     code = probe_all(Ssh.for_paths(paths), [s.alias for s in sites], max_wait_s=options.max_wait * 60,
-                     probes=options.probes, say=say, sleep=sleep)
+                     probes=options.probes, say=say, sleep=sleep, key=rem.key or paths.default_key)
     return Result("wait", code)
 
 
 def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
-              say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> int:
+              say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep, key: Path | None = None) -> int:
+    """``key``: the private key the config names, put into the ``ssh-add`` hint in place of ``KEYFILE``."""
     times = schedule(max_wait_s, probes)
     pending = list(aliases)
     failed = False
@@ -119,7 +120,7 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
                     master.remember_partial_success(alias)
                     say(f"  {alias} asks for a second factor: a code (TOTP) will be asked at login; in VS Code keep remote.SSH.showLoginTerminal on.")
                 if r.cause == "passphrase-needed":
-                    say(f"  To log in without typing the passphrase each time: ssh-add KEYFILE ({r.hint})")
+                    say(f"  {agent_hint(r.hint, key)}")
             elif r.cause in RETRY:
                 say(f"… {alias}: not accepted yet (probe {n} of {len(times)}): the upload may still be propagating.")
             else:
@@ -134,6 +135,17 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
         say(f"✗ {alias}: still refused after {len(times)} probes over {max_wait_s / 60:.0f} min.")
         say("  hint: check in JuDoor that the key is uploaded for this system, then run: sshsetup doctor")
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def agent_hint(hint: str, key: Path | None) -> str:
+    """The ``passphrase-needed`` hint with the real key path: "To log in without typing the passphrase each time,
+    add the key to your agent once: ssh-add PATH (macOS: ...)" (sshlog's "then retry" does not apply: it works)."""
+    import re
+
+    text = hint.replace("KEYFILE", str(key) if key is not None else "KEYFILE").removesuffix(", then retry")
+    if sys.platform != "darwin":  # the path once: the Keychain variant only where there is a Keychain
+        text = re.sub(r" \(macOS: [^)]*\)", "", text)
+    return f"To log in without typing the passphrase each time, {text}."
 
 
 def _countdown(delay: float, n: int, total: int, say: Callable[[str], None], sleep: Callable[[float], None]) -> None:

@@ -53,7 +53,11 @@ def test_without_agent_the_accepted_key_is_enough(test_user: TestUser, sshd: Ssh
     w = sshsetup_as(test_user, py, "wait", "--max-wait", "0", "--probes", "1")
     assert w.returncode == 0, w.stderr
     assert "✓ jsc-testbed: the key works (the server accepts the key" in w.stderr
-    assert "ssh-add" in w.stderr
+    key = test_user.ssh_dir / "id_ed25519_jsc"
+    hint = f"  To log in without typing the passphrase each time, add the key to your agent once: ssh-add {key}.\n"
+    assert hint in w.stderr
+    assert "KEYFILE" not in w.stderr
+    assert w.stderr.count("ssh-add") == 1
 
 
 def test_second_factor_counts_as_working(test_user: TestUser, sshd_factory, ssh_agent: SshAgent, py: Path) -> None:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from sshsetup.commands import wait
@@ -64,3 +65,15 @@ def test_run_probes_the_remembered_sites(capsys, fake_home: Path) -> None:  # ty
 
     with pytest.raises(BadInput, match="unknown site 'nope'"):
         wait.run(Paths.from_env(), WaitOptions(sites=("nope",)), say=print)
+
+
+def test_agent_hint_names_the_real_key_once() -> None:
+    from sshsetup.support import sshlog
+
+    hint = sshlog.CAUSES["passphrase-needed"].hint
+    text = wait.agent_hint(hint, Path("/home/u/.ssh/id_ed25519_jsc"))
+    if sys.platform == "darwin":
+        assert text.count("/home/u/.ssh/id_ed25519_jsc") == 2
+    else:
+        assert text == ("To log in without typing the passphrase each time, "
+                        "add the key to your agent once: ssh-add /home/u/.ssh/id_ed25519_jsc.")
