@@ -54,7 +54,9 @@ def run(paths: Paths, options: InitOptions, *, ask: Prompter | None) -> Result:
     if not res.dry_run:
         verb = "resolves" if len(plan.sites) == 1 else "resolve"
         summary.append(f"Checked with ssh -G: {', '.join(s.alias for s in plan.sites)} {verb} as intended.")
-    done = key_line.handoff(paths, plan.sites, plan.public_line, plan.key_line, write_state=not res.dry_run)
+    families = {e.pattern: dict(e.options).get("AddressFamily", "any") for e in plan.entries}  # what the block says
+    done = key_line.handoff(paths, plan.sites, plan.public_line, plan.key_line, write_state=not res.dry_run,
+                            families=families, told="would be told" if res.dry_run else "is told")
     after = list(done.after)
     if res.key_created:
         apple = " (macOS: ssh-add --apple-use-keychain KEY)" if options.client == "macos" or sys.platform == "darwin" else ""
