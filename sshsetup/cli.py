@@ -81,7 +81,9 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: juwels-booster, jusuf).")
+@click.option("--site", "sites", multiple=True, metavar="ID",
+              help="Add a site (repeatable; kept with those set up before; first time default: juwels-booster, jusuf).")
+@click.option("--drop-site", "drop_sites", multiple=True, metavar="ID", help="Leave out a site set up before (repeatable).")
 @click.option("--user", metavar="NAME", help="Your JSC user name (from JuDoor).")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="Reuse this existing private key.")
 @click.option("--passphrase-file", metavar="FILE", help="Read the new key's passphrase from FILE ('-': stdin).")
@@ -99,7 +101,7 @@ def cli() -> None:
               help="Use your own alias NAME (e.g. your hand-written 'Host booster') for SITE's managed entry (repeatable).")
 @DRY_RUN
 @YES
-def init(sites: tuple[str, ...], user: str | None, key: Path | None, passphrase_file: str | None, sites_file: Path | None,
+def init(sites: tuple[str, ...], drop_sites: tuple[str, ...], user: str | None, key: Path | None, passphrase_file: str | None, sites_file: Path | None,
          compute_nodes: bool | None, client: str, insecure_empty_passphrase: bool, from_ranges: tuple[str, ...],
          range_policy: str, vscode: bool, project_dir: str | None, account: str | None,
          aliases: tuple[tuple[str, str], ...], dry_run: bool, yes: bool) -> int:
@@ -111,7 +113,7 @@ def init(sites: tuple[str, ...], user: str | None, key: Path | None, passphrase_
         sites=sites, user=user, key=key, passphrase_file=passphrase_file, sites_file=sites_file, compute_nodes=compute_nodes,
         client=client, dry_run=dry_run, yes=yes, insecure_empty_passphrase=insecure_empty_passphrase,
         from_ranges=from_ranges, policy=range_policy, vscode=vscode, project_dir=project_dir, account=account,
-        aliases=aliases,
+        aliases=aliases, drop_sites=drop_sites,
     )
     return render.show(command.run(_paths(), options, ask=_prompter()))
 

@@ -56,6 +56,7 @@ class InitOptions:
     project_dir: str | None = None
     account: str | None = None
     aliases: tuple[tuple[str, str], ...] = ()  # (site id, alias): adopt the user's own name for a managed entry
+    drop_sites: tuple[str, ...] = ()  # remembered sites to leave out (--drop-site); --site only ever adds
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,15 @@ class InitPlan:
     targets: tuple[Target, ...] = ()  # what the pre-write check asks ssh about
     hand_written: tuple[HandWritten, ...] = ()  # the user's own entries for the managed hosts
     moved: bool = False  # an earlier version's block moves to the top of the file
+    dropped: tuple[Site, ...] = ()  # remembered sites whose entries leave the block (--drop-site)
+
+    def dropped_line(self) -> str | None:
+        """The one line, before the question, that names every alias that leaves the config."""
+        if not self.dropped:
+            return None
+        what = "its Host entry leaves" if len(self.dropped) == 1 else "their Host entries leave"
+        return (f"Dropping {', '.join(f'{s.alias} ({s.id})' for s in self.dropped)}: {what} the sshsetup block "
+                "(the key, and the key in JuDoor, stay as they are).")
 
 
 @dataclass(frozen=True)
@@ -139,16 +149,38 @@ def _aliases(opts: InitOptions, remembered: Mapping[str, Any]) -> dict[str, str]
     return out
 
 
+def site_ids(given: tuple[str, ...], remembered: tuple[str, ...], drop: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the ids to set up, the remembered ids dropped): the remembered sites plus ``--site``, minus ``--drop-site``.
+
+    Without remembered sites ``--site`` alone counts (else the defaults). Dropping a site that is not set
+    up, or every site, is refused: the first is a typo, the second is ``sshsetup remove``.
+    """
+    base = remembered or (() if given else DEFAULT_SITES)
+    ids = tuple(dict.fromkeys((*base, *given)))
+    for d in drop:
+        if d in given:
+            raise BadInput(f"--drop-site {d}: {d} is also given with --site", hint="give a site either to add or to drop")
+        if d not in ids:
+            known = ", ".join(ids) or "none"
+            raise BadInput(f"--drop-site {d}: {d} is not set up (set up: {known})",
+                           hint="name a site from the list, e.g. --drop-site " + (ids[0] if ids else "jusuf"))
+    kept = tuple(i for i in ids if i not in drop)
+    if not kept:
+        raise BadInput("--drop-site would drop every site", hint="to undo everything sshsetup wrote, run: sshsetup remove")
+    return kept, tuple(i for i in ids if i in drop)
+
+
 def _sites(paths: Paths, opts: InitOptions, remembered: Mapping[str, Any], sites_file: Path | None,
-           aliases: Mapping[str, str]) -> list[Site]:
+           aliases: Mapping[str, str]) -> tuple[list[Site], tuple[Site, ...]]:
     catalogue = load_catalogue(sites_file, paths.sites_file)
-    site_ids = opts.sites or tuple(remembered.get("sites", ())) or DEFAULT_SITES
-    sites = select(catalogue, site_ids)
+    ids, dropped_ids = site_ids(opts.sites, tuple(str(s) for s in remembered.get("sites", ())), opts.drop_sites)
+    sites = select(catalogue, ids)
+    dropped = tuple(remembered_mod.with_alias(s, aliases.get(s.id)) for s in select(catalogue, dropped_ids)) if dropped_ids else ()
     unknown = sorted(set(a for a, _ in opts.aliases) - {s.id for s in sites})
     if unknown:
         raise BadInput(f"--alias {unknown[0]}=...: {unknown[0]} is not one of the sites being set up",
                        hint="name a site given with --site (or set up before), e.g. --alias juwels-booster=booster")
-    return [remembered_mod.with_alias(s, aliases.get(s.id)) for s in sites]
+    return [remembered_mod.with_alias(s, aliases.get(s.id)) for s in sites], dropped
 
 
 def _resolve_user(opts: InitOptions, remembered: Mapping[str, Any], sites: list[Site], ask: Prompter | None) -> str:
@@ -272,7 +304,7 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     remembered = _remembered(paths)
     sites_file = _sites_file(opts, remembered)
     aliases = _aliases(opts, remembered)
-    sites = _sites(paths, opts, remembered, sites_file, aliases)
+    sites, dropped = _sites(paths, opts, remembered, sites_file, aliases)
     user = _resolve_user(opts, remembered, sites, ask)
     key_path = _key_path(paths, opts, remembered)
     key = _key(key_path, opts, ask, jsc=any(s.is_jsc for s in sites))
@@ -305,6 +337,7 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
         notes=(*key.notes, *control_notes, *vscode_notes, *(h.note() for h in hand)), control_dir=control_dir,
         options=_block_options(sites, user, key_path, compute_nodes, opts, sites_file, aliases), entries=entries,
         windows=win, install_paths=install_paths, targets=tuple(targets(list(entries), _examples(sites))), hand_written=hand,
+        dropped=dropped,
     )
     contents = compute_contents(paths, plan, opts.vscode)
     return dataclasses.replace(plan, changes=contents.changes, notes=_merge_notes(plan.notes, contents.notes),
@@ -451,6 +484,11 @@ def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | Non
     if opts.yes and not opts.dry_run:  # scripted: stdout carries only the key line
         show_diff = _no_diff
     _show(plan, planned, show_diff)
+    dropped = plan.dropped_line()
+    if dropped is not None:
+        from sshsetup import output
+
+        output.say(dropped)  # stderr, before the question (and with --yes, before writing)
     _confirm(plan, planned, opts, ask)
     if opts.dry_run:
         outcomes = files.apply(planned, dry_run=True)

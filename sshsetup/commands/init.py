@@ -26,8 +26,7 @@ def with_remembered(options: InitOptions, rem: remembered.Remembered) -> InitOpt
     makes a new one where it was (``initplan.build_plan``).
     """
     return replace(
-        options,
-        sites=options.sites or rem.sites,
+        options,  # the sites: initplan.site_ids (the remembered ones plus --site, minus --drop-site)
         user=options.user if options.user is not None else rem.user,
         sites_file=remembered.sites_file(rem, options.sites_file),
         compute_nodes=rem.compute_nodes if options.compute_nodes is None else options.compute_nodes,
