@@ -236,12 +236,12 @@ def _control_dir(paths: Paths, windows: bool) -> tuple[Path | None, tuple[str, .
     return None, (f"note: no ControlMaster: the socket path under {real} would exceed 108 bytes",)
 
 
-def _key_line(paths: Paths, opts: InitOptions, public_line: str, compute_nodes: bool) -> KeyLine:
+def _key_line(paths: Paths, opts: InitOptions, public_line: str, compute_nodes: bool, sites: list[Site]) -> KeyLine:
     from sshsetup.judoor import cidr
 
     kl_opts = KeyLineOptions(from_ranges=opts.from_ranges, policy=cidr.parse_policy(opts.policy), internal=None,
                              detect_timeout=KEY_LINE_DETECT_TIMEOUT, rdap_cache=paths.state_dir / "rdap")
-    return compute(public_line.strip(), kl_opts, load_named(paths.config_dir / "ranges.json"), compute_nodes)
+    return compute(public_line.strip(), kl_opts, load_named(paths.config_dir / "ranges.json"), compute_nodes, sites)
 
 
 def _block_options(sites: list[Site], user: str, key_path: Path, compute_nodes: bool, opts: InitOptions,
@@ -311,7 +311,7 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     compute_nodes = opts.compute_nodes if opts.compute_nodes is not None else bool(remembered.get("compute_nodes", False))
     win = windows_client(opts.client)
     control_dir, control_notes = _control_dir(paths, win)
-    key_line = _key_line(paths, opts, key.public_line, compute_nodes)
+    key_line = _key_line(paths, opts, key.public_line, compute_nodes, sites)
     identity_file = paths.ssh_tilde(key_path)
     eo = EntryOptions(
         user=user,

@@ -138,7 +138,7 @@ def run(paths: Paths, options: KeyLineOptions) -> Result:
     named = kl.load_named(named_path(paths))
     opts = kl.KeyLineOptions(options.from_ranges, cidr.parse_policy(options.range_policy), options.internal,
                              rdap_cache=paths.state_dir / "rdap")
-    line = kl.compute(public_line, opts, named, rem.compute_nodes)
+    line = kl.compute(public_line, opts, named, rem.compute_nodes, sites)
     saved: tuple[str, ...] = ()
     if options.name is not None:
         from sshsetup import validate
@@ -148,7 +148,7 @@ def run(paths: Paths, options: KeyLineOptions) -> Result:
         named[options.name] = [str(n) for n in line.ranges if n != cidr.INTERNAL]
         files.apply(files.plan([kl.named_change(named_path(paths), named)]), dry_run=False)
         saved = (f"saved ranges as {options.name!r}: every key line from now on includes them ({named_path(paths)})",)
-        line = kl.compute(public_line, opts, named, rem.compute_nodes)
+        line = kl.compute(public_line, opts, named, rem.compute_nodes, sites)
     text = kl.require_line(line)
     families = configured_families(paths, sites)
     setup = families is not None  # without a block there is nothing set up: no state is written for it

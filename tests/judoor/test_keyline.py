@@ -170,3 +170,51 @@ def test_bad_range_policy_and_name(capsys: pytest.CaptureFixture[str], pub: str)
     assert run_cli(capsys, "key-line", "--range", "8").rc == 2
     r = run_cli(capsys, "key-line", "--from", "93.199.0.0/16", "--name", "my home")
     assert (r.rc, r.err.splitlines()[0]) == (2, "error: range name 'my home' is not a valid ssh alias")
+
+
+def _site_file(fake_home: Path, *hosts: tuple[str, str]) -> Path:
+    sf = fake_home / "sites.toml"
+    sf.write_text("".join(f'[sites.{name}]\nname = "{name}"\nhostname = "{host}"\nalias = "{name}"\n' for name, host in hosts))
+    return sf
+
+
+def test_a_loopback_host_gets_the_address_its_server_sees(capsys: pytest.CaptureFixture[str], pub: str, fake_home: Path,
+                                                          echo_factory: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No public address in a line for a host on loopback: the server sees the local source address."""
+    public = echo_factory("127.0.0.1", EchoMode.FIXED, "93.199.55.163")
+    echo_urls(monkeypatch, public)
+    sf = _site_file(fake_home, ("testbed", "127.0.0.2"))
+    r = run_cli(capsys, "key-line", "--site", "testbed", "--sites-file", str(sf))
+    assert r.rc == 0, r.err
+    assert r.out == f'from="127.0.0.1/32" {pub}\n'
+    assert ("note: testbed is at 127.0.0.2, not on the public internet: its server sees 127.0.0.1 "
+            "(the local source address towards it), so the line allows 127.0.0.1/32") in r.err.splitlines()
+    assert "93.199" not in r.out + r.err
+
+
+def test_a_host_name_on_loopback_is_resolved_like_ssh_does(capsys: pytest.CaptureFixture[str], pub: str,
+                                                           fake_home: Path) -> None:
+    sf = _site_file(fake_home, ("local", "localhost"))
+    r = run_cli(capsys, "key-line", "--site", "local", "--sites-file", str(sf))
+    assert r.rc == 0, r.err
+    assert r.out in (f'from="127.0.0.1/32" {pub}\n', f'from="::1/128" {pub}\n')
+
+
+def test_a_public_host_beside_a_loopback_one_still_needs_the_public_address(capsys: pytest.CaptureFixture[str], pub: str,
+                                                                            fake_home: Path) -> None:
+    """The echo services are unreachable: the line would miss the JSC host, so none is printed."""
+    sf = _site_file(fake_home, ("testbed", "127.0.0.1"))
+    r = run_cli(capsys, "key-line", "--site", "testbed", "--site", "jusuf", "--sites-file", str(sf))
+    assert r.rc != 0 and r.out == ""
+    assert r.err.startswith("error: cannot determine your public address")
+
+
+def test_init_for_a_loopback_site_prints_a_line_that_can_work(capsys: pytest.CaptureFixture[str], pub: str,
+                                                               fake_home: Path) -> None:
+    sf = _site_file(fake_home, ("testbed", "127.0.0.1"))
+    key = fake_home / ".ssh" / "id_ed25519_jsc"
+    r = run_cli(capsys, "init", "--user", "me", "--key", str(key), "--yes", "--site", "testbed", "--sites-file", str(sf),
+                "--no-vscode")
+    assert r.rc == 0, r.err
+    assert r.out == f'from="127.0.0.1/32" {pub}\n'
+    assert "from= covers: 127.0.0.1/32 (IPv4 only)" in r.err.splitlines()
