@@ -264,6 +264,7 @@ def load_catalogue(sites_file: Path | None, default_user_file: Path | None) -> d
     """The packaged catalogue, then the user's file (whose sites add to or replace ours)."""
     sites = parse_sites(packaged_text(), "catalogue", "sshsetup/data/sites.toml")
     path = sites_file or (default_user_file if default_user_file and default_user_file.is_file() else None)
+    user_text = ""
     if path is not None:
         try:
             user_text = path.read_text(encoding="utf-8")
@@ -280,7 +281,26 @@ def load_catalogue(sites_file: Path | None, default_user_file: Path | None) -> d
                 hint="give one of them another alias = \"...\" in the sites file",
             )
         aliases[s.alias] = s.id
+    _check_patterns(sites, path, user_text)
     return sites
+
+
+def _check_patterns(sites: Mapping[str, Site], path: Path | None, user_text: str) -> None:
+    """No compute-node pattern may match an alias: ssh would send it through a ProxyJump (its own: a loop)."""
+    import fnmatch
+
+    for s in sites.values():
+        pattern = s.compute_node_pattern
+        if not pattern:
+            continue
+        for other in sites.values():
+            if fnmatch.fnmatchcase(other.alias.lower(), pattern.lower()):
+                where = f"{path}:{_line_of(user_text, s.id, 'compute_node_pattern')}: " if s.origin != "catalogue" else ""
+                raise BadInput(
+                    f"{where}[sites.{s.id}] compute_node_pattern {pattern} matches the alias {other.alias} of site {other.id!r}",
+                    hint="ssh would reach that alias through a ProxyJump (through itself: a loop); "
+                         "give a pattern that matches compute nodes only, e.g. jwb*i.juwels",
+                )
 
 
 def select(catalogue: Mapping[str, Site], ids: tuple[str, ...] | list[str]) -> list[Site]:

@@ -99,6 +99,13 @@ def host_pattern(value: str, *, what: str = "compute_node_pattern") -> str:
             f"{what} {shown(value)} is not a valid host pattern",
             hint="use one ssh Host pattern with a wildcard, e.g. jwb*i.juwels",
         )
+    last = value.rsplit(".", 1)[1] if "." in value else ""
+    if not last or "*" in last or "?" in last:  # "*", "?", "a*", "*.x*" would catch hosts of the user's own
+        raise BadInput(
+            f"{what} {shown(value)} is too broad: it must end in a fixed domain part",
+            hint="a compute-node pattern names the nodes of one cluster, e.g. jwb*i.juwels; "
+                 "a wildcard at its end would send other hosts through the login node",
+        )
     return value
 
 

@@ -219,6 +219,27 @@ CASES = {
     "explain-binary": Case(("explain", f"{H}/core"), 2, f"{H}/core is not a text log (binary data)",
                            lambda h: (h / "core").write_bytes(bytes(range(256)) * 64)),
     "explain-directory": Case(("explain", H), 2, f"{H} is a directory"),
+    # issue 12: passphrase files nobody could type at ssh's prompt, files that would hang, catch-all patterns
+    "passphrase-nul": Case((*INIT, "--passphrase-file", f"{H}/pw"), 2, f"passphrase file {H}/pw contains a NUL byte",
+                           lambda h: (h / "pw").write_bytes(b"a long\0passphrase\n")),
+    "passphrase-latin1": Case((*INIT, "--passphrase-file", f"{H}/pw"), 2,
+                              f"passphrase file {H}/pw is not valid UTF-8 (byte 4: 0xe9; Latin-1 or another legacy encoding?)",
+                              lambda h: (h / "pw").write_bytes(b"caf\xe9 au lait\n")),
+    "passphrase-1024-bytes": Case((*INIT, "--passphrase-file", f"{H}/pw"), 2,
+                                  f"passphrase file {H}/pw is 1024 bytes long; ssh reads at most 1023",
+                                  lambda h: (h / "pw").write_bytes(b"x" * 1024 + b"\r\n")),
+    "passphrase-huge-file": Case((*INIT, "--passphrase-file", f"{H}/pw"), 2, f"passphrase file {H}/pw is larger than 64 KiB",
+                                 lambda h: (h / "pw").write_bytes(b"x" * (64 * 1024 + 1))),
+    "passphrase-fifo": Case((*INIT, "--passphrase-file", f"{H}/pw"), 2, f"passphrase file {H}/pw is a named pipe (FIFO), not a regular file",
+                            lambda h: os.mkfifo(h / "pw")),
+    "passphrase-dev-zero": Case((*INIT, "--passphrase-file", "/dev/zero"), 2,
+                                "passphrase file /dev/zero is a character device, not a regular file"),
+    "sites-file-catch-all-pattern": Case((*KEYED, "--sites-file", f"{H}/sites.toml"), 2,
+                                         f"{H}/sites.toml:3: [sites.x] compute_node_pattern * is too broad: it must end in a fixed domain part",
+                                         _sites('[sites.x]\nhostname = "a.org"\ncompute_node_pattern = "*"\n')),
+    "sites-file-pattern-matches-alias": Case((*KEYED, "--sites-file", f"{H}/sites.toml"), 2,
+                                             f"{H}/sites.toml:4: [sites.x] compute_node_pattern node*.x matches the alias node1.x of site 'x'",
+                                             _sites('[sites.x]\nhostname = "a.org"\nalias = "node1.x"\ncompute_node_pattern = "node*.x"\n')),
 }
 
 

@@ -1,6 +1,8 @@
 """Find the public IPv4 and IPv6 egress addresses with plain-text "what is my IP" services.
 
-Each family has its own budget (``timeout``, about 3 s): the URLs are tried one
+Each family has its own budget (``timeout``, about 3 s), one deadline for
+everything (DNS, connect, TLS, the answer: a server that drips a byte a second
+is cut off at the deadline, see ``http_get``): the URLs are tried one
 after another over a socket pinned to that family (getaddrinfo filtered by
 AF_INET/AF_INET6, so ``http://127.0.0.1:…`` is IPv4 only and ``http://[::1]:…``
 IPv6 only), the first public answer wins, and nothing is tried after the
@@ -18,7 +20,7 @@ import ipaddress
 import os
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -97,8 +99,20 @@ def _resolve(host: str, port: int, family: int, timeout: float) -> list[Any]:
     return [info[4] for info in box[0]]
 
 
-def _connection(url: str, family: int, deadline: float) -> http.client.HTTPConnection:
-    """An HTTP(S) connection whose socket is pinned to ``family`` and bounded by ``deadline``."""
+@dataclass(frozen=True)
+class Response:
+    status: int
+    reason: str
+    body: bytes  # at most ``max_bytes``
+    location: str | None = None  # the Location header of a redirect
+
+
+def _connection(url: str, family: int | None, deadline: float, on_socket: Callable[[Any], None]) -> http.client.HTTPConnection:
+    """An HTTP(S) connection pinned to ``family`` (None: any) and bounded by ``deadline``.
+
+    ``on_socket`` is told every socket the connection creates (the plain one, then the TLS one),
+    so that a watchdog can shut it down when the deadline passes.
+    """
     import http.client
     import socket
     import ssl
@@ -109,12 +123,29 @@ def _connection(url: str, family: int, deadline: float) -> http.client.HTTPConne
     host = parts.hostname
     port = parts.port or (443 if parts.scheme == "https" else 80)
 
+    def addresses() -> list[tuple[int, Any]]:
+        if family is not None:
+            af = socket.AF_INET if family == 4 else socket.AF_INET6
+            return [(af, a) for a in _resolve(host, port, family, deadline - time.monotonic())]
+        out: list[tuple[int, Any]] = []
+        for fam, af in ((6, socket.AF_INET6), (4, socket.AF_INET)):
+            try:
+                out += [(af, a) for a in _resolve(host, port, fam, deadline - time.monotonic())]
+            except OSError as e:
+                if isinstance(e, TimeoutError):
+                    raise
+        return out
+
     class Pinned(http.client.HTTPConnection):
         def connect(self) -> None:
-            last: OSError = OSError(f"no IPv{family} address for {host}")
-            for sockaddr in _resolve(host, port, family, deadline - time.monotonic()):
-                sock = socket.socket(socket.AF_INET if family == 4 else socket.AF_INET6, socket.SOCK_STREAM)
-                sock.settimeout(max(deadline - time.monotonic(), 0.001))
+            last: OSError = OSError(f"no IPv{family} address for {host}" if family else f"no address for {host}")
+            for af, sockaddr in addresses():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"connecting to {host} timed out")
+                sock = socket.socket(af, socket.SOCK_STREAM)
+                on_socket(sock)
+                sock.settimeout(left)
                 try:
                     sock.connect(sockaddr)
                 except OSError as e:
@@ -127,11 +158,79 @@ def _connection(url: str, family: int, deadline: float) -> http.client.HTTPConne
                     except OSError:  # ssl.SSLError and timeouts: don't leak the plain socket
                         sock.close()
                         raise
+                    on_socket(sock)
                 self.sock = sock
                 return
             raise last
 
     return Pinned(host, port, timeout=max(deadline - time.monotonic(), 0.001))
+
+
+def http_get(
+    url: str,
+    *,
+    deadline: float,
+    max_bytes: int,
+    family: int | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    """GET ``url``; the whole request (DNS, connect, TLS, headers, body) ends by ``deadline`` (time.monotonic).
+
+    A per-read timeout alone lets a server that drips a byte a second hold the request open for
+    ever; here a watchdog shuts the socket down at the deadline, whatever the request is doing.
+    Raises TimeoutError at the deadline, ValueError for a URL that is not http(s), OSError,
+    ssl.SSLError or http.client.HTTPException for the rest.
+    """
+    import socket
+
+    lock = threading.Lock()
+    state: dict[str, Any] = {"sock": None, "done": False}
+    expired = threading.Event()
+
+    def cut(sock: Any) -> None:
+        try:  # the plain socket's shutdown, also for a TLS socket: any blocked read returns at once
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def remember(sock: Any) -> None:
+        with lock:
+            state["sock"] = sock
+            if expired.is_set():  # created just after the watchdog fired
+                cut(sock)
+
+    def fire() -> None:
+        with lock:
+            expired.set()
+            if state["sock"] is not None and not state["done"]:
+                cut(state["sock"])
+
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("no time left for the request")
+    conn = _connection(url, family, deadline, remember)
+    timer = threading.Timer(left, fire)
+    timer.daemon = True
+    timer.start()
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        conn.request("GET", path, headers={"User-Agent": _USER_AGENT, **(headers or {})})
+        resp = conn.getresponse()
+        body = resp.read(max_bytes)
+        result = Response(resp.status, resp.reason, body, resp.getheader("Location"))
+    except Exception:
+        if expired.is_set():
+            raise TimeoutError("the deadline passed") from None
+        raise
+    finally:
+        timer.cancel()
+        with lock:
+            state["done"] = True
+        conn.close()
+    if expired.is_set():  # the watchdog may have cut the body short without an error
+        raise TimeoutError("the deadline passed")
+    return result
 
 
 def _describe(exc: BaseException, budget: float) -> str:
@@ -148,20 +247,12 @@ def _describe(exc: BaseException, budget: float) -> str:
 
 def _fetch(url: str, family: int, deadline: float, budget: float) -> Attempt:
     try:
-        conn = _connection(url, family, deadline)
+        resp = http_get(url, deadline=deadline, max_bytes=_MAX_BODY, family=family, headers={"Accept": "text/plain"})
     except ValueError as e:
         return Attempt(url, None, str(e))
-    parts = urlsplit(url)
-    try:
-        conn.request("GET", parts.path or "/", headers={"User-Agent": _USER_AGENT, "Accept": "text/plain"})
-        if conn.sock is not None:  # the answer must arrive before the deadline too
-            conn.sock.settimeout(max(deadline - time.monotonic(), 0.001))
-        resp = conn.getresponse()
-        body = resp.read(_MAX_BODY).decode("utf-8", "replace").strip()
     except Exception as e:  # noqa: BLE001 - every failure becomes a reported attempt
         return Attempt(url, None, _describe(e, budget))
-    finally:
-        conn.close()
+    body = resp.body.decode("utf-8", "replace").strip()
     shown = body[:60]
     if resp.status != 200:
         return Attempt(url, shown, f"HTTP {resp.status} {resp.reason}")

@@ -9,7 +9,9 @@
 
 ``SSHSETUP_RDAP_URL`` replaces the base URL and skips the bootstrap (tests,
 sites with their own RDAP mirror). Every failure is an ``SshSetupError`` with a
-hint; the whole lookup is bounded by ``timeout``.
+hint; the whole lookup (bootstrap, redirects, query; DNS, connect, TLS and every
+byte of the answers) is bounded by one deadline, ``timeout``: a server that
+drips a byte a second is cut off (see ``ipecho.http_get``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ BOOTSTRAP_URLS = {4: "https://data.iana.org/rdap/ipv4.json", 6: "https://data.ia
 DEFAULT_TIMEOUT = 5.0
 CACHE_MAX_AGE = 7 * 24 * 3600.0
 _MAX_BYTES = 2_000_000
+_MAX_REDIRECTS = 3
 _HINT = "use --range 16 (or 24/exact), or give your provider's range with --from"
 
 
@@ -89,28 +92,41 @@ def base_from_bootstrap(doc: Mapping[str, Any], address: Address) -> str | None:
     return None if best is None else best[1]
 
 
-def _get_json(url: str, deadline: float) -> Any:
-    import urllib.error
-    import urllib.request
+def _get_json(url: str, deadline: float) -> tuple[Any, str]:
+    """GET and parse ``url``, following up to 3 redirects, all within one ``deadline`` for everything.
 
-    left = deadline - time.monotonic()
-    if left <= 0:
-        raise _fail(f"RDAP lookup timed out before {url}")
-    req = urllib.request.Request(url, headers={"Accept": "application/rdap+json, application/json"})
+    Returns the document and the URL that answered (after redirects)."""
+    import http.client
+    import ssl
+    from urllib.parse import urljoin
+
+    from sshsetup.judoor.ipecho import http_get
+
+    for _ in range(_MAX_REDIRECTS + 1):
+        if deadline - time.monotonic() <= 0:
+            raise _fail(f"RDAP lookup timed out before {url}")
+        try:
+            resp = http_get(url, deadline=deadline, max_bytes=_MAX_BYTES,
+                            headers={"Accept": "application/rdap+json, application/json"})
+        except TimeoutError:
+            raise _fail(f"RDAP query {url} failed: timed out") from None
+        except ssl.SSLError as e:
+            raise _fail(f"RDAP query {url} failed: TLS error: {e.reason or e}") from None
+        except (OSError, ValueError, http.client.HTTPException) as e:
+            why = "connection refused" if isinstance(e, ConnectionRefusedError) else (str(e) or type(e).__name__)
+            raise _fail(f"RDAP query {url} failed: {why}") from None
+        if resp.status in (301, 302, 303, 307, 308) and resp.location:
+            url = _check_url(urljoin(url, resp.location))
+            continue
+        break
+    else:
+        raise _fail(f"RDAP query {url} failed: more than {_MAX_REDIRECTS} redirects")
+    if resp.status == 404:
+        raise _fail(f"RDAP has no record at {url} (404)")
+    if resp.status != 200:
+        raise _fail(f"RDAP query {url} failed: HTTP {resp.status} {resp.reason}")
     try:
-        with urllib.request.urlopen(req, timeout=left) as resp:  # noqa: S310 - http(s) only, see _check_url
-            data = resp.read(_MAX_BYTES)
-    except urllib.error.HTTPError as e:
-        e.close()  # it holds the open response
-        if e.code == 404:
-            raise _fail(f"RDAP has no record at {url} (404)") from None
-        raise _fail(f"RDAP query {url} failed: HTTP {e.code} {e.reason}") from None
-    except (urllib.error.URLError, OSError) as e:
-        reason = getattr(e, "reason", e)
-        why = "timed out" if isinstance(reason, TimeoutError) else str(reason)
-        raise _fail(f"RDAP query {url} failed: {why}") from None
-    try:
-        return json.loads(data)
+        return json.loads(resp.body), url
     except ValueError:
         raise _fail(f"RDAP answer from {url} is not JSON") from None
 
@@ -129,7 +145,7 @@ def _bootstrap(version: int, url: str, cache_dir: Path | None, deadline: float) 
                 return json.loads(cached.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             pass
-    doc = _get_json(_check_url(url), deadline)
+    doc, _ = _get_json(_check_url(url), deadline)
     if cached is not None and isinstance(doc, dict):
         try:
             from sshsetup.files import atomic_write
@@ -170,7 +186,7 @@ def lookup(
             raise _fail(f"the RDAP bootstrap file lists no registry for {addr}")
         base = found
     url = _check_url(base.rstrip("/") + f"/ip/{addr}")
-    doc = _get_json(url, deadline)
+    doc, url = _get_json(url, deadline)
     if not isinstance(doc, dict) or doc.get("objectClassName") != "ip network":
         raise _fail(f"RDAP answer from {url} is not an IP network object")
     try:

@@ -197,3 +197,141 @@ def test_a_slow_dns_lookup_is_bounded(monkeypatch):
     got = ipecho.detect(4, urls=["http://echo.invalid/"], timeout=0.5)
     assert time.monotonic() - start < 0.5 + 0.5
     assert got.attempts == (ipecho.Attempt("http://echo.invalid/", None, "timed out (budget 0.5 s)"),)
+
+
+# ---------------------------------------------------------------- issue 12 item 9: one deadline per request
+
+
+class Dripper:
+    """A real HTTP server on loopback that answers one byte every ``interval`` seconds (a tarpit for clients
+    whose timeout applies to each read). ``part``: drip the "headers" or, after prompt headers, the "body"."""
+
+    def __init__(self, host: str, part: str, interval: float = 0.1, answer: bytes = b"93.199.55.163\n") -> None:
+        import socket
+        import threading
+
+        self.part, self.interval, self.answer = part, interval, answer
+        self.stop = threading.Event()
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((host, 0))
+        self.sock.listen(8)
+        self.sock.settimeout(0.05)
+        port = self.sock.getsockname()[1]
+        self.url = f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+        self.sent: list[int] = []  # bytes dripped per connection
+        self.threads: list[threading.Thread] = []
+        self.acceptor = threading.Thread(target=self._accept, daemon=True)
+        self.acceptor.start()
+
+    def _accept(self) -> None:
+        import threading
+
+        while not self.stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            self.threads.append(t)
+            t.start()
+
+    def _serve(self, conn) -> None:
+        pad = b"X-Padding: " + b"." * 400 + b"\r\n"
+        head = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n" + pad + b"Content-Length: %d\r\n\r\n"
+        body = self.answer + b" " * 400  # long enough to take 40 s at 0.1 s a byte
+        head = head % len(body)
+        index = len(self.sent)
+        self.sent.append(0)
+        with conn:
+            conn.settimeout(5)
+            try:
+                data = b""
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    data += chunk
+                prompt, dripped = (b"", head + body) if self.part == "headers" else (head, body)
+                conn.sendall(prompt)
+                for byte in dripped:
+                    if self.stop.wait(self.interval):
+                        return
+                    conn.sendall(bytes([byte]))
+                    self.sent[index] += 1
+            except OSError:  # the client gave up: what we want
+                return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.acceptor.join(5)
+        self.sock.close()
+        for t in self.threads:
+            t.join(5)
+        assert not self.acceptor.is_alive() and not any(t.is_alive() for t in self.threads)
+
+
+@pytest.fixture
+def dripper():
+    started: list[Dripper] = []
+
+    def make(host: str = "127.0.0.1", part: str = "headers", interval: float = 0.1) -> Dripper:
+        started.append(Dripper(host, part, interval))
+        return started[-1]
+
+    try:
+        yield make
+    finally:
+        for d in started:
+            d.close()
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+@pytest.mark.parametrize("host", [pytest.param("127.0.0.1", id="v4"), pytest.param("::1", id="v6")])
+def test_a_dripping_server_is_cut_off_at_the_deadline(dripper, monkeypatch, host, part):
+    drip = dripper(host, part)
+    monkeypatch.setenv(ENV, drip.url)
+    family = 6 if ":" in host else 4
+    start = time.monotonic()
+    got = ipecho.detect(family, timeout=1.0)
+    elapsed = time.monotonic() - start
+    assert elapsed < 1.0 + 0.5, f"held open for {elapsed:.1f} s"
+    assert got.attempts == (ipecho.Attempt(drip.url, None, "timed out (budget 1 s)"),)
+    assert got.address is None and not got.reached_a_service
+    assert 3 <= drip.sent[0] <= 15  # it really was dripping (about 10 bytes in 1 s), and was cut off
+
+
+def test_http_get_deadline_covers_the_whole_request(dripper):
+    drip = dripper("127.0.0.1", "body", interval=0.05)
+    start = time.monotonic()
+    with pytest.raises(TimeoutError):
+        ipecho.http_get(drip.url, deadline=time.monotonic() + 0.5, max_bytes=1000)
+    assert time.monotonic() - start < 0.5 + 0.4
+    with pytest.raises(TimeoutError):
+        ipecho.http_get(drip.url, deadline=time.monotonic(), max_bytes=1000)  # no time left: no request at all
+    assert len(drip.sent) == 1
+
+
+def test_http_get_any_family_and_a_quick_answer(echo_factory):
+    server = echo_factory("::1", EchoMode.FIXED, "hello")
+    resp = ipecho.http_get(server.url + "path?q=1", deadline=time.monotonic() + 2, max_bytes=3)
+    assert (resp.status, resp.reason, resp.body) == (200, "OK", b"hel")
+    assert server.requests == [("::1", "/path?q=1")]
+
+
+def test_key_line_is_not_held_open_by_dripping_echo_servers(dripper, key, fake_home):
+    """The whole way: `sshsetup key-line` against tarpits on both families ends after its 3 s budget."""
+    import os
+    import subprocess
+    import sys
+
+    v4, v6 = dripper("127.0.0.1", "headers"), dripper("::1", "body")
+    env = {**os.environ, ENV: f"{v4.url},{v6.url}"}
+    start = time.monotonic()
+    r = subprocess.run([sys.executable, "-m", "sshsetup", "key-line", "--key", str(key)], env=env,
+                       capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - start
+    assert elapsed < ipecho.DEFAULT_TIMEOUT + 3.0, f"held open for {elapsed:.1f} s"
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.splitlines() == ["error: cannot determine your public address (no network)", f"hint: {ipecho.NO_NETWORK_HINT}"]
+    assert v4.sent[0] >= 3 and v6.sent[0] >= 3  # both were really dripping

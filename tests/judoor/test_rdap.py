@@ -219,3 +219,103 @@ def test_bootstrap_that_is_not_an_object(echo_factory, monkeypatch):
     server = echo_factory("127.0.0.1", EchoMode.FIXED, "[1, 2]")
     with pytest.raises(SshSetupError, match="is not an RDAP bootstrap file"):
         rdap.lookup("93.199.55.163", bootstrap_urls={4: server.url, 6: server.url}, timeout=2)
+
+
+# ---------------------------------------------------------------- issue 12 item 9: one deadline for the lookup
+
+from tests.judoor.test_ipecho import dripper  # noqa: E402, F401 - fixture (a real dripping HTTP server)
+
+
+@pytest.mark.parametrize("part", ["headers", "body"])
+def test_a_dripping_server_is_cut_off_at_the_deadline(dripper, monkeypatch, part):
+    drip = dripper("127.0.0.1", part)
+    monkeypatch.setenv(rdap.ENV_URL, drip.url)
+    start = time.monotonic()
+    with pytest.raises(SshSetupError) as exc:
+        rdap.lookup("93.199.55.163", timeout=1)
+    elapsed = time.monotonic() - start
+    assert elapsed < 1.5, f"held open for {elapsed:.1f} s"
+    assert exc.value.message == f"RDAP query {drip.url}ip/93.199.55.163 failed: timed out"
+    assert exc.value.hint == rdap._HINT
+    assert drip.sent[0] >= 3  # it was dripping
+
+
+def test_the_deadline_covers_bootstrap_and_query_together(dripper, rdap_server, monkeypatch):
+    """A bootstrap that drips for most of the budget leaves only the rest for the query."""
+    monkeypatch.delenv(rdap.ENV_URL)
+    drip = dripper("127.0.0.1", "body")
+    start = time.monotonic()
+    with pytest.raises(SshSetupError, match="failed: timed out"):
+        rdap.lookup("93.199.55.163", timeout=1, bootstrap_urls={4: drip.url, 6: drip.url})
+    assert time.monotonic() - start < 1.5
+
+
+class _Redirects:
+    """A real HTTP server on 127.0.0.1 that redirects ``/ip/...`` ``hops`` times, then to ``target``."""
+
+    def __init__(self, target: str, hops: int = 1) -> None:
+        import http.server
+        import threading
+
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802 - http.server API
+                outer.paths.append(self.path)
+                n, rest = 0, self.path
+                if self.path.startswith("/hop/"):
+                    _, _, num, tail = self.path.split("/", 3)
+                    n, rest = int(num), "/" + tail
+                location = f"/hop/{n + 1}{rest}" if n + 1 < outer.hops else target + rest.lstrip("/")
+                self.send_response(302)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.hops = hops
+        self.paths: list[str] = []
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+def test_a_redirect_is_followed_within_the_deadline(rdap_server, monkeypatch):
+    hop = _Redirects(rdap_server.url)
+    try:
+        monkeypatch.setenv(rdap.ENV_URL, hop.url)
+        got = rdap.lookup("93.199.55.163", timeout=2)
+    finally:
+        hop.close()
+    assert got.name == "DTAG-DIAL25"
+    assert got.url == rdap_server.url + "ip/93.199.55.163"
+    assert hop.paths == ["/ip/93.199.55.163"]
+
+
+def test_a_redirect_to_another_scheme_is_refused(monkeypatch):
+    hop = _Redirects("file:///etc/")
+    try:
+        monkeypatch.setenv(rdap.ENV_URL, hop.url)
+        with pytest.raises(SshSetupError, match=r"^RDAP URL 'file:///etc/ip/93.199.55.163' is not http\(s\)$"):
+            rdap.lookup("93.199.55.163", timeout=2)
+    finally:
+        hop.close()
+
+
+def test_a_redirect_loop_ends(monkeypatch):
+    hop = _Redirects("http://127.0.0.1:9/", hops=10)
+    try:
+        monkeypatch.setenv(rdap.ENV_URL, hop.url)
+        with pytest.raises(SshSetupError, match="failed: more than 3 redirects$"):
+            rdap.lookup("93.199.55.163", timeout=2)
+    finally:
+        hop.close()
+    assert len(hop.paths) == 4
