@@ -55,11 +55,13 @@ def _prompter() -> Prompter | None:
     if not _interactive():
         return None
     from sshsetup.initplan import Prompter
+    from sshsetup.ssh.passphrase import read_hidden
 
     return Prompter(
         confirm=lambda msg: bool(click.confirm(msg, default=True, err=True)),
         text=lambda msg: str(click.prompt(msg, err=True)),
-        new_secret=lambda: str(click.prompt("Passphrase for the new key", hide_input=True, confirmation_prompt=True, err=True)),
+        secret=lambda msg: read_hidden(msg, confirm=False),  # initplan asks twice and counts the tries
+        say=lambda msg: click.echo(msg, err=True),
     )
 
 
@@ -281,7 +283,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.hint:
             click.echo(f"hint: {exc.hint}", err=True)
         return exc.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # Ctrl-C at a click prompt or in a command
+            click.echo("Interrupted (^C)", err=True)
+            return EXIT_INTERRUPTED
         click.echo("Aborted; nothing was changed.", err=True)
         return EXIT_FAIL
     except click.ClickException as exc:

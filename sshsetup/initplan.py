@@ -31,11 +31,43 @@ from sshsetup.ssh.verify import Expected, Mismatch, Target, check_candidate, tar
 KEY_LINE_DETECT_TIMEOUT = 2.0  # seconds for the public-address lookup of the key line
 
 
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
 @dataclass(frozen=True)
 class Prompter:
     confirm: Callable[[str], bool]
     text: Callable[[str], str]
-    new_secret: Callable[[], str]  # asks twice
+    secret: Callable[[str], str]  # one hidden question (no echo)
+    say: Callable[[str], None] = _stderr  # why a question is asked again
+
+
+PASSPHRASE_TRIES = 3
+
+
+def passphrase_prompt(jsc: bool) -> str:
+    return f"Passphrase for the new key (at least {passphrase.MIN_LENGTH} characters)" if jsc else "Passphrase for the new key"
+
+
+def new_passphrase(ask: Prompter, *, jsc: bool, allow_empty: bool) -> str:
+    """The new key's passphrase, typed twice; a short or mismatching one is asked again, up to three tries."""
+    for n in range(1, PASSPHRASE_TRIES + 1):
+        typed = ask.secret(passphrase_prompt(jsc))
+        try:
+            passphrase.check(passphrase.checked_bytes(typed.encode("utf-8"), "the typed passphrase"), jsc=jsc,
+                             allow_empty=allow_empty)
+        except BadInput as exc:
+            problem = exc
+        else:
+            if ask.secret("Repeat for confirmation") == typed:
+                return typed
+            problem = BadInput("the two passphrases do not match", hint="type the same passphrase twice")
+        if n == PASSPHRASE_TRIES:
+            raise BadInput(f"{problem.message} ({PASSPHRASE_TRIES} tries; nothing was changed)", hint=problem.hint)
+        left = PASSPHRASE_TRIES - n
+        ask.say(f"{problem.message}; try again ({left} {'try' if left == 1 else 'tries'} left)")
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -217,7 +249,12 @@ def _key(key_path: Path, opts: InitOptions, ask: Prompter | None, *, jsc: bool) 
         if info.encrypted is False:
             notes = (f"warning: {key_path} has no passphrase; JSC requires an encrypted private key (ssh-keygen -p -f {key_path})",)
         return _Key(None, info, f"{info.public_line} {info.comment}".strip() + "\n", notes)
-    prompt = ask.new_secret if ask is not None else None
+    prompt = None
+    if ask is not None and opts.passphrase_file is None and not (opts.insecure_empty_passphrase and not jsc):
+        typed = new_passphrase(ask, jsc=jsc, allow_empty=opts.insecure_empty_passphrase)
+
+        def prompt() -> str:
+            return typed
     pw = passphrase.obtain(opts.passphrase_file, prompt, jsc=jsc, allow_empty=opts.insecure_empty_passphrase)
     import getpass  # only for a new key's comment: socket alone costs a dry run ~2 ms
     import socket

@@ -211,9 +211,6 @@ def test_signal_handlers_are_put_back() -> None:
 
 # ---------------------------------------------------------------- the real `sshsetup init` prompt
 
-WIRING = ("needs the wiring in cli.py: _prompter's new_secret=lambda: read_hidden('Passphrase for the new key', "
-          "confirm=True), and main() mapping click's Abort caused by KeyboardInterrupt to 130 'Interrupted (^C)'")
-
 
 class InitTerminal(Terminal):
     def __init__(self, home: str) -> None:  # noqa: D107 - same as Terminal, running sshsetup init
@@ -226,11 +223,10 @@ class InitTerminal(Terminal):
         self.pos = 0
 
 
-@pytest.mark.xfail(strict=True, reason=WIRING)
 def test_init_ctrl_c_at_the_passphrase_prompt_exits_130(fake_home) -> None:
     t = InitTerminal(str(fake_home))
     try:
-        t.expect("Passphrase for the new key: ")
+        t.expect("Passphrase for the new key (at least 8 characters): ")
         t.wait_for_echo_off()
         t.send(b"\x03")
         rc = t.finish()
@@ -243,11 +239,10 @@ def test_init_ctrl_c_at_the_passphrase_prompt_exits_130(fake_home) -> None:
         t.close()
 
 
-@pytest.mark.xfail(strict=True, reason=WIRING)
 def test_init_sigterm_at_the_passphrase_prompt_restores_echo(fake_home) -> None:
     t = InitTerminal(str(fake_home))
     try:
-        t.expect("Passphrase for the new key: ")
+        t.expect("Passphrase for the new key (at least 8 characters): ")
         t.wait_for_echo_off()
         t.proc.send_signal(signal.SIGTERM)
         assert t.finish() == 128 + signal.SIGTERM
