@@ -62,6 +62,7 @@ def _prompter() -> Prompter | None:
         text=lambda msg: str(click.prompt(msg, err=True)),
         secret=lambda msg: read_hidden(msg, confirm=False),  # initplan asks twice and counts the tries
         say=lambda msg: click.echo(msg, err=True),
+        enter=lambda msg: None if click.prompt(msg, default="", show_default=False, err=True) else None,
     )
 
 
@@ -101,23 +102,30 @@ def cli() -> None:
 @click.option("--account", metavar="NAME", help="Project whose $PROJECT_<NAME> holds the VS Code server (one ssh call per host).")
 @click.option("--alias", "aliases", multiple=True, metavar="SITE=NAME", callback=_site_aliases,
               help="Use your own alias NAME (e.g. your hand-written 'Host booster') for SITE's managed entry (repeatable).")
+@click.option("--no-guide", is_flag=True,
+              help="Stop after the key line (default on a terminal: copy it, open JuDoor, wait for Enter, then sshsetup wait).")
 @DRY_RUN
 @YES
 def init(sites: tuple[str, ...], drop_sites: tuple[str, ...], user: str | None, key: Path | None, passphrase_file: str | None, sites_file: Path | None,
          compute_nodes: bool | None, client: str, insecure_empty_passphrase: bool, from_ranges: tuple[str, ...],
          range_policy: str, vscode: bool, project_dir: str | None, account: str | None,
-         aliases: tuple[tuple[str, str], ...], dry_run: bool, yes: bool) -> int:
+         aliases: tuple[tuple[str, str], ...], no_guide: bool, dry_run: bool, yes: bool) -> int:
     """Create a key, the ~/.ssh/config entries and print the JuDoor key line."""
     from sshsetup import render
     from sshsetup.commands import init as command
 
+    ask = _prompter()
     options = command.InitOptions(
         sites=sites, user=user, key=key, passphrase_file=passphrase_file, sites_file=sites_file, compute_nodes=compute_nodes,
         client=client, dry_run=dry_run, yes=yes, insecure_empty_passphrase=insecure_empty_passphrase,
         from_ranges=from_ranges, policy=range_policy, vscode=vscode, project_dir=project_dir, account=account,
-        aliases=aliases, drop_sites=drop_sites,
+        aliases=aliases, drop_sites=drop_sites, guide=ask is not None and not no_guide and not dry_run,
     )
-    return render.show(command.run(_paths(), options, ask=_prompter()))
+    result = command.run(_paths(), options, ask=ask)
+    rc = render.show(result)
+    if rc == EXIT_OK and options.guide and ask is not None and result.changed:
+        rc = command.guide(_paths(), ask)
+    return rc
 
 
 @cli.command("key-line")

@@ -41,6 +41,7 @@ class Prompter:
     text: Callable[[str], str]
     secret: Callable[[str], str]  # one hidden question (no echo)
     say: Callable[[str], None] = _stderr  # why a question is asked again
+    enter: Callable[[str], None] = _stderr  # shows msg, returns on Enter, returns on Enter (the guided end of init)
 
 
 PASSPHRASE_TRIES = 3
@@ -89,6 +90,7 @@ class InitOptions:
     account: str | None = None
     aliases: tuple[tuple[str, str], ...] = ()  # (site id, alias): adopt the user's own name for a managed entry
     drop_sites: tuple[str, ...] = ()  # remembered sites to leave out (--drop-site); --site only ever adds
+    guide: bool = False  # the guided hand-off follows (sshsetup.initguide): it copies the line, not the hand-off
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def _family_lines(sites: list[Site], line: kl.KeyLine, families: Mapping[str, st
 
 
 def handoff(paths: Paths, sites: list[Site], public_line: str, line: kl.KeyLine, *, write_state: bool,
-            families: Mapping[str, str] | None, told: str = "is told") -> Handoff:
+            families: Mapping[str, str] | None, told: str = "is told", copy: bool = True) -> Handoff:
     """The line, what it covers, where to paste it and what next (records it with ``write_state``).
 
     ``families``: ``AddressFamily`` per alias as the config has it (``configured_families``); None: no block.
@@ -112,7 +112,7 @@ def handoff(paths: Paths, sites: list[Site], public_line: str, line: kl.KeyLine,
             after.append("IPv6: the line covers IPv6 too.")
         if write_state:
             record(paths, sites, line, public_line)
-        if os.environ.get("SSHSETUP_NO_CLIPBOARD") is None:
+        if copy and os.environ.get("SSHSETUP_NO_CLIPBOARD") is None:  # copy=False: init's guide copies and says so
             from sshsetup import clipboard
 
             tool = clipboard.copy(line.line)

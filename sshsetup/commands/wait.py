@@ -85,19 +85,25 @@ class WaitOptions:
 
 
 def run(paths: Paths, options: WaitOptions, *, say: Callable[[str], None] = output.say,
-        sleep: Callable[[float], None] = time.sleep) -> Result:
-    """Probe the sites (``--site``, else those ``init`` set up); progress goes to ``say`` as it happens."""
+        sleep: Callable[[float], None] = time.sleep, outcomes: dict[str, ProbeResult | None] | None = None) -> Result:
+    """Probe the sites (``--site``, else those ``init`` set up); progress goes to ``say`` as it happens.
+
+    ``outcomes``: filled with the last probe per alias (None: a live login of ``sshsetup login``).
+    """
     rem = remembered.load(paths)
     catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
     sites = remembered.choose_sites(catalogue, options.sites, rem)
     code = probe_all(Ssh.for_paths(paths), [s.alias for s in sites], max_wait_s=options.max_wait * 60,
-                     probes=options.probes, say=say, sleep=sleep, key=rem.key or paths.default_key)
+                     probes=options.probes, say=say, sleep=sleep, key=rem.key or paths.default_key,
+                     outcomes=outcomes)
     return Result("wait", code)
 
 
 def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
-              say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep, key: Path | None = None) -> int:
+              say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep, key: Path | None = None,
+              outcomes: dict[str, ProbeResult | None] | None = None) -> int:
     """``key``: the private key the config names, put into the ``ssh-add`` hint in place of ``KEYFILE``."""
+    seen: dict[str, ProbeResult | None] = {} if outcomes is None else outcomes
     times = schedule(max_wait_s, probes)
     pending = list(aliases)
     failed = False
@@ -105,6 +111,7 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
 
     for alias in master.live_aliases(pending, ssh.config):
         pending.remove(alias)
+        seen[alias] = None
         say(f"✓ {alias}: the key works (the login of sshsetup login is live; no new authentication).")
     start = time.monotonic()
     for n, at in enumerate(times, 1):
@@ -113,6 +120,7 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
             _countdown(delay, n, len(times), say, sleep)
         for alias in list(pending):
             r = probe(ssh, alias)
+            seen[alias] = r
             if r.cause in WORKS:
                 pending.remove(alias)
                 say(f"✓ {alias}: the key works ({r.title}).")
