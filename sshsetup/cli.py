@@ -293,6 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # Ctrl-C at a click prompt or in a command
+            if exc.__cause__ is None:  # a click prompt: the cursor is still behind the question
+                click.echo(err=True)
             click.echo("Interrupted (^C)", err=True)
             return EXIT_INTERRUPTED
         click.echo("Aborted; nothing was changed.", err=True)
