@@ -17,8 +17,11 @@ from sshsetup import __version__
 from sshsetup.errors import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, SshSetupError
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from sshsetup.initplan import Prompter
     from sshsetup.paths import Paths
+    from sshsetup.remembered import Remembered
 
 SITES_FILE = click.option(
     "--sites-file",
@@ -77,6 +80,68 @@ def _site_aliases(_ctx: click.Context, _param: click.Parameter, values: tuple[st
     return tuple(pairs)
 
 
+# ---- shell completion (click's: eval "$(_SSHSETUP_COMPLETE=bash_source sshsetup)"); never raises, never slow
+
+
+def _remembered_catalogue() -> tuple[Remembered, list[str], dict[str, str]]:
+    """(remembered options, the catalogue's site ids, alias by site id) for completion; empty when unreadable."""
+    from sshsetup import remembered
+    from sshsetup.catalogue import load_catalogue
+
+    paths = _paths()
+    try:
+        rem = remembered.load(paths)
+    except Exception:  # noqa: BLE001 - a damaged block completes nothing from it
+        rem = remembered.Remembered()
+    try:
+        catalogue = load_catalogue(rem.sites_file, paths.sites_file)
+    except Exception:  # noqa: BLE001 - a broken sites file: no candidates
+        return rem, [], {}
+    aliases = dict(rem.aliases)
+    return rem, sorted(catalogue), {sid: aliases.get(sid, site.alias) for sid, site in catalogue.items()}
+
+
+def _complete_site_ids(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
+    _, ids, alias = _remembered_catalogue()
+    return [CompletionItem(i, help=alias.get(i)) for i in ids if i.startswith(incomplete)]
+
+
+def _complete_set_up_sites(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """The sites init set up (what --drop-site can drop)."""
+    from click.shell_completion import CompletionItem
+
+    rem, _, alias = _remembered_catalogue()
+    ids = rem.sites
+    return [CompletionItem(i, help=alias.get(i)) for i in ids if i.startswith(incomplete)]
+
+
+def _complete_aliases(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """The ssh aliases of the sites init set up."""
+    from click.shell_completion import CompletionItem
+
+    rem, _, alias = _remembered_catalogue()
+    ids = rem.sites
+    return [CompletionItem(alias[i], help=i) for i in ids if i in alias and alias[i].startswith(incomplete)]
+
+
+def _complete_site_alias_pair(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``--alias SITE=NAME``: the site part, with '='."""
+    from click.shell_completion import CompletionItem
+
+    _, ids, _alias = _remembered_catalogue()
+    return [CompletionItem(f"{i}=", type="nospace") for i in ids if f"{i}=".startswith(incomplete)]
+
+
+def _complete_check_ids(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
+    from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS
+
+    return [CompletionItem(c.id) for c in (*CHECKS, *REMOTE_CHECKS) if c.id.startswith(incomplete)]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="sshsetup")
 def cli() -> None:
@@ -84,9 +149,9 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--site", "sites", multiple=True, metavar="ID",
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids,
               help="Add a site (repeatable; kept with those set up before; first time default: juwels-booster, jusuf).")
-@click.option("--drop-site", "drop_sites", multiple=True, metavar="ID", help="Leave out a site set up before (repeatable).")
+@click.option("--drop-site", "drop_sites", multiple=True, metavar="ID", shell_complete=_complete_set_up_sites, help="Leave out a site set up before (repeatable).")
 @click.option("--user", metavar="NAME", help="Your JSC user name (from JuDoor).")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="Reuse this existing private key.")
 @click.option("--passphrase-file", metavar="FILE", help="Read the new key's passphrase from FILE ('-': stdin).")
@@ -100,7 +165,7 @@ def cli() -> None:
 @click.option("--vscode/--no-vscode", default=True, help="Write VS Code's Remote-SSH settings when VS Code is found.")
 @click.option("--project-dir", metavar="DIR", help="Absolute project directory on the cluster: the VS Code server goes to DIR/USER.")
 @click.option("--account", metavar="NAME", help="Project whose $PROJECT_<NAME> holds the VS Code server (one ssh call per host).")
-@click.option("--alias", "aliases", multiple=True, metavar="SITE=NAME", callback=_site_aliases,
+@click.option("--alias", "aliases", multiple=True, metavar="SITE=NAME", callback=_site_aliases, shell_complete=_complete_site_alias_pair,
               help="Use your own alias NAME (e.g. your hand-written 'Host booster') for SITE's managed entry (repeatable).")
 @click.option("--no-guide", is_flag=True,
               help="Stop after the key line (default on a terminal: copy it, open JuDoor, wait for Enter, then sshsetup wait).")
@@ -129,7 +194,7 @@ def init(sites: tuple[str, ...], drop_sites: tuple[str, ...], user: str | None, 
 
 
 @cli.command("key-line")
-@click.option("--site", "sites", multiple=True, metavar="ID", help="The site(s) the line is for (default: those init set up).")
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids, help="The site(s) the line is for (default: those init set up).")
 @SITES_FILE
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="The private key (default: the one init configured).")
 @FROM
@@ -176,11 +241,11 @@ def sites(sites_file: Path | None, as_json: bool) -> int:
 @cli.command()
 @click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
               help="The folder you open in VS Code (tasks go to .vscode/tasks.json).")
-@click.option("--site", "site_id", metavar="ID", help="The site the tasks submit to (default: the first one init set up).")
+@click.option("--site", "site_id", metavar="ID", shell_complete=_complete_site_ids, help="The site the tasks submit to (default: the first one init set up).")
 @SITES_FILE
 @click.option("--account", metavar="NAME", help="Default Slurm account (budget) for the tasks.")
 @click.option("--partition", metavar="NAME", help="Default partition for the tasks.")
-@click.option("--alias", metavar="ALIAS", help="The ssh alias for the local-workspace tasks (default: the site's).")
+@click.option("--alias", metavar="ALIAS", shell_complete=_complete_aliases, help="The ssh alias for the local-workspace tasks (default: the site's).")
 @DRY_RUN
 @YES
 def vscode(workspace: Path, site_id: str | None, sites_file: Path | None, account: str | None, partition: str | None,
@@ -221,8 +286,8 @@ def jobscript(site_id: str, sites_file: Path | None, account: str, partition: st
 
 
 @cli.command()
-@click.argument("ids", nargs=-1, metavar="[CHECK-ID]...")
-@click.option("--site", "sites", multiple=True, metavar="ID", help="Limit to these sites (default: those init set up).")
+@click.argument("ids", nargs=-1, metavar="[CHECK-ID]...", shell_complete=_complete_check_ids)
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids, help="Limit to these sites (default: those init set up).")
 @SITES_FILE
 @click.option("--list", "list_only", is_flag=True, help="List the check ids and exit.")
 @click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
@@ -247,7 +312,7 @@ def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None
 
 
 @cli.command()
-@click.option("--site", "sites", multiple=True, metavar="ID", help="The site(s) to check (default: those init set up).")
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids, help="The site(s) to check (default: those init set up).")
 @SITES_FILE
 @click.option("--max-wait", type=click.FloatRange(0, 120), default=15.0, show_default=True, metavar="MINUTES",
               help="Spread the probes over this many minutes.")
@@ -321,7 +386,8 @@ def console_main() -> None:
 
 
 @cli.command()
-@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids,
+              help="A site id (repeatable; default: those init set up).")
 @click.option("--for", "for_", metavar="DURATION", help="Keep the login this long, e.g. 8h, 90m (default: the site's, 8h for JSC).")
 @click.option("--timeout", type=click.FloatRange(5, 900), default=120.0, show_default=True, metavar="SECONDS",
               help="Give up on a site when its prompts are not answered within this time.")
@@ -336,7 +402,8 @@ def login(sites: tuple[str, ...], for_: str | None, timeout: float, sites_file: 
 
 
 @cli.command()
-@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids,
+              help="A site id (repeatable; default: those init set up).")
 @SITES_FILE
 @click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
 def status(sites: tuple[str, ...], sites_file: Path | None, as_json: bool) -> int:
@@ -349,7 +416,8 @@ def status(sites: tuple[str, ...], sites_file: Path | None, as_json: bool) -> in
 
 
 @cli.command()
-@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids,
+              help="A site id (repeatable; default: those init set up).")
 @SITES_FILE
 def logout(sites: tuple[str, ...], sites_file: Path | None) -> int:
     """Close the logins that sshsetup login opened (ssh -O exit)."""
