@@ -10,9 +10,10 @@ stop at once.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,31 @@ class ProbeResult:
     title: str
     hint: str
     transcript: str
+
+    def new_host_key(self) -> tuple[str, str, str] | None:
+        """(host as known_hosts names it, key type, SHA256 fingerprint) when this probe added the host key."""
+        return new_host_key(self.transcript)
+
+
+_ADDED = re.compile(r"Permanently added '([^']{1,300})' \((\w{1,40})\) to the list of known hosts")
+_SERVER_KEY = re.compile(r"Server host key: (\S{1,60}) (SHA256:[A-Za-z0-9+/=]{1,100})")
+
+
+def new_host_key(transcript: str) -> tuple[str, str, str] | None:
+    """What ``accept-new`` just added (a changed key is never added: ssh refuses it, and wait stops)."""
+    added, key = _ADDED.search(transcript), _SERVER_KEY.search(transcript)
+    if added is None or key is None:
+        return None
+    return added.group(1), added.group(2), key.group(2)
+
+
+def host_key_lines(alias: str, found: tuple[str, str, str], compare: str | None) -> list[str]:
+    """Shown once, when the host key is new: the fingerprint and how to compare it."""
+    host, kind, fingerprint = found
+    where = f"the fingerprints in the system's documentation ({compare}) or from its support" if compare else \
+        "the fingerprint the site's support gives you"
+    return [f"  new host key of {alias}: {kind} {fingerprint} (now in known_hosts as {host})",
+            f"  compare it with {where}; if it differs, do not log in: remove it (ssh-keygen -R '{host}') and tell the support."]
 
 
 def schedule(max_wait_s: float, probes: int) -> list[float]:
@@ -95,14 +121,15 @@ def run(paths: Paths, options: WaitOptions, *, say: Callable[[str], None] = outp
     sites = remembered.choose_sites(catalogue, options.sites, rem)
     code = probe_all(Ssh.for_paths(paths), [s.alias for s in sites], max_wait_s=options.max_wait * 60,
                      probes=options.probes, say=say, sleep=sleep, key=rem.key or paths.default_key,
-                     outcomes=outcomes)
+                     outcomes=outcomes, compare={s.alias: str(s.get("docs_url")) for s in sites if s.get("docs_url")})
     return Result("wait", code)
 
 
 def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
               say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep, key: Path | None = None,
-              outcomes: dict[str, ProbeResult | None] | None = None) -> int:
-    """``key``: the private key the config names, put into the ``ssh-add`` hint in place of ``KEYFILE``."""
+              outcomes: dict[str, ProbeResult | None] | None = None, compare: Mapping[str, str] | None = None) -> int:
+    """``key``: the private key the config names, put into the ``ssh-add`` hint in place of ``KEYFILE``;
+    ``compare``: per alias, where its host key fingerprints are published (the catalogue's docs_url)."""
     seen: dict[str, ProbeResult | None] = {} if outcomes is None else outcomes
     times = schedule(max_wait_s, probes)
     pending = list(aliases)
@@ -121,6 +148,10 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
         for alias in list(pending):
             r = probe(ssh, alias)
             seen[alias] = r
+            added = r.new_host_key()
+            if added is not None:
+                for line in host_key_lines(alias, added, (compare or {}).get(alias)):
+                    say(line)
             if r.cause in WORKS:
                 pending.remove(alias)
                 say(f"✓ {alias}: the key works ({r.title}).")
