@@ -57,7 +57,7 @@ def new_host_key(transcript: str) -> tuple[str, str, str] | None:
 def host_key_lines(alias: str, found: tuple[str, str, str], compare: str | None) -> list[str]:
     """Shown once, when the host key is new: the fingerprint and how to compare it."""
     host, kind, fingerprint = found
-    where = f"the fingerprints in the system's documentation ({compare}) or from its support" if compare else \
+    where = f"the one the site publishes (look in the system's documentation, {compare}, or ask its support)" if compare else \
         "the fingerprint the site's support gives you"
     return [f"  new host key of {alias}: {kind} {fingerprint} (now in known_hosts as {host})",
             f"  compare it with {where}; if it differs, do not log in: remove it (ssh-keygen -R '{host}') and tell the support."]

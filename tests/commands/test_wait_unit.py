@@ -86,8 +86,8 @@ def test_host_key_lines_name_where_to_compare() -> None:
     assert found == ("juwels-booster.fz-juelich.de", "ED25519", "SHA256:abcDEF123+/x")
     assert wait.host_key_lines("jsc-booster", found, "https://apps.fz-juelich.de/jsc/hps/juwels/") == [
         "  new host key of jsc-booster: ED25519 SHA256:abcDEF123+/x (now in known_hosts as juwels-booster.fz-juelich.de)",
-        "  compare it with the fingerprints in the system's documentation (https://apps.fz-juelich.de/jsc/hps/juwels/) "
-        "or from its support; if it differs, do not log in: remove it (ssh-keygen -R 'juwels-booster.fz-juelich.de') "
+        "  compare it with the one the site publishes (look in the system's documentation, "
+        "https://apps.fz-juelich.de/jsc/hps/juwels/, or ask its support); if it differs, do not log in: remove it (ssh-keygen -R 'juwels-booster.fz-juelich.de') "
         "and tell the support.",
     ]
     assert wait.new_host_key("debug1: Server host key: ssh-ed25519 SHA256:abc\n") is None  # known already: nothing to show
