@@ -41,9 +41,12 @@ def _interactive() -> bool:
 
 
 def _paths() -> Paths:
+    from sshsetup.ownership import require_own_home
     from sshsetup.paths import Paths
 
-    return Paths.from_env()
+    paths = Paths.from_env()
+    require_own_home(paths)  # never root-owned files in a user's home (sudo -E)
+    return paths
 
 
 def _confirm() -> Callable[[str], bool] | None:
@@ -189,7 +192,14 @@ def init(sites: tuple[str, ...], drop_sites: tuple[str, ...], user: str | None, 
     result = command.run(_paths(), options, ask=ask)
     rc = render.show(result)
     if rc == EXIT_OK and options.guide and ask is not None and result.changed:
-        rc = command.guide(_paths(), ask)
+        try:
+            rc = command.guide(_paths(), ask)
+        except (click.exceptions.Abort, KeyboardInterrupt) as exc:  # the files are written: not "nothing was changed"
+            if isinstance(exc, click.exceptions.Abort) and not isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+                raise
+            click.echo(err=True)
+            click.echo("Interrupted (^C): the setup is written; check the login later with: sshsetup wait", err=True)
+            return EXIT_INTERRUPTED
     return rc
 
 
@@ -357,10 +367,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             click.echo(f"hint: {exc.hint}", err=True)
         return exc.exit_code
     except click.exceptions.Abort as exc:
-        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # Ctrl-C at a click prompt or in a command
+        if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # Ctrl-C at a prompt (click's or ours)
             if exc.__cause__ is None:  # a click prompt: the cursor is still behind the question
                 click.echo(err=True)
-            click.echo("Interrupted (^C)", err=True)
+            click.echo("Interrupted (^C); nothing was changed.", err=True)
             return EXIT_INTERRUPTED
         click.echo("Aborted; nothing was changed.", err=True)
         return EXIT_FAIL

@@ -72,7 +72,6 @@ def test_a_missing_home_is_left_to_the_other_checks(tmp_path: Path, monkeypatch:
     assert home_owner_problem(_paths()) is None
 
 
-@pytest.mark.xfail(strict=True, reason="needs the wiring in cli.py: ownership.require_own_home(paths) in _paths()")
 def test_init_as_root_in_someone_elses_home_changes_nothing(fake_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ssh = fake_home / ".ssh"
     ssh.mkdir(mode=0o700)

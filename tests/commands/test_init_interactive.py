@@ -163,5 +163,5 @@ def test_ctrl_c_at_any_prompt_exits_130(fake_home: Path, at: str) -> None:
     rc = t.finish()
     screen = t.seen.decode(errors="replace")
     assert (rc, "Aborted" in screen, "Traceback" in screen) == (130, False, False), screen
-    assert screen.replace("\r\n", "\n").splitlines()[-1] == "Interrupted (^C)"  # on a line of its own
+    assert screen.replace("\r\n", "\n").splitlines()[-1] == "Interrupted (^C); nothing was changed."  # on a line of its own
     assert not (fake_home / ".ssh" / "config").exists() and not (fake_home / ".ssh" / "id_ed25519_jsc").exists()
