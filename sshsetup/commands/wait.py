@@ -166,7 +166,7 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
                 pending.remove(alias)
                 failed = True
                 say(f"✗ {alias}: {r.title}")
-                say(f"  hint: {r.hint}")
+                say(f"  hint: {filled(r.hint, alias, key)}")
         if not pending:
             break
     for alias in pending:
@@ -174,6 +174,12 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
         say(f"✗ {alias}: still refused after {len(times)} probes over {max_wait_s / 60:.0f} min.")
         say("  hint: check in JuDoor that the key is uploaded for this system, then run: sshsetup doctor")
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def filled(hint: str, alias: str, key: Path | None) -> str:
+    """A classifier hint with its placeholders filled in: ALIAS is the alias, KEYFILE the config's key."""
+    text = re.sub(r"\bALIAS\b", alias, hint)
+    return re.sub(r"\bKEYFILE\b", str(key), text) if key is not None else text
 
 
 def agent_hint(hint: str, key: Path | None) -> str:

@@ -85,6 +85,8 @@ def test_guided_init_without_tools_says_so_and_names_the_cause(test_user: TestUs
     rc = t.finish(timeout=60)
     screen = _screen(t)
     assert rc == 1, "\n".join(screen)
+    assert "  hint: wrong host name or port, the host is down, or a firewall rejects you; check HostName/Port: ssh -G jsc-testbed" \
+        in screen  # the real alias, not a placeholder
     assert screen[-2:] == ["✗ you cannot log in to jsc-testbed yet: the connection was refused",
                            "  next: sshsetup doctor --site testbed   (it names the cause and the fix)"]
 
