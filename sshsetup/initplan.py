@@ -196,7 +196,7 @@ def site_ids(given: tuple[str, ...], remembered: tuple[str, ...], drop: tuple[st
             raise BadInput(f"--drop-site {d}: {d} is also given with --site", hint="give a site either to add or to drop")
         if d not in ids:
             known = ", ".join(ids) or "none"
-            raise BadInput(f"--drop-site {d}: {d} is not set up (set up: {known})",
+            raise BadInput(f"--drop-site {d}: {d} is not one of the sites being set up ({known})",
                            hint="name a site from the list, e.g. --drop-site " + (ids[0] if ids else "jusuf"))
     kept = tuple(i for i in ids if i not in drop)
     if not kept:

@@ -240,6 +240,10 @@ CASES = {
     "sites-file-pattern-matches-alias": Case((*KEYED, "--sites-file", f"{H}/sites.toml"), 2,
                                              f"{H}/sites.toml:4: [sites.x] compute_node_pattern node*.x matches the alias node1.x of site 'x'",
                                              _sites('[sites.x]\nhostname = "a.org"\nalias = "node1.x"\ncompute_node_pattern = "node*.x"\n')),
+    "drop-site-not-set-up": Case(("init", "--yes", "--user", "smith1", "--drop-site", "jureca-dc"), 2,
+                                 "--drop-site jureca-dc: jureca-dc is not one of the sites being set up (juwels-booster, jusuf)"),
+    "drop-site-every-site": Case(("init", "--yes", "--user", "smith1", "--drop-site", "jusuf", "--drop-site", "juwels-booster"), 2,
+                                 "--drop-site would drop every site"),
 }
 
 

@@ -334,7 +334,7 @@ def test_drop_site_names_every_dropped_alias_before_writing(capsys: pytest.Captu
 
 
 @pytest.mark.parametrize(("args", "error", "hint"), [
-    (["--drop-site", "jureca-dc"], "error: --drop-site jureca-dc: jureca-dc is not set up (set up: juwels-booster, jusuf)",
+    (["--drop-site", "jureca-dc"], "error: --drop-site jureca-dc: jureca-dc is not one of the sites being set up (juwels-booster, jusuf)",
      "hint: name a site from the list, e.g. --drop-site juwels-booster"),
     (["--drop-site", "jusuf", "--drop-site", "juwels-booster"], "error: --drop-site would drop every site",
      "hint: to undo everything sshsetup wrote, run: sshsetup remove"),
