@@ -165,3 +165,19 @@ def test_ctrl_c_at_any_prompt_exits_130(fake_home: Path, at: str) -> None:
     assert (rc, "Aborted" in screen, "Traceback" in screen) == (130, False, False), screen
     assert screen.replace("\r\n", "\n").splitlines()[-1] == "Interrupted (^C); nothing was changed."  # on a line of its own
     assert not (fake_home / ".ssh" / "config").exists() and not (fake_home / ".ssh" / "id_ed25519_jsc").exists()
+
+
+def test_ctrl_c_at_remove_s_question_exits_130_and_removes_nothing(fake_home: Path, key: Path) -> None:
+    env = {**os.environ, "SSHSETUP_NO_CLIPBOARD": "1", "TERM": "dumb"}
+    done = subprocess.run([sys.executable, "-m", "sshsetup", "init", "--user", "smith1", "--key", str(key), "--yes",
+                           "--no-vscode", "--site", "jusuf"], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    before = (fake_home / ".ssh" / "config").read_bytes()
+    t = Terminal([sys.executable, "-m", "sshsetup", "remove"], env)
+    t.expect("Remove these? [Y/n]:")
+    time.sleep(0.2)
+    t.interrupt()
+    rc = t.finish()
+    screen = t.seen.decode(errors="replace").replace("\r\n", "\n")
+    assert (rc, screen.splitlines()[-1]) == (130, "Interrupted (^C); nothing was changed."), screen
+    assert (fake_home / ".ssh" / "config").read_bytes() == before
