@@ -195,9 +195,11 @@ def init(sites: tuple[str, ...], drop_sites: tuple[str, ...], user: str | None, 
         try:
             rc = command.guide(_paths(), ask)
         except (click.exceptions.Abort, KeyboardInterrupt) as exc:  # the files are written: not "nothing was changed"
-            if isinstance(exc, click.exceptions.Abort) and not isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
-                raise
             click.echo(err=True)
+            if isinstance(exc, click.exceptions.Abort) and not isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+                click.echo("Stopped before the check (end of input): the setup is written; "
+                           "check the login later with: sshsetup wait", err=True)
+                return EXIT_OK
             click.echo("Interrupted (^C): the setup is written; check the login later with: sshsetup wait", err=True)
             return EXIT_INTERRUPTED
     return rc

@@ -117,6 +117,21 @@ def test_ctrl_c_at_the_enter_question_exits_130(fake_home: Path) -> None:
     assert "not copied to the clipboard (SSHSETUP_NO_CLIPBOARD is set): select the line above and copy it" in _screen(t)
 
 
+def test_end_of_input_at_the_enter_question_keeps_the_setup(fake_home: Path) -> None:
+    (fake_home / "sites.toml").write_text(SITE.format(port=9))
+    (fake_home / "pw").write_text(PASSPHRASE + "\n")
+    env = {**os.environ, "TERM": "dumb", "SSHSETUP_NO_CLIPBOARD": "1"}
+    t = Terminal([sys.executable, "-m", "sshsetup", "init", "--site", "testbed", "--sites-file", str(fake_home / "sites.toml"),
+                  "--user", "smith1", "--passphrase-file", str(fake_home / "pw"), "--yes", "--no-vscode"], env)
+    t.expect("Press Enter when the line is saved in JuDoor")
+    time.sleep(0.2)
+    os.write(t.master, b"\x04")  # Ctrl-D
+    rc = t.finish(timeout=30)
+    assert (rc, _screen(t)[-1]) == (0, "Stopped before the check (end of input): the setup is written; "
+                                       "check the login later with: sshsetup wait"), "\n".join(_screen(t))
+    assert (fake_home / ".ssh" / "config").exists()
+
+
 def test_a_text_browser_is_never_started_on_a_linux_console() -> None:
     assert not initguide.can_open_browser({}, "linux")
     assert initguide.can_open_browser({"DISPLAY": ":0"}, "linux")
