@@ -4,7 +4,7 @@ The interpreter that runs pytest may live under /root (mode 0700), where the tes
 user cannot reach it. For end-to-end runs *as that user* (its own ``~``, its own
 ``~/.ssh/config``, exactly as a real user), build a venv from the system Python,
 install sshsetup's dependencies from the package index once (cached under /tmp by a
-hash of the dependency list), and copy the checkout's package into it like a wheel
+hash of the dependency list and the checkout's path), and copy the checkout's package into it like a wheel
 install would (``templates/`` -> ``sshsetup/templates``).
 """
 
@@ -53,7 +53,8 @@ def user_python() -> Path:
     if base is None:
         missing("system python3", "no /usr/bin/python3 to build the test user's venv")
         raise AssertionError("unreachable")
-    tag = hashlib.sha256(("\n".join(DEPS) + base).encode()).hexdigest()[:12]
+    # one venv per checkout: sessions of different checkouts never replace each other's copy of sshsetup
+    tag = hashlib.sha256(("\n".join(DEPS) + base + str(ROOT)).encode()).hexdigest()[:12]
     venv = Path(f"/tmp/sshsetup-uservenv-{tag}")
     py = venv / "bin" / "python"
     if not (venv / ".ready").exists():
