@@ -17,8 +17,11 @@ from sshsetup import __version__
 from sshsetup.errors import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, SshSetupError
 
 if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
+
     from sshsetup.initplan import Prompter
     from sshsetup.paths import Paths
+    from sshsetup.remembered import Remembered
 
 SITES_FILE = click.option(
     "--sites-file",
@@ -63,7 +66,9 @@ def _prompter() -> Prompter | None:
     return Prompter(
         confirm=lambda msg: bool(click.confirm(msg, default=True, err=True)),
         text=lambda msg: str(click.prompt(msg, err=True)),
-        new_secret=lambda: read_hidden("Passphrase for the new key", confirm=True),
+        secret=lambda msg: read_hidden(msg, confirm=False),  # initplan asks twice and counts the tries
+        say=lambda msg: click.echo(msg, err=True),
+        enter=lambda msg: None if click.prompt(msg, default="", show_default=False, err=True) else None,
     )
 
 
@@ -78,6 +83,68 @@ def _site_aliases(_ctx: click.Context, _param: click.Parameter, values: tuple[st
     return tuple(pairs)
 
 
+# ---- shell completion (click's: eval "$(_SSHSETUP_COMPLETE=bash_source sshsetup)"); never raises, never slow
+
+
+def _remembered_catalogue() -> tuple[Remembered, list[str], dict[str, str]]:
+    """(remembered options, the catalogue's site ids, alias by site id) for completion; empty when unreadable."""
+    from sshsetup import remembered
+    from sshsetup.catalogue import load_catalogue
+
+    paths = _paths()
+    try:
+        rem = remembered.load(paths)
+    except Exception:  # noqa: BLE001 - a damaged block completes nothing from it
+        rem = remembered.Remembered()
+    try:
+        catalogue = load_catalogue(rem.sites_file, paths.sites_file)
+    except Exception:  # noqa: BLE001 - a broken sites file: no candidates
+        return rem, [], {}
+    aliases = dict(rem.aliases)
+    return rem, sorted(catalogue), {sid: aliases.get(sid, site.alias) for sid, site in catalogue.items()}
+
+
+def _complete_site_ids(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
+    _, ids, alias = _remembered_catalogue()
+    return [CompletionItem(i, help=alias.get(i)) for i in ids if i.startswith(incomplete)]
+
+
+def _complete_set_up_sites(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """The sites init set up (what --drop-site can drop)."""
+    from click.shell_completion import CompletionItem
+
+    rem, _, alias = _remembered_catalogue()
+    ids = rem.sites
+    return [CompletionItem(i, help=alias.get(i)) for i in ids if i.startswith(incomplete)]
+
+
+def _complete_aliases(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """The ssh aliases of the sites init set up."""
+    from click.shell_completion import CompletionItem
+
+    rem, _, alias = _remembered_catalogue()
+    ids = rem.sites
+    return [CompletionItem(alias[i], help=i) for i in ids if i in alias and alias[i].startswith(incomplete)]
+
+
+def _complete_site_alias_pair(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    """``--alias SITE=NAME``: the site part, with '='."""
+    from click.shell_completion import CompletionItem
+
+    _, ids, _alias = _remembered_catalogue()
+    return [CompletionItem(f"{i}=", type="nospace") for i in ids if f"{i}=".startswith(incomplete)]
+
+
+def _complete_check_ids(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+    from click.shell_completion import CompletionItem
+
+    from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS
+
+    return [CompletionItem(c.id) for c in (*CHECKS, *REMOTE_CHECKS) if c.id.startswith(incomplete)]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="sshsetup")
 def cli() -> None:
@@ -85,7 +152,9 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: juwels-booster, jusuf).")
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids,
+              help="Add a site (repeatable; kept with those set up before; first time default: juwels-booster, jusuf).")
+@click.option("--drop-site", "drop_sites", multiple=True, metavar="ID", shell_complete=_complete_set_up_sites, help="Leave out a site set up before (repeatable).")
 @click.option("--user", metavar="NAME", help="Your JSC user name (from JuDoor).")
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="Reuse this existing private key.")
 @click.option("--passphrase-file", metavar="FILE", help="Read the new key's passphrase from FILE ('-': stdin).")
@@ -99,29 +168,45 @@ def cli() -> None:
 @click.option("--vscode/--no-vscode", default=True, help="Write VS Code's Remote-SSH settings when VS Code is found.")
 @click.option("--project-dir", metavar="DIR", help="Absolute project directory on the cluster: the VS Code server goes to DIR/USER.")
 @click.option("--account", metavar="NAME", help="Project whose $PROJECT_<NAME> holds the VS Code server (one ssh call per host).")
-@click.option("--alias", "aliases", multiple=True, metavar="SITE=NAME", callback=_site_aliases,
+@click.option("--alias", "aliases", multiple=True, metavar="SITE=NAME", callback=_site_aliases, shell_complete=_complete_site_alias_pair,
               help="Use your own alias NAME (e.g. your hand-written 'Host booster') for SITE's managed entry (repeatable).")
+@click.option("--no-guide", is_flag=True,
+              help="Stop after the key line (default on a terminal: copy it, open JuDoor, wait for Enter, then sshsetup wait).")
 @DRY_RUN
 @YES
-def init(sites: tuple[str, ...], user: str | None, key: Path | None, passphrase_file: str | None, sites_file: Path | None,
+def init(sites: tuple[str, ...], drop_sites: tuple[str, ...], user: str | None, key: Path | None, passphrase_file: str | None, sites_file: Path | None,
          compute_nodes: bool | None, client: str, insecure_empty_passphrase: bool, from_ranges: tuple[str, ...],
          range_policy: str, vscode: bool, project_dir: str | None, account: str | None,
-         aliases: tuple[tuple[str, str], ...], dry_run: bool, yes: bool) -> int:
+         aliases: tuple[tuple[str, str], ...], no_guide: bool, dry_run: bool, yes: bool) -> int:
     """Create a key, the ~/.ssh/config entries and print the JuDoor key line."""
     from sshsetup import render
     from sshsetup.commands import init as command
 
+    ask = _prompter()
     options = command.InitOptions(
         sites=sites, user=user, key=key, passphrase_file=passphrase_file, sites_file=sites_file, compute_nodes=compute_nodes,
         client=client, dry_run=dry_run, yes=yes, insecure_empty_passphrase=insecure_empty_passphrase,
         from_ranges=from_ranges, policy=range_policy, vscode=vscode, project_dir=project_dir, account=account,
-        aliases=aliases,
+        aliases=aliases, drop_sites=drop_sites, guide=ask is not None and not no_guide and not dry_run,
     )
-    return render.show(command.run(_paths(), options, ask=_prompter()))
+    result = command.run(_paths(), options, ask=ask)
+    rc = render.show(result)
+    if rc == EXIT_OK and options.guide and ask is not None and result.changed:
+        try:
+            rc = command.guide(_paths(), ask)
+        except (click.exceptions.Abort, KeyboardInterrupt) as exc:  # the files are written: not "nothing was changed"
+            click.echo(err=True)
+            if isinstance(exc, click.exceptions.Abort) and not isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+                click.echo("Stopped before the check (end of input): the setup is written; "
+                           "check the login later with: sshsetup wait", err=True)
+                return EXIT_OK
+            click.echo("Interrupted (^C): the setup is written; check the login later with: sshsetup wait", err=True)
+            return EXIT_INTERRUPTED
+    return rc
 
 
 @cli.command("key-line")
-@click.option("--site", "sites", multiple=True, metavar="ID", help="The site(s) the line is for (default: those init set up).")
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids, help="The site(s) the line is for (default: those init set up).")
 @SITES_FILE
 @click.option("--key", type=click.Path(dir_okay=False, path_type=Path), help="The private key (default: the one init configured).")
 @FROM
@@ -168,11 +253,11 @@ def sites(sites_file: Path | None, as_json: bool) -> int:
 @cli.command()
 @click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
               help="The folder you open in VS Code (tasks go to .vscode/tasks.json).")
-@click.option("--site", "site_id", metavar="ID", help="The site the tasks submit to (default: the first one init set up).")
+@click.option("--site", "site_id", metavar="ID", shell_complete=_complete_site_ids, help="The site the tasks submit to (default: the first one init set up).")
 @SITES_FILE
 @click.option("--account", metavar="NAME", help="Default Slurm account (budget) for the tasks.")
 @click.option("--partition", metavar="NAME", help="Default partition for the tasks.")
-@click.option("--alias", metavar="ALIAS", help="The ssh alias for the local-workspace tasks (default: the site's).")
+@click.option("--alias", metavar="ALIAS", shell_complete=_complete_aliases, help="The ssh alias for the local-workspace tasks (default: the site's).")
 @DRY_RUN
 @YES
 def vscode(workspace: Path, site_id: str | None, sites_file: Path | None, account: str | None, partition: str | None,
@@ -227,8 +312,8 @@ def jobscript(site_id: str | None, sites_file: Path | None, account: str | None,
 
 
 @cli.command()
-@click.argument("ids", nargs=-1, metavar="[CHECK-ID]...")
-@click.option("--site", "sites", multiple=True, metavar="ID", help="Limit to these sites (default: those init set up).")
+@click.argument("ids", nargs=-1, metavar="[CHECK-ID]...", shell_complete=_complete_check_ids)
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids, help="Limit to these sites (default: those init set up).")
 @SITES_FILE
 @click.option("--list", "list_only", is_flag=True, help="List the check ids and exit.")
 @click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
@@ -253,7 +338,7 @@ def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None
 
 
 @cli.command()
-@click.option("--site", "sites", multiple=True, metavar="ID", help="The site(s) to check (default: those init set up).")
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids, help="The site(s) to check (default: those init set up).")
 @SITES_FILE
 @click.option("--max-wait", type=click.FloatRange(0, 120), default=15.0, show_default=True, metavar="MINUTES",
               help="Spread the probes over this many minutes.")
@@ -299,6 +384,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):  # Ctrl-C at a prompt (click's or ours)
+            if exc.__cause__ is None:  # a click prompt: the cursor is still behind the question
+                click.echo(err=True)
             click.echo("Interrupted (^C); nothing was changed.", err=True)
             return EXIT_INTERRUPTED
         click.echo("Aborted; nothing was changed.", err=True)
@@ -325,7 +412,8 @@ def console_main() -> None:
 
 
 @cli.command()
-@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids,
+              help="A site id (repeatable; default: those init set up).")
 @click.option("--for", "for_", metavar="DURATION", help="Keep the login this long, e.g. 8h, 90m (default: the site's, 8h for JSC).")
 @click.option("--timeout", type=click.FloatRange(5, 900), default=120.0, show_default=True, metavar="SECONDS",
               help="Give up on a site when its prompts are not answered within this time.")
@@ -340,7 +428,8 @@ def login(sites: tuple[str, ...], for_: str | None, timeout: float, sites_file: 
 
 
 @cli.command()
-@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids,
+              help="A site id (repeatable; default: those init set up).")
 @SITES_FILE
 @click.option("--json", "as_json", is_flag=True, help="Print a versioned JSON envelope.")
 def status(sites: tuple[str, ...], sites_file: Path | None, as_json: bool) -> int:
@@ -353,7 +442,8 @@ def status(sites: tuple[str, ...], sites_file: Path | None, as_json: bool) -> in
 
 
 @cli.command()
-@click.option("--site", "sites", multiple=True, metavar="ID", help="A site id (repeatable; default: those init set up).")
+@click.option("--site", "sites", multiple=True, metavar="ID", shell_complete=_complete_site_ids,
+              help="A site id (repeatable; default: those init set up).")
 @SITES_FILE
 def logout(sites: tuple[str, ...], sites_file: Path | None) -> int:
     """Close the logins that sshsetup login opened (ssh -O exit)."""

@@ -31,11 +31,44 @@ from sshsetup.ssh.verify import Expected, Mismatch, Target, check_candidate, tar
 KEY_LINE_DETECT_TIMEOUT = 2.0  # seconds for the public-address lookup of the key line
 
 
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
 @dataclass(frozen=True)
 class Prompter:
     confirm: Callable[[str], bool]
     text: Callable[[str], str]
-    new_secret: Callable[[], str]  # asks twice
+    secret: Callable[[str], str]  # one hidden question (no echo)
+    say: Callable[[str], None] = _stderr  # why a question is asked again
+    enter: Callable[[str], None] = _stderr  # shows msg, returns on Enter, returns on Enter (the guided end of init)
+
+
+PASSPHRASE_TRIES = 3
+
+
+def passphrase_prompt(jsc: bool) -> str:
+    return f"Passphrase for the new key (at least {passphrase.MIN_LENGTH} characters)" if jsc else "Passphrase for the new key"
+
+
+def new_passphrase(ask: Prompter, *, jsc: bool, allow_empty: bool) -> str:
+    """The new key's passphrase, typed twice; a short or mismatching one is asked again, up to three tries."""
+    for n in range(1, PASSPHRASE_TRIES + 1):
+        typed = ask.secret(passphrase_prompt(jsc))
+        try:
+            passphrase.check(passphrase.checked_bytes(typed.encode("utf-8"), "the typed passphrase"), jsc=jsc,
+                             allow_empty=allow_empty)
+        except BadInput as exc:
+            problem = exc
+        else:
+            if ask.secret("Repeat for confirmation") == typed:
+                return typed
+            problem = BadInput("the two passphrases do not match", hint="type the same passphrase twice")
+        if n == PASSPHRASE_TRIES:
+            raise BadInput(f"{problem.message} ({PASSPHRASE_TRIES} tries; nothing was changed)", hint=problem.hint)
+        left = PASSPHRASE_TRIES - n
+        ask.say(f"{problem.message}; try again ({left} {'try' if left == 1 else 'tries'} left)")
+    raise AssertionError("unreachable")
 
 
 @dataclass(frozen=True)
@@ -56,6 +89,8 @@ class InitOptions:
     project_dir: str | None = None
     account: str | None = None
     aliases: tuple[tuple[str, str], ...] = ()  # (site id, alias): adopt the user's own name for a managed entry
+    drop_sites: tuple[str, ...] = ()  # remembered sites to leave out (--drop-site); --site only ever adds
+    guide: bool = False  # the guided hand-off follows (sshsetup.initguide): it copies the line, not the hand-off
 
 
 @dataclass(frozen=True)
@@ -79,6 +114,15 @@ class InitPlan:
     targets: tuple[Target, ...] = ()  # what the pre-write check asks ssh about
     hand_written: tuple[HandWritten, ...] = ()  # the user's own entries for the managed hosts
     moved: bool = False  # an earlier version's block moves to the top of the file
+    dropped: tuple[Site, ...] = ()  # remembered sites whose entries leave the block (--drop-site)
+
+    def dropped_line(self) -> str | None:
+        """The one line, before the question, that names every alias that leaves the config."""
+        if not self.dropped:
+            return None
+        what = "its Host entry leaves" if len(self.dropped) == 1 else "their Host entries leave"
+        return (f"Dropping {', '.join(f'{s.alias} ({s.id})' for s in self.dropped)}: {what} the sshsetup block "
+                "(the key, and the key in JuDoor, stay as they are).")
 
 
 @dataclass(frozen=True)
@@ -139,16 +183,38 @@ def _aliases(opts: InitOptions, remembered: Mapping[str, Any]) -> dict[str, str]
     return out
 
 
+def site_ids(given: tuple[str, ...], remembered: tuple[str, ...], drop: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the ids to set up, the remembered ids dropped): the remembered sites plus ``--site``, minus ``--drop-site``.
+
+    Without remembered sites ``--site`` alone counts (else the defaults). Dropping a site that is not set
+    up, or every site, is refused: the first is a typo, the second is ``sshsetup remove``.
+    """
+    base = remembered or (() if given else DEFAULT_SITES)
+    ids = tuple(dict.fromkeys((*base, *given)))
+    for d in drop:
+        if d in given:
+            raise BadInput(f"--drop-site {d}: {d} is also given with --site", hint="give a site either to add or to drop")
+        if d not in ids:
+            known = ", ".join(ids) or "none"
+            raise BadInput(f"--drop-site {d}: {d} is not one of the sites being set up ({known})",
+                           hint="name a site from the list, e.g. --drop-site " + (ids[0] if ids else "jusuf"))
+    kept = tuple(i for i in ids if i not in drop)
+    if not kept:
+        raise BadInput("--drop-site would drop every site", hint="to undo everything sshsetup wrote, run: sshsetup remove")
+    return kept, tuple(i for i in ids if i in drop)
+
+
 def _sites(paths: Paths, opts: InitOptions, remembered: Mapping[str, Any], sites_file: Path | None,
-           aliases: Mapping[str, str]) -> list[Site]:
+           aliases: Mapping[str, str]) -> tuple[list[Site], tuple[Site, ...]]:
     catalogue = load_catalogue(sites_file, paths.sites_file)
-    site_ids = opts.sites or tuple(remembered.get("sites", ())) or DEFAULT_SITES
-    sites = select(catalogue, site_ids)
+    ids, dropped_ids = site_ids(opts.sites, tuple(str(s) for s in remembered.get("sites", ())), opts.drop_sites)
+    sites = select(catalogue, ids)
+    dropped = tuple(remembered_mod.with_alias(s, aliases.get(s.id)) for s in select(catalogue, dropped_ids)) if dropped_ids else ()
     unknown = sorted(set(a for a, _ in opts.aliases) - {s.id for s in sites})
     if unknown:
         raise BadInput(f"--alias {unknown[0]}=...: {unknown[0]} is not one of the sites being set up",
                        hint="name a site given with --site (or set up before), e.g. --alias juwels-booster=booster")
-    return [remembered_mod.with_alias(s, aliases.get(s.id)) for s in sites]
+    return [remembered_mod.with_alias(s, aliases.get(s.id)) for s in sites], dropped
 
 
 def _resolve_user(opts: InitOptions, remembered: Mapping[str, Any], sites: list[Site], ask: Prompter | None) -> str:
@@ -185,7 +251,12 @@ def _key(key_path: Path, opts: InitOptions, ask: Prompter | None, *, jsc: bool) 
         if info.encrypted is False:
             notes = (f"warning: {key_path} has no passphrase; JSC requires an encrypted private key (ssh-keygen -p -f {key_path})",)
         return _Key(None, info, f"{info.public_line} {info.comment}".strip() + "\n", notes)
-    prompt = ask.new_secret if ask is not None else None
+    prompt = None
+    if ask is not None and opts.passphrase_file is None and not (opts.insecure_empty_passphrase and not jsc):
+        typed = new_passphrase(ask, jsc=jsc, allow_empty=opts.insecure_empty_passphrase)
+
+        def prompt() -> str:
+            return typed
     pw = passphrase.obtain(opts.passphrase_file, prompt, jsc=jsc, allow_empty=opts.insecure_empty_passphrase)
     import getpass  # only for a new key's comment: socket alone costs a dry run ~2 ms
     import socket
@@ -204,12 +275,12 @@ def _control_dir(paths: Paths, windows: bool) -> tuple[Path | None, tuple[str, .
     return None, (f"note: no ControlMaster: the socket path under {real} would exceed 108 bytes",)
 
 
-def _key_line(paths: Paths, opts: InitOptions, public_line: str, compute_nodes: bool) -> KeyLine:
+def _key_line(paths: Paths, opts: InitOptions, public_line: str, compute_nodes: bool, sites: list[Site]) -> KeyLine:
     from sshsetup.judoor import cidr
 
     kl_opts = KeyLineOptions(from_ranges=opts.from_ranges, policy=cidr.parse_policy(opts.policy), internal=None,
                              detect_timeout=KEY_LINE_DETECT_TIMEOUT, rdap_cache=paths.state_dir / "rdap")
-    return compute(public_line.strip(), kl_opts, load_named(paths.config_dir / "ranges.json"), compute_nodes)
+    return compute(public_line.strip(), kl_opts, load_named(paths.config_dir / "ranges.json"), compute_nodes, sites)
 
 
 def _block_options(sites: list[Site], user: str, key_path: Path, compute_nodes: bool, opts: InitOptions,
@@ -272,7 +343,7 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     remembered = _remembered(paths)
     sites_file = _sites_file(opts, remembered)
     aliases = _aliases(opts, remembered)
-    sites = _sites(paths, opts, remembered, sites_file, aliases)
+    sites, dropped = _sites(paths, opts, remembered, sites_file, aliases)
     from sshsetup.ssh import takeover  # a sites-file alias must not take over the user's own Host (issue 12)
     takeover.refuse(paths.ssh_config, paths.pw_home / ".ssh", sites)
     user = _resolve_user(opts, remembered, sites, ask)
@@ -281,7 +352,7 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     compute_nodes = opts.compute_nodes if opts.compute_nodes is not None else bool(remembered.get("compute_nodes", False))
     win = windows_client(opts.client)
     control_dir, control_notes = _control_dir(paths, win)
-    key_line = _key_line(paths, opts, key.public_line, compute_nodes)
+    key_line = _key_line(paths, opts, key.public_line, compute_nodes, sites)
     identity_file = paths.ssh_tilde(key_path)
     eo = EntryOptions(
         user=user,
@@ -307,6 +378,7 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
         notes=(*key.notes, *control_notes, *vscode_notes, *(h.note() for h in hand)), control_dir=control_dir,
         options=_block_options(sites, user, key_path, compute_nodes, opts, sites_file, aliases), entries=entries,
         windows=win, install_paths=install_paths, targets=tuple(targets(list(entries), _examples(sites))), hand_written=hand,
+        dropped=dropped,
     )
     contents = compute_contents(paths, plan, opts.vscode)
     return dataclasses.replace(plan, changes=contents.changes, notes=_merge_notes(plan.notes, contents.notes),
@@ -453,6 +525,11 @@ def execute(paths: Paths, plan: InitPlan, opts: InitOptions, ask: Prompter | Non
     if opts.yes and not opts.dry_run:  # scripted: stdout carries only the key line
         show_diff = _no_diff
     _show(plan, planned, show_diff)
+    dropped = plan.dropped_line()
+    if dropped is not None:
+        from sshsetup import output
+
+        output.say(dropped)  # stderr, before the question (and with --yes, before writing)
     _confirm(plan, planned, opts, ask)
     if opts.dry_run:
         outcomes = files.apply(planned, dry_run=True)

@@ -282,7 +282,7 @@ CASES = {
                               lambda h: (_pw("a long passphrase\n")(h), _chattr(h / ".ssh", "+i")), lambda h: _chattr(h / ".ssh", "-i")),
     "disk-full": Case(KEYED, 1, f"cannot write {H}/.ssh/config: the disk is full",
                       "free some space, then run sshsetup again", _full_ssh_dir, _umount),
-    "unknown-option": Case(("init", "--frobnicate"), 2, "No such option '--frobnicate'.",
+    "unknown-option": Case(("init", "--frobnicate"), 2, "No such option '--frobnicate'. Did you mean '--drop-site'?",
                            "Try 'sshsetup init --help' for help."),
     "bad-client": Case(("init", "--client", "putty"), 2, "Invalid value for '--client': 'putty' is not one of 'auto', 'openssh', 'windows', 'macos'.",
                        "Try 'sshsetup init --help' for help."),
@@ -407,6 +407,10 @@ CASES = {
     "config-hard-link": Case(KEYED, 1, f"{H}/.ssh/config has 2 hard links; replacing it would cut it off from the other names",
                              f"keep one name and make the others symlinks to it (sshsetup writes through symlinks); they are: find ~ -xdev -samefile {H}/.ssh/config",
                              _hard_linked_config),
+    "drop-site-not-set-up": Case(("init", "--yes", "--user", "smith1", "--drop-site", "jureca-dc"), 2,
+                                 "--drop-site jureca-dc: jureca-dc is not one of the sites being set up (juwels-booster, jusuf)", "name a site from the list, e.g. --drop-site juwels-booster"),
+    "drop-site-every-site": Case(("init", "--yes", "--user", "smith1", "--drop-site", "jusuf", "--drop-site", "juwels-booster"), 2,
+                                 "--drop-site would drop every site", "to undo everything sshsetup wrote, run: sshsetup remove"),
 }
 
 

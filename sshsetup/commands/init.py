@@ -16,7 +16,7 @@ from sshsetup.initplan import InitOptions, Prompter
 from sshsetup.paths import Paths
 from sshsetup.result import Result
 
-__all__ = ["InitOptions", "Prompter", "run"]
+__all__ = ["InitOptions", "Prompter", "guide", "run"]
 
 
 def with_remembered(options: InitOptions, rem: remembered.Remembered) -> InitOptions:
@@ -26,8 +26,7 @@ def with_remembered(options: InitOptions, rem: remembered.Remembered) -> InitOpt
     makes a new one where it was (``initplan.build_plan``).
     """
     return replace(
-        options,
-        sites=options.sites or rem.sites,
+        options,  # the sites: initplan.site_ids (the remembered ones plus --site, minus --drop-site)
         user=options.user if options.user is not None else rem.user,
         sites_file=remembered.sites_file(rem, options.sites_file),
         compute_nodes=rem.compute_nodes if options.compute_nodes is None else options.compute_nodes,
@@ -54,9 +53,18 @@ def run(paths: Paths, options: InitOptions, *, ask: Prompter | None) -> Result:
     if not res.dry_run:
         verb = "resolves" if len(plan.sites) == 1 else "resolve"
         summary.append(f"Checked with ssh -G: {', '.join(s.alias for s in plan.sites)} {verb} as intended.")
-    done = key_line.handoff(paths, plan.sites, plan.public_line, plan.key_line, write_state=not res.dry_run)
+    families = {e.pattern: dict(e.options).get("AddressFamily", "any") for e in plan.entries}  # what the block says
+    done = key_line.handoff(paths, plan.sites, plan.public_line, plan.key_line, write_state=not res.dry_run,
+                            families=families, told="would be told" if res.dry_run else "is told", copy=not options.guide)
     after = list(done.after)
     if res.key_created:
         apple = " (macOS: ssh-add --apple-use-keychain KEY)" if options.client == "macos" or sys.platform == "darwin" else ""
         after.append(f"Tip: type the passphrase once per session with: ssh-add {plan.key_path}{apple}")
     return replace(base, exit_code=EXIT_OK, summary=tuple(summary) + done.notes, output=done.output, after=tuple(after))
+
+
+def guide(paths: Paths, ask: Prompter) -> int:
+    """The guided end on a terminal (``sshsetup.initguide``): copy, open JuDoor, Enter, then ``wait``."""
+    from sshsetup import initguide
+
+    return initguide.run(paths, initguide.Io(say=output.say, enter=ask.enter))

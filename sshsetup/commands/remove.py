@@ -32,6 +32,30 @@ def _close_logins(paths: Paths) -> list[str]:
     return [n for n in done.notes if not n.startswith("- ")]  # "- SITE: not logged in" says nothing here
 
 
+def _judoor_reminder(paths: Paths) -> list[str]:
+    """Read before removing: the key that JuDoor still holds for the sites the block set up (JSC sites only)."""
+    from sshsetup import remembered
+    from sshsetup.catalogue import load_catalogue
+    from sshsetup.errors import SshSetupError
+    from sshsetup.judoor import records
+
+    try:
+        rem = remembered.load(paths)
+        if not rem.sites:
+            return []
+        sites = remembered.choose_sites(load_catalogue(rem.sites_file, paths.sites_file), (), rem)
+    except SshSetupError:
+        return []  # a damaged block or sites file: removeplan says so
+    jsc = [s for s in sites if s.is_jsc]
+    if not jsc:
+        return []
+    prints = sorted({r.fingerprint for r in records.load(paths.keylines).values() if r.site in {s.id for s in jsc}})
+    which = f"the key {', '.join(prints)}" if prints else "the key you uploaded"
+    url = jsc[0].get("judoor_url", "https://judoor.fz-juelich.de")
+    return [f"JuDoor still accepts {which} for {', '.join(s.name for s in jsc)}: "
+            f"delete it there too (JuDoor > Manage SSH keys, {url}) if you no longer use it."]
+
+
 def run(paths: Paths, options: RemoveOptions, *, confirm: Callable[[str], bool] | None) -> Result:
     """``confirm``: asks before removing (interactive only); without it and ``--yes`` a ``BadInput``.
 
@@ -39,6 +63,7 @@ def run(paths: Paths, options: RemoveOptions, *, confirm: Callable[[str], bool] 
     names their sockets goes away; a dry run or a "no" closes nothing.
     """
     closed: list[str] = []
+    judoor = _judoor_reminder(paths)
     if options.yes and not options.dry_run:
         removeplan.preflight(paths)  # a removal that will be refused closes no login either
         closed = _close_logins(paths)
@@ -57,6 +82,8 @@ def run(paths: Paths, options: RemoveOptions, *, confirm: Callable[[str], bool] 
     if res.keys:
         after.append("Keys are never deleted by sshsetup. To delete them yourself:")
         after += [f"  rm {k} {Path(str(k) + '.pub')}" for k in res.keys]
+    if any(o.verb is Verb.DELETE or o.verb is Verb.UPDATE for o in res.outcomes):
+        after += judoor
     return Result(
         "remove",
         EXIT_OK,

@@ -10,9 +10,10 @@ stop at once.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,31 @@ class ProbeResult:
     title: str
     hint: str
     transcript: str
+
+    def new_host_key(self) -> tuple[str, str, str] | None:
+        """(host as known_hosts names it, key type, SHA256 fingerprint) when this probe added the host key."""
+        return new_host_key(self.transcript)
+
+
+_ADDED = re.compile(r"Permanently added '([^']{1,300})' \((\w{1,40})\) to the list of known hosts")
+_SERVER_KEY = re.compile(r"Server host key: (\S{1,60}) (SHA256:[A-Za-z0-9+/=]{1,100})")
+
+
+def new_host_key(transcript: str) -> tuple[str, str, str] | None:
+    """What ``accept-new`` just added (a changed key is never added: ssh refuses it, and wait stops)."""
+    added, key = _ADDED.search(transcript), _SERVER_KEY.search(transcript)
+    if added is None or key is None:
+        return None
+    return added.group(1), added.group(2), key.group(2)
+
+
+def host_key_lines(alias: str, found: tuple[str, str, str], compare: str | None) -> list[str]:
+    """Shown once, when the host key is new: the fingerprint and how to compare it."""
+    host, kind, fingerprint = found
+    where = f"the one the site publishes (look in the system's documentation, {compare}, or ask its support)" if compare else \
+        "the fingerprint the site's support gives you"
+    return [f"  new host key of {alias}: {kind} {fingerprint} (now in known_hosts as {host})",
+            f"  compare it with {where}; if it differs, do not log in: remove it (ssh-keygen -R '{host}') and tell the support."]
 
 
 def schedule(max_wait_s: float, probes: int) -> list[float]:
@@ -85,18 +111,26 @@ class WaitOptions:
 
 
 def run(paths: Paths, options: WaitOptions, *, say: Callable[[str], None] = output.say,
-        sleep: Callable[[float], None] = time.sleep) -> Result:
-    """Probe the sites (``--site``, else those ``init`` set up); progress goes to ``say`` as it happens."""
+        sleep: Callable[[float], None] = time.sleep, outcomes: dict[str, ProbeResult | None] | None = None) -> Result:
+    """Probe the sites (``--site``, else those ``init`` set up); progress goes to ``say`` as it happens.
+
+    ``outcomes``: filled with the last probe per alias (None: a live login of ``sshsetup login``).
+    """
     rem = remembered.load(paths)
     catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
     sites = remembered.choose_sites(catalogue, options.sites, rem)
     code = probe_all(Ssh.for_paths(paths), [s.alias for s in sites], max_wait_s=options.max_wait * 60,
-                     probes=options.probes, say=say, sleep=sleep)
+                     probes=options.probes, say=say, sleep=sleep, key=rem.key or paths.default_key,
+                     outcomes=outcomes, compare={s.alias: str(s.get("docs_url")) for s in sites if s.get("docs_url")})
     return Result("wait", code)
 
 
 def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
-              say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep) -> int:
+              say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep, key: Path | None = None,
+              outcomes: dict[str, ProbeResult | None] | None = None, compare: Mapping[str, str] | None = None) -> int:
+    """``key``: the private key the config names, put into the ``ssh-add`` hint in place of ``KEYFILE``;
+    ``compare``: per alias, where its host key fingerprints are published (the catalogue's docs_url)."""
+    seen: dict[str, ProbeResult | None] = {} if outcomes is None else outcomes
     times = schedule(max_wait_s, probes)
     pending = list(aliases)
     failed = False
@@ -104,6 +138,7 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
 
     for alias in master.live_aliases(pending, ssh.config):
         pending.remove(alias)
+        seen[alias] = None
         say(f"✓ {alias}: the key works (the login of sshsetup login is live; no new authentication).")
     start = time.monotonic()
     for n, at in enumerate(times, 1):
@@ -112,6 +147,11 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
             _countdown(delay, n, len(times), say, sleep)
         for alias in list(pending):
             r = probe(ssh, alias)
+            seen[alias] = r
+            added = r.new_host_key()
+            if added is not None:
+                for line in host_key_lines(alias, added, (compare or {}).get(alias)):
+                    say(line)
             if r.cause in WORKS:
                 pending.remove(alias)
                 say(f"✓ {alias}: the key works ({r.title}).")
@@ -119,14 +159,14 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
                     master.remember_partial_success(alias)
                     say(f"  {alias} asks for a second factor: a code (TOTP) will be asked at login; in VS Code keep remote.SSH.showLoginTerminal on.")
                 if r.cause == "passphrase-needed":
-                    say(f"  To log in without typing the passphrase each time: ssh-add KEYFILE ({r.hint})")
+                    say(f"  {agent_hint(r.hint, key)}")
             elif r.cause in RETRY:
                 say(f"… {alias}: not accepted yet (probe {n} of {len(times)}): the upload may still be propagating.")
             else:
                 pending.remove(alias)
                 failed = True
                 say(f"✗ {alias}: {r.title}")
-                say(f"  hint: {r.hint}")
+                say(f"  hint: {filled(r.hint, alias, key)}")
         if not pending:
             break
     for alias in pending:
@@ -134,6 +174,23 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
         say(f"✗ {alias}: still refused after {len(times)} probes over {max_wait_s / 60:.0f} min.")
         say("  hint: check in JuDoor that the key is uploaded for this system, then run: sshsetup doctor")
     return EXIT_FAIL if failed else EXIT_OK
+
+
+def filled(hint: str, alias: str, key: Path | None) -> str:
+    """A classifier hint with its placeholders filled in: ALIAS is the alias, KEYFILE the config's key."""
+    text = re.sub(r"\bALIAS\b", alias, hint)
+    return re.sub(r"\bKEYFILE\b", str(key), text) if key is not None else text
+
+
+def agent_hint(hint: str, key: Path | None) -> str:
+    """The ``passphrase-needed`` hint with the real key path: "To log in without typing the passphrase each time,
+    add the key to your agent once: ssh-add PATH (macOS: ...)" (sshlog's "then retry" does not apply: it works)."""
+    import re
+
+    text = hint.replace("KEYFILE", str(key) if key is not None else "KEYFILE").removesuffix(", then retry")
+    if sys.platform != "darwin":  # the path once: the Keychain variant only where there is a Keychain
+        text = re.sub(r" \(macOS: [^)]*\)", "", text)
+    return f"To log in without typing the passphrase each time, {text}."
 
 
 def _countdown(delay: float, n: int, total: int, say: Callable[[str], None], sleep: Callable[[float], None]) -> None:

@@ -9,6 +9,7 @@ ProxyJump to compute nodes, 10.0.0.0/8. Used by ``key-line`` and ``init``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,9 +84,79 @@ def _detected_ranges(opts: KeyLineOptions, out: KeyLine) -> cidr.Ranges:
     return cidr.merge(*nets) if nets else cidr.Ranges(())
 
 
-def compute(pubkey_line: str, opts: KeyLineOptions, named: dict[str, list[str]], compute_nodes: bool) -> KeyLine:
+def local_destination(site: Site) -> str | None:
+    """The address ssh connects to when it is on loopback or a private network; None for a public host.
+
+    A JSC catalogue host is public by the catalogue (no DNS lookup: key-line must not wait for a
+    resolver); any other host is resolved like ssh does (the first address of the family it uses).
+    """
+    import ipaddress
+    import socket
+
+    try:
+        literal: str | None = str(ipaddress.ip_address(site.hostname.strip("[]")))
+    except ValueError:
+        literal = None
+    if literal is None:
+        if site.is_jsc:
+            return None
+        fam = {"inet": socket.AF_INET, "inet6": socket.AF_INET6}.get(site.address_family, socket.AF_UNSPEC)
+        try:
+            literal = str(socket.getaddrinfo(site.hostname, site.port, fam, socket.SOCK_STREAM)[0][4][0])
+        except (OSError, UnicodeError, IndexError):
+            return None  # unresolvable here: doctor's net checks say why
+    return None if cidr.classify(literal.split("%")[0]).is_public else literal.split("%")[0]
+
+
+def _seen_locally(sites: Sequence[Site], out: KeyLine) -> tuple[cidr.Ranges, bool]:
+    """(the addresses hosts on loopback or a private network see, whether a public host remains).
+
+    The rule of doctor's ``auth.from-range``: the server sees the local source address of the route
+    to it, not the public address an echo service reports.
+    """
+    import ipaddress
+    import socket
+
+    from sshsetup.support.doctor.checks_auth import source_address
+
+    nets: list[cidr.Network] = []
+    public = not sites
+    for site in sites:
+        dest = local_destination(site)
+        if dest is None:
+            public = True
+            continue
+        af = socket.AF_INET6 if ipaddress.ip_address(dest).version == 6 else socket.AF_INET
+        try:
+            seen = source_address(dest, site.port, af, None)
+        except OSError as exc:
+            out.notes.append(f"{site.alias}: no route to {dest}: {exc.strerror or exc}")
+            continue
+        net = ipaddress.ip_network(seen)
+        if net not in nets:
+            nets.append(net)
+        out.notes.append(f"{site.alias} is at {dest}, not on the public internet: its server sees {seen} "
+                         f"(the local source address towards it), so the line allows {net}")
+    return cidr.Ranges(tuple(nets)), public
+
+
+def compute(pubkey_line: str, opts: KeyLineOptions, named: dict[str, list[str]], compute_nodes: bool,
+            sites: Sequence[Site] = ()) -> KeyLine:
+    """The line for ``sites``: ``--from``, else the addresses their servers will see.
+
+    A public host sees the public egress address (widened by the policy); a host on loopback or a
+    private network sees the local source address of the route (``_seen_locally``): a public range
+    in a line for such a host could never match.
+    """
     out = KeyLine(None, ())
-    base = cidr.parse_ranges(list(opts.from_ranges)) if opts.from_ranges else _detected_ranges(opts, out)
+    missing = False  # a public host needs the public address, and none was found: no line at all
+    if opts.from_ranges:
+        base = cidr.parse_ranges(list(opts.from_ranges))
+    else:
+        local, public = _seen_locally(sites, out)
+        detected = _detected_ranges(opts, out) if public else cidr.Ranges(())
+        missing = public and not detected.networks
+        base = cidr.merge(local, detected)
     parts = [base]
     if named:
         parts.append(cidr.merge_named(cidr.Ranges(()), named, sorted(named)))
@@ -96,7 +167,7 @@ def compute(pubkey_line: str, opts: KeyLineOptions, named: dict[str, list[str]],
     out.notes = list(ranges.notes) + out.notes
     out.ranges = ranges.networks
     out.covers_ipv6 = any(n.version == 6 for n in ranges.networks)
-    if not base.networks and not opts.from_ranges:
+    if missing or (not base.networks and not opts.from_ranges):
         return out
     out.line = cidr.key_line(list(ranges.networks), pubkey_line)
     return out

@@ -18,6 +18,9 @@ shell script): in a remote task it is passed through untouched; in a local task
 as one word (a value containing ``'`` would break out and is the user's own doing).
 Scripts run by ``bash -c`` take their inputs as positional parameters (``"$1"``).
 
+Each task's ``detail`` (shown under the label in "Run Task") starts with where it runs: "Run on the
+login node" (remote) or "Run from this laptop" (local); the labels stay as they were.
+
 Our tasks' labels start with ``PREFIX`` and our inputs' ids with ``INPUT_PREFIX``; that is
 how ``commands/vscode_tasks.py`` finds them again to update or remove them.
 """
@@ -40,6 +43,12 @@ PARTITION = "${input:sshsetupPartition}"
 JOB_ID = "${input:sshsetupJobId}"
 TIME = "${input:sshsetupTime}"
 REMOTE_SCRIPT = "${input:sshsetupRemoteScript}"
+ON_LOGIN_NODE = "Run on the login node (a workspace opened there over Remote-SSH). "
+
+
+def from_laptop(alias: str) -> str:
+    """The start of a local task's detail: where to run it, and what it does there."""
+    return f"Run from this laptop (a local workspace): ssh {alias} runs it on the login node. "
 
 FOLLOW_SCRIPT = (
     "job=$(squeue --me --noheader --states=all --sort=-i --format=%i | head -n 1)\n"
@@ -140,11 +149,12 @@ def remote_tasks(site: Site) -> list[dict[str, Any]]:
     out = [
         _task(
             f"{PREFIX}submit the current file (sbatch)", "sbatch", ["${file}"],
-            "Submit the job script open in the editor; its output goes next to it.", False, cwd="${fileDirname}",
+            ON_LOGIN_NODE + "Submit the job script open in the editor; its output goes next to it.", False,
+            cwd="${fileDirname}",
         )
     ]  # fmt: skip
     for c in commands(site):
-        out.append(_task(PREFIX + c.title, c.argv[0], list(c.argv[1:]), c.detail, c.interactive))
+        out.append(_task(PREFIX + c.title, c.argv[0], list(c.argv[1:]), ON_LOGIN_NODE + c.detail, c.interactive))
     return out
 
 
@@ -160,11 +170,12 @@ def local_tasks(site: Site, alias: str) -> list[dict[str, Any]]:
     out = [
         _task(
             f"{prefix}submit a job script on the cluster (sbatch)", "ssh", ssh_args(alias, submit, False),
-            f"Submit a job script that is already on {alias}; its output goes next to it.", False,
+            from_laptop(alias) + f"Submit a job script that is already on {alias}; its output goes next to it.", False,
         )
     ]  # fmt: skip
     for c in commands(site):
-        out.append(_task(prefix + c.title, "ssh", ssh_args(alias, c.argv, c.interactive), c.detail, c.interactive))
+        out.append(_task(prefix + c.title, "ssh", ssh_args(alias, c.argv, c.interactive), from_laptop(alias) + c.detail,
+                         c.interactive))
     return out
 
 

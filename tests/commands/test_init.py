@@ -302,3 +302,49 @@ def test_alias_needs_site_and_name(capsys: pytest.CaptureFixture[str], fake_home
     r = run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--alias", bad)
     assert r.rc == 2 and f"{bad!r} is not SITE=NAME (e.g. --alias juwels-booster=booster)" in r.err
     assert not (fake_home / ".ssh" / "config").exists()
+
+
+def test_site_adds_to_the_sites_set_up_before(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path) -> None:
+    """``init --site X`` on an existing setup keeps the others: adding is the default."""
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode").rc == 0
+    r = run_cli(capsys, "init", "--site", "jureca-dc", "--yes", "--no-vscode")
+    assert r.rc == 0, r.err
+    assert "Checked with ssh -G: jsc-booster, jsc-jusuf, jsc-jureca resolve as intended." in r.err
+    assert "Dropping" not in r.err
+    text = config(fake_home).read_text()
+    assert '"sites":["juwels-booster","jusuf","jureca-dc"]' in text
+
+
+def test_drop_site_names_every_dropped_alias_before_writing(capsys: pytest.CaptureFixture[str], fake_home: Path,
+                                                            key: Path) -> None:
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode",
+                   "--site", "juwels-booster", "--site", "jusuf", "--site", "jureca-dc").rc == 0
+    before = snapshot(fake_home)
+    r = run_cli(capsys, "init", "--drop-site", "jusuf", "--drop-site", "juwels-booster", "--dry-run", "--no-vscode")
+    assert r.rc == 0, r.err
+    line = ("Dropping jsc-booster (juwels-booster), jsc-jusuf (jusuf): their Host entries leave the sshsetup block "
+            "(the key, and the key in JuDoor, stay as they are).")
+    assert line in r.err.splitlines()
+    assert snapshot(fake_home) == before
+    r = run_cli(capsys, "init", "--drop-site", "jusuf", "--yes", "--no-vscode")
+    assert r.rc == 0, r.err
+    assert r.err.splitlines()[0] == ("Dropping jsc-jusuf (jusuf): its Host entry leaves the sshsetup block "
+                                     "(the key, and the key in JuDoor, stay as they are).")
+    assert "Host jsc-jusuf" not in config(fake_home).read_text() and "Host jsc-jureca" in config(fake_home).read_text()
+
+
+@pytest.mark.parametrize(("args", "error", "hint"), [
+    (["--drop-site", "jureca-dc"], "error: --drop-site jureca-dc: jureca-dc is not one of the sites being set up (juwels-booster, jusuf)",
+     "hint: name a site from the list, e.g. --drop-site juwels-booster"),
+    (["--drop-site", "jusuf", "--drop-site", "juwels-booster"], "error: --drop-site would drop every site",
+     "hint: to undo everything sshsetup wrote, run: sshsetup remove"),
+    (["--drop-site", "jusuf", "--site", "jusuf"], "error: --drop-site jusuf: jusuf is also given with --site",
+     "hint: give a site either to add or to drop"),
+])
+def test_drop_site_refusals(capsys: pytest.CaptureFixture[str], fake_home: Path, key: Path, args: list[str], error: str,
+                            hint: str) -> None:
+    assert run_cli(capsys, "init", "--user", "smith1", "--key", str(key), "--yes", "--no-vscode").rc == 0
+    before = snapshot(fake_home)
+    r = run_cli(capsys, "init", "--yes", "--no-vscode", *args)
+    assert (r.rc, r.err.splitlines()) == (2, [error, hint])
+    assert snapshot(fake_home) == before

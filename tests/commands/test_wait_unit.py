@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from sshsetup.commands import wait
@@ -64,3 +65,29 @@ def test_run_probes_the_remembered_sites(capsys, fake_home: Path) -> None:  # ty
 
     with pytest.raises(BadInput, match="unknown site 'nope'"):
         wait.run(Paths.from_env(), WaitOptions(sites=("nope",)), say=print)
+
+
+def test_agent_hint_names_the_real_key_once() -> None:
+    from sshsetup.support import sshlog
+
+    hint = sshlog.CAUSES["passphrase-needed"].hint
+    text = wait.agent_hint(hint, Path("/home/u/.ssh/id_ed25519_jsc"))
+    if sys.platform == "darwin":
+        assert text.count("/home/u/.ssh/id_ed25519_jsc") == 2
+    else:
+        assert text == ("To log in without typing the passphrase each time, "
+                        "add the key to your agent once: ssh-add /home/u/.ssh/id_ed25519_jsc.")
+
+
+def test_host_key_lines_name_where_to_compare() -> None:
+    text = ("debug1: Server host key: ssh-ed25519 SHA256:abcDEF123+/x\n"
+            "Warning: Permanently added 'juwels-booster.fz-juelich.de' (ED25519) to the list of known hosts.\n")
+    found = wait.new_host_key(text)
+    assert found == ("juwels-booster.fz-juelich.de", "ED25519", "SHA256:abcDEF123+/x")
+    assert wait.host_key_lines("jsc-booster", found, "https://apps.fz-juelich.de/jsc/hps/juwels/") == [
+        "  new host key of jsc-booster: ED25519 SHA256:abcDEF123+/x (now in known_hosts as juwels-booster.fz-juelich.de)",
+        "  compare it with the one the site publishes (look in the system's documentation, "
+        "https://apps.fz-juelich.de/jsc/hps/juwels/, or ask its support); if it differs, do not log in: remove it (ssh-keygen -R 'juwels-booster.fz-juelich.de') "
+        "and tell the support.",
+    ]
+    assert wait.new_host_key("debug1: Server host key: ssh-ed25519 SHA256:abc\n") is None  # known already: nothing to show

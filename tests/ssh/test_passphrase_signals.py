@@ -226,7 +226,7 @@ class InitTerminal(Terminal):
 def test_init_ctrl_c_at_the_passphrase_prompt_exits_130(fake_home) -> None:
     t = InitTerminal(str(fake_home))
     try:
-        t.expect("Passphrase for the new key: ")
+        t.expect("Passphrase for the new key (at least 8 characters): ")
         t.wait_for_echo_off()
         t.send(b"\x03")
         rc = t.finish()
@@ -242,7 +242,7 @@ def test_init_ctrl_c_at_the_passphrase_prompt_exits_130(fake_home) -> None:
 def test_init_sigterm_at_the_passphrase_prompt_restores_echo(fake_home) -> None:
     t = InitTerminal(str(fake_home))
     try:
-        t.expect("Passphrase for the new key: ")
+        t.expect("Passphrase for the new key (at least 8 characters): ")
         t.wait_for_echo_off()
         t.proc.send_signal(signal.SIGTERM)
         assert t.finish() == 128 + signal.SIGTERM

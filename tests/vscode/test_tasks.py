@@ -79,7 +79,8 @@ def test_remote_tasks_exact(cat):
         "command": "sbatch",
         "args": ["${file}"],
         "options": {"cwd": "${fileDirname}"},
-        "detail": "Submit the job script open in the editor; its output goes next to it.",
+        "detail": "Run on the login node (a workspace opened there over Remote-SSH). "
+                  "Submit the job script open in the editor; its output goes next to it.",
         "problemMatcher": [],
         "presentation": PRESENT,
     }
@@ -453,3 +454,16 @@ def test_workspace_must_exist(cat, tmp_path):
     with pytest.raises(BadInput) as exc:
         run(cat, tmp_path / "nope")
     assert exc.value.message == f"workspace {tmp_path / 'nope'} is not a directory"
+
+
+def test_every_detail_says_where_the_task_runs(cat):
+    doc = make_tasks(cat["juwels-booster"], "myproject")
+    remote = [t for t in doc["tasks"] if t["command"] != "ssh"]
+    local = [t for t in doc["tasks"] if t["command"] == "ssh"]
+    assert len(remote) == len(local) == 8
+    assert all(t["detail"].startswith("Run on the login node (a workspace opened there over Remote-SSH). ") for t in remote)
+    assert all(t["detail"].startswith("Run from this laptop (a local workspace): ssh jsc-booster runs it on the login node. ")
+               for t in local)
+    assert by_label(doc)["sshsetup: jsc-booster: my jobs (squeue --me)"]["detail"] == (
+        "Run from this laptop (a local workspace): ssh jsc-booster runs it on the login node. "
+        "List your pending and running jobs.")
