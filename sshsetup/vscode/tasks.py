@@ -158,9 +158,25 @@ def remote_tasks(site: Site) -> list[dict[str, Any]]:
     return out
 
 
+HEREDOC_END = "SSHSETUP_END_OF_INPUT_7f3a"
+
+
+def remote_word(word: str) -> str:
+    """One word of the remote command line, for the login node's POSIX shell.
+
+    VS Code puts what the user typed into ``${input:...}`` (and ``${file}``) as raw text, so such
+    a word cannot be single-quoted (a typed ``'`` would end the quotes and run the rest). It becomes
+    a quoted here-document instead: nothing in it is expanded, and since VS Code's input box holds
+    one line, the typed text can never contain the end marker on a line of its own.
+    """
+    if "${" in word:
+        return f'"$(cat <<\'{HEREDOC_END}\'\n{word}\n{HEREDOC_END}\n)"'
+    return shlex.quote(word)
+
+
 def ssh_args(alias: str, argv: tuple[str, ...], interactive: bool) -> list[str]:
-    """``ssh`` arguments running ``argv`` on ``alias`` as one correctly quoted command string."""
-    return [*(["-t"] if interactive else []), alias, shlex.join(argv)]
+    """``ssh`` arguments running ``argv`` on ``alias`` as one command string whose words stay words."""
+    return [*(["-t"] if interactive else []), alias, " ".join(remote_word(w) for w in argv)]
 
 
 def local_tasks(site: Site, alias: str) -> list[dict[str, Any]]:

@@ -170,7 +170,7 @@ def test_squeue_shows_the_job_and_scancel_cancels_it(slurm, slurm_client, test_u
     assert "Account=myproject" in r.stdout
 
 
-@pytest.mark.parametrize("value", ["1 2", "1; touch INJECTED", "$(touch INJECTED)"])
+@pytest.mark.parametrize("value", ["1 2", "1; touch INJECTED", "$(touch INJECTED)", "1'; touch INJECTED; '", "o'brien"])
 def test_inputs_stay_one_word_through_ssh(slurm, slurm_client, test_user, value):
     r = run_task(test_user, slurm, local("cancel a job (scancel)"), {"input:sshsetupJobId": value})
     assert r.returncode != 0 and "Invalid job id" in r.stderr, r.stderr

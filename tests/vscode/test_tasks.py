@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -106,23 +107,27 @@ def test_local_tasks_exact(cat):
     t = by_label(make_tasks(cat["juwels-booster"], "myproject"))
     p = "sshsetup: jsc-booster: "
     assert t[p + "my jobs (squeue --me)"]["args"] == ["jsc-booster", "squeue --me"]
-    assert t[p + "cancel a job (scancel)"]["args"] == ["jsc-booster", "scancel '${input:sshsetupJobId}'"]
-    assert t[p + "show a job (scontrol show job)"]["args"] == ["jsc-booster", "scontrol show job '${input:sshsetupJobId}'"]
+    def typed(word: str) -> str:  # what VS Code fills in stays inside a quoted here-document
+        return f"\"$(cat <<'SSHSETUP_END_OF_INPUT_7f3a'\n{word}\nSSHSETUP_END_OF_INPUT_7f3a\n)\""
+
+    assert t[p + "cancel a job (scancel)"]["args"] == ["jsc-booster", "scancel " + typed("${input:sshsetupJobId}")]
+    assert t[p + "show a job (scontrol show job)"]["args"] == ["jsc-booster", "scontrol show job " + typed("${input:sshsetupJobId}")]
     assert t[p + "interactive shell on a compute node (srun --pty)"]["args"] == [
         "-t", "jsc-booster",
-        "srun '--account=${input:sshsetupAccount}' '--partition=${input:sshsetupPartition}' --nodes=1 --ntasks=1 "
-        "--gres=gpu:4 '--time=${input:sshsetupTime}' --cpu-bind=none --pty /bin/bash -i",
+        f"srun {typed('--account=${input:sshsetupAccount}')} {typed('--partition=${input:sshsetupPartition}')} --nodes=1 "
+        f"--ntasks=1 --gres=gpu:4 {typed('--time=${input:sshsetupTime}')} --cpu-bind=none --pty /bin/bash -i",
     ]  # fmt: skip
     assert t[p + "submit a job script on the cluster (sbatch)"]["args"] == [
-        "jsc-booster", shlex.join(["bash", "-c", SUBMIT_REMOTE_SCRIPT, "sshsetup", "${input:sshsetupRemoteScript}"])
+        "jsc-booster", f"bash -c {shlex.quote(SUBMIT_REMOTE_SCRIPT)} sshsetup {typed('${input:sshsetupRemoteScript}')}"
     ]
     assert t[p + "follow the newest job's output (tail -F)"]["args"][:2] == ["-t", "jsc-booster"]
     assert all(task["command"] == "ssh" for label, task in t.items() if label.startswith(p))
 
 
-@pytest.mark.parametrize("value", ["12345", "my project", "a;echo pwned", 'x"y', "$(id)", "*", "-n"])
+@pytest.mark.parametrize("value", ["12345", "my project", "a;echo pwned", 'x"y', "$(id)", "*", "-n", "o'brien",
+                                   "x'; touch /tmp/pwned; '", "a\\b `id`"])
 def test_local_command_string_gives_the_remote_argv_back(cat, value):
-    """ssh joins, the remote shell re-splits: after VS Code's substitution each input is one word."""
+    """ssh joins, the login node's real shell re-splits: after VS Code's substitution each input is one word."""
     doc = make_tasks(cat["juwels-booster"], "myproject")
     values = {"file": "/f", "fileDirname": "/", **{f"input:{i['id']}": value for i in doc["inputs"]}}
     remote = {t["label"].removeprefix(PREFIX): t for t in doc["tasks"] if t["command"] != "ssh"}
@@ -131,7 +136,20 @@ def test_local_command_string_gives_the_remote_argv_back(cat, value):
             continue
         remote_task = remote[task["label"].removeprefix(PREFIX + "jsc-booster: ")]
         want = [substitute(a, values) for a in [remote_task["command"], *remote_task["args"]]]
-        assert shlex.split(substitute(task["args"][-1], values)) == want
+        words = subprocess.run(["sh", "-c", "printf '%s\\0' " + substitute(task["args"][-1], values)],
+                               capture_output=True, text=True, check=True).stdout.split("\0")[:-1]
+        assert words == want
+
+
+def test_the_end_marker_typed_alone_runs_nothing(tmp_path):
+    """The one value that ends the here-document early: the word comes out empty and nothing runs."""
+    from sshsetup.vscode.tasks import HEREDOC_END, ssh_args
+
+    cmd = ssh_args("h", ("printf", "[%s]", "${input:x}"), False)[-1].replace("${input:x}", HEREDOC_END)
+    work = tmp_path / "work"
+    work.mkdir()
+    done = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, cwd=work)
+    assert done.stdout == "[]" and list(work.iterdir()) == []
 
 
 def test_only_vscode_variables_we_mean(cat):
