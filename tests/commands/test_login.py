@@ -125,6 +125,14 @@ def test_one_code_per_session_then_no_authentication_at_all(session: Session) ->
         r = run_as(session.user, ["ssh", "jsc-testbed", "true"], env=session.agent.env)
         assert r.returncode == 0, r.stderr
     assert (sshd.count(ANY_AUTH, after_login), sshd.count(CONNECTION, after_login)) == (0, 0), sshd.log_text(after_login)
+    from sshsetup.vscode.tasks import ssh_args  # a VS Code task's command line, as tasks.json has it
+
+    argv = ["ssh", *(a.replace("${input:x}", "my job") for a in ssh_args("jsc-testbed", ("printf", "%s", "${input:x}"), False))]
+    task = run_as(session.user, argv, env=session.agent.env)
+    assert (task.returncode, task.stdout) == (0, "my job"), task.stderr
+    doc = session.sshsetup("doctor", "--remote")
+    assert "auth.probe (jsc-testbed): login accepted over a live ControlMaster" in doc.stdout, doc.stdout + doc.stderr
+    assert sshd.count(ANY_AUTH, after_login) == 0, sshd.log_text(after_login)  # doctor's banner check connects, never authenticates
 
     out = session.sshsetup("logout")
     assert out.returncode == 0, out.stderr
@@ -135,6 +143,9 @@ def test_one_code_per_session_then_no_authentication_at_all(session: Session) ->
     st = session.sshsetup("status")
     assert "- testbed (jsc-testbed): not logged in\n  run: sshsetup login --site testbed (a TOTP code will be asked)" in st.stderr
     assert sshd.count(CONNECTION, after_logout) == 0
+    doc = session.sshsetup("doctor", "auth.probe")
+    assert "run: sshsetup login --site testbed (a TOTP code will be asked)" in doc.stdout + doc.stderr, doc.stdout + doc.stderr
+    assert sshd.count(CONNECTION, after_logout) == 0, sshd.log_text(after_logout)  # doctor tried no login either
 
 
 def test_without_a_second_factor_login_needs_no_terminal(test_user: TestUser, sshd: Sshd, ssh_agent: SshAgent, py: Path,
