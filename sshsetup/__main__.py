@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from sshsetup.cli import main
+from sshsetup.entry import console_main
 
-raise SystemExit(main())
+console_main()

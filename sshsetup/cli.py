@@ -404,9 +404,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return rv if isinstance(rv, int) else EXIT_OK
 
 
-def console_main() -> None:
-    raise SystemExit(main())
-
 
 # --------------------------------------------------------------------------- login, status, logout (issue 13)
 

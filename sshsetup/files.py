@@ -114,10 +114,29 @@ def real_target(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
+READ_LIMIT = 16 * 1024 * 1024  # no file sshsetup edits is near this: a larger one is refused, never read to the end
+
+
 def read_bytes(path: Path) -> bytes | None:
+    """The bytes of a file sshsetup may change (None: it does not exist); a FIFO, a device or a
+    huge file is refused with a hint, never read (it could block forever or never end)."""
+    target = real_target(path)
     try:
-        return real_target(path).read_bytes()
+        st = os.stat(target)
     except (FileNotFoundError, NotADirectoryError):  # NotADirectory: a file where a parent directory should be
+        return None
+    except PermissionError:
+        raise Refused(f"cannot read {path}: permission denied", hint=f"check its owner and mode: ls -l {path}") from None
+    if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        from sshsetup.userfile import read_regular
+
+        return read_regular(target, limit=READ_LIMIT, what="", error=Refused)  # refuses with the kind of file it is
+    if st.st_size > READ_LIMIT:
+        raise Refused(f"{path} is larger than {READ_LIMIT >> 20} MiB; sshsetup does not edit it",
+                      hint=f"check that {path} is the file you mean")
+    try:
+        return target.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except IsADirectoryError:
         raise Refused(f"{path} is a directory, not a file", hint=f"move it away: mv {path} {path}.dir") from None

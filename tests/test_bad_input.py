@@ -411,6 +411,9 @@ CASES = {
                                  "--drop-site jureca-dc: jureca-dc is not one of the sites being set up (juwels-booster, jusuf)", "name a site from the list, e.g. --drop-site juwels-booster"),
     "drop-site-every-site": Case(("init", "--yes", "--user", "smith1", "--drop-site", "jusuf", "--drop-site", "juwels-booster"), 2,
                                  "--drop-site would drop every site", "to undo everything sshsetup wrote, run: sshsetup remove"),
+    "config-fifo": Case(KEYED, 1, f"{H}/.ssh/config is a named pipe (FIFO), not a regular file",
+                        "sshsetup reads regular files only (a pipe or device could block or never end); save the content to a file and give that",
+                        lambda h: os.mkfifo(h / ".ssh" / "config")),
 }
 
 
