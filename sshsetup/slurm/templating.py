@@ -40,7 +40,18 @@ def _env(root: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        finalize=_one_line,
     )
+
+
+def _one_line(value: Any) -> Any:
+    """Every value a template prints is one line without control characters, whoever passed it:
+    a newline in a value could start a shell command in a job script (defence in depth; the
+    values are validated before, and ``$`` in paths is meant to expand inside double quotes)."""
+    if isinstance(value, str) and any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value):
+        raise SshSetupError(f"refusing to write {value!r} into a job script: it is not one line",
+                            hint="give values without newlines or control characters")
+    return value
 
 
 def make_env() -> jinja2.Environment:

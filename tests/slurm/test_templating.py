@@ -58,3 +58,15 @@ def test_every_template_renders(name, chain):
     assert text.endswith("\n") and not text.endswith("\n\n") and "\n\n\n" not in text
     assert "# note: n1\n" in text
     assert ("exit 75\n" in text) == chain
+
+
+@pytest.mark.parametrize("value", ["a\ncurl x | sh", "a\rb", "tab\there", "esc\x1b[2J", "c1\x9b"])
+def test_no_value_reaches_a_script_unless_it_is_one_line(value: str) -> None:
+    """Issue 12 item 2, by construction: whatever a caller passes, a printed value cannot start a new shell line."""
+    from sshsetup.errors import SshSetupError
+    from sshsetup.slurm.templating import make_env
+
+    with pytest.raises(SshSetupError) as e:
+        make_env().from_string("#SBATCH --partition={{ v }}\n").render(v=value)
+    assert e.value.message == f"refusing to write {value!r} into a job script: it is not one line"
+    assert make_env().from_string("x={{ v }}").render(v="jwb*i.juwels $SCRATCH/ckpt") == "x=jwb*i.juwels $SCRATCH/ckpt"
