@@ -365,12 +365,13 @@ def explain(source: str, json_out: bool) -> int:
 @cli.command()
 @click.argument("sources", nargs=-1, required=True, metavar="DIR|FILE...")
 @click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
-@click.option("--reply", is_flag=True, help="Add a draft reply (Markdown) for each ticket.")
-def triage(sources: tuple[str, ...], json_out: bool, reply: bool) -> int:
+@click.option("--reply", "reply_file", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="Write the draft answer (Markdown) for the one ticket given to FILE (a new file).")
+def triage(sources: tuple[str, ...], json_out: bool, reply_file: Path | None) -> int:
     """Group many doctor reports and pasted logs by cause (for support staff)."""
     from sshsetup.commands import triage as triage_cmd
 
-    return triage_cmd.run(_paths(), triage_cmd.TriageOptions(sources=sources, json_out=json_out, reply=reply))
+    return triage_cmd.run(_paths(), triage_cmd.TriageOptions(sources=sources, json_out=json_out, reply_file=reply_file))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from sshsetup import envelope
 from sshsetup.commands import explain
-from sshsetup.errors import BadInput
+from sshsetup.errors import BadInput, Refused
 from sshsetup.sanitize import shown
 from sshsetup.support import sshlog, triage
 
@@ -36,7 +36,8 @@ HEAD = 1 << 20  # bytes read to tell a report from a log and to find versions an
 class TriageOptions:
     sources: tuple[str, ...]  # files and directories
     json_out: bool = False
-    reply: bool = False
+    reply: bool = False  # add each ticket's draft reply (to --json, or after the table)
+    reply_file: Path | None = None  # --reply FILE: the draft answer for the one ticket given, written to FILE
 
 
 def files(sources: tuple[str, ...]) -> Iterator[Path]:
@@ -105,14 +106,35 @@ def read_ticket(path: Path, sites: dict[str, str]) -> triage.Ticket:
 def run(paths: Paths | None, options: TriageOptions, *, out: TextIO | None = None) -> int:
     sites = site_names(paths)
     tickets = [read_ticket(p, sites) for p in files(options.sources)]
+    if options.reply_file is not None:
+        _write_reply(options.reply_file, tickets)
     groups = triage.group(tickets)
     stream = out if out is not None else sys.stdout
+    with_reply = options.reply or options.reply_file is not None
     if options.json_out:
-        stream.write(envelope.dumps(triage.JSON_KIND, triage.JSON_VERSION, triage.payload(groups, options.reply)))
+        stream.write(envelope.dumps(triage.JSON_KIND, triage.JSON_VERSION, triage.payload(groups, with_reply)))
         return 0
     stream.write(triage.table(groups))
-    if options.reply:
+    if options.reply_file is not None:
+        stream.write(f"\nThe draft reply for {shown(tickets[0].source)} is in {options.reply_file}.\n")
+    elif options.reply:
         for g in groups:
             for t in g.tickets:
                 stream.write("\n---\n\n" + triage.reply(t))
     return 0
+
+
+def _write_reply(path: Path, tickets: list[triage.Ticket]) -> None:
+    """``--reply FILE``: one ticket's draft answer (Markdown) in a new file, through the one writer."""
+    from sshsetup import files as writer
+
+    if len(tickets) != 1:
+        raise BadInput(f"--reply FILE writes the answer for one ticket; {len(tickets)} were given",
+                       hint="give one report or log: sshsetup triage TICKET --reply FILE (without --reply: the table of all)")
+    if os.path.lexists(path):
+        raise Refused(f"{path} exists; a draft reply goes to a new file only", hint="give another file name, or move that file away")
+    if not path.parent.is_dir():
+        raise BadInput(f"cannot write the reply to {path}: the directory {path.parent} does not exist",
+                       hint=f"create it first (mkdir -p {path.parent}), or give a file in an existing directory")
+    change = writer.FileChange(path, triage.reply(tickets[0]).encode("utf-8"), 0o600, label="reply", exclusive=True)
+    writer.apply(writer.plan([change]), dry_run=False)

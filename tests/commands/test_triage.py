@@ -159,3 +159,26 @@ def test_logs_only_and_hidden_files_skipped(tmp_path: Path) -> None:
     text = _triage(tmp_path)
     assert text.splitlines()[1].startswith("putty-key ") and text.splitlines()[1].endswith(str(tmp_path / "a.log"))
     assert ".DS_Store" not in text
+
+
+def test_reply_file_writes_the_answer_for_one_ticket(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 16 item 7: --reply FILE writes one ticket's draft answer to a new file (mode 0600), through the writer."""
+    from tests.helpers import run_cli
+
+    log = tmp_path / "ticket.log"
+    shutil.copy(DATA / "gh-ppk-invalid-format.log", log)
+    out = tmp_path / "reply.md"
+    r = run_cli(capsys, "triage", str(log), "--reply", str(out))
+    assert r.rc == 0, r.err
+    assert r.out.endswith(f"\nThe draft reply for {log} is in {out}.\n")
+    text = out.read_text()
+    assert text.startswith(f"<!-- draft reply for {log} -->\n\n**Cause:** ") and (out.stat().st_mode & 0o777) == 0o600
+    again = run_cli(capsys, "triage", str(log), "--reply", str(out))
+    assert (again.rc, again.err) == (1, f"error: {out} exists; a draft reply goes to a new file only\n"
+                                        "hint: give another file name, or move that file away\n")
+    assert out.read_text() == text
+    many = run_cli(capsys, "triage", str(log), str(DATA / "gh-vscode-wget-failed.log"), "--reply", str(tmp_path / "r2.md"))
+    assert (many.rc, many.err) == (2, "error: --reply FILE writes the answer for one ticket; 2 were given\n"
+                                      "hint: give one report or log: sshsetup triage TICKET --reply FILE "
+                                      "(without --reply: the table of all)\n")
+    assert not (tmp_path / "r2.md").exists()

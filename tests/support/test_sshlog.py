@@ -492,9 +492,14 @@ def test_vscode_answers_a_code_prompt_itself() -> None:
     assert (f.cause, f.lines) == ("2fa-unanswered", (3,))
 
 
-def test_the_support_guide_lists_every_cause_with_its_fix() -> None:
-    guide = (DATA.parents[2] / "docs" / "support.md").read_text(encoding="utf-8")
-    draft = guide.split("## What `sshsetup explain` recognises", 1)[1].split("\n## ", 1)[0]
+@pytest.mark.parametrize("where", ["support", "readme"])
+def test_the_support_guide_and_the_readme_list_every_cause_with_its_fix(where: str) -> None:
+    root = DATA.parents[2]
+    if where == "support":
+        guide = (root / "docs" / "support.md").read_text(encoding="utf-8")
+        draft = guide.split("## What `sshsetup explain` recognises", 1)[1].split("\n## ", 1)[0]
+    else:
+        draft = (root / "README.md").read_text(encoding="utf-8").split("<details><summary>Every cause", 1)[1].split("</details>")[0]
     rows = [ln for ln in draft.splitlines() if ln.startswith("| `")]
     assert rows == [f"| `{cid}` | {t.replace('|', chr(92) + '|')} | {h.replace('|', chr(92) + '|')} |"
                     for cid, (t, h) in TITLES_AND_HINTS.items()]
