@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +119,13 @@ def run(paths: Paths, options: WaitOptions, *, say: Callable[[str], None] = outp
     rem = remembered.load(paths)
     catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
     sites = remembered.choose_sites(catalogue, options.sites, rem)
-    code = probe_all(Ssh.for_paths(paths), [s.alias for s in sites], max_wait_s=options.max_wait * 60,
+    ssh = Ssh.for_paths(paths)
+    from sshsetup.ssh import master  # issue 13: a live login is used; no authentication behind the user's back
+
+    live = {s.alias for s in master.admit(paths, ssh, sites)}
+    by_alias = {s.alias: s for s in sites}
+    code = probe_all(ssh, [s.alias for s in sites], max_wait_s=options.max_wait * 60, live=live,
+                     partial_success=lambda alias: master.remember_partial_success(paths, by_alias[alias]),
                      probes=options.probes, say=say, sleep=sleep, key=rem.key or paths.default_key,
                      outcomes=outcomes, compare={s.alias: str(s.get("docs_url")) for s in sites if s.get("docs_url")})
     return Result("wait", code)
@@ -127,16 +133,16 @@ def run(paths: Paths, options: WaitOptions, *, say: Callable[[str], None] = outp
 
 def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
               say: Callable[[str], None], sleep: Callable[[float], None] = time.sleep, key: Path | None = None,
-              outcomes: dict[str, ProbeResult | None] | None = None, compare: Mapping[str, str] | None = None) -> int:
+              outcomes: dict[str, ProbeResult | None] | None = None, compare: Mapping[str, str] | None = None,
+              live: Collection[str] = (), partial_success: Callable[[str], None] = lambda _alias: None) -> int:
     """``key``: the private key the config names, put into the ``ssh-add`` hint in place of ``KEYFILE``;
-    ``compare``: per alias, where its host key fingerprints are published (the catalogue's docs_url)."""
+    ``compare``: per alias, where its host key fingerprints are published (the catalogue's docs_url);
+    ``live``: aliases with a live login (not probed); ``partial_success``: called when a probe saw one."""
     seen: dict[str, ProbeResult | None] = {} if outcomes is None else outcomes
     times = schedule(max_wait_s, probes)
     pending = list(aliases)
     failed = False
-    from sshsetup.ssh import master  # issue 13: a live login is used; no authentication behind the user's back
-
-    for alias in master.live_aliases(pending, ssh.config):
+    for alias in [a for a in pending if a in live]:
         pending.remove(alias)
         seen[alias] = None
         say(f"✓ {alias}: the key works (the login of sshsetup login is live; no new authentication).")
@@ -156,7 +162,7 @@ def probe_all(ssh: Ssh, aliases: list[str], *, max_wait_s: float, probes: int,
                 pending.remove(alias)
                 say(f"✓ {alias}: the key works ({r.title}).")
                 if r.cause == "partial-success-2fa":
-                    master.remember_partial_success(alias)
+                    partial_success(alias)
                     say(f"  {alias} asks for a second factor: a code (TOTP) will be asked at login; in VS Code keep remote.SSH.showLoginTerminal on.")
                 if r.cause == "passphrase-needed":
                     say(f"  {agent_hint(r.hint, key)}")

@@ -265,32 +265,18 @@ def gate(paths: Paths, ssh: Ssh, sites: Sequence[Site]) -> list[Site]:
     return list(g.live)
 
 
-def _sites_by_alias(paths: Paths, aliases: Sequence[str]) -> dict[str, Site]:
-    from sshsetup import remembered
-    from sshsetup.catalogue import load_catalogue
-
-    rem = remembered.load(paths)
-    cat = load_catalogue(remembered.sites_file(rem, None), paths.sites_file)
-    return {s.alias: s for s in cat.values() if s.alias in aliases}
-
-
-def live_aliases(aliases: Sequence[str], config: Path | None) -> list[str]:
-    """``gate`` for a command that has only aliases (``wait``): the aliases with a live master."""
-    from sshsetup.paths import Paths
-    from sshsetup.ssh.client import Ssh
-
-    paths = Paths.from_env()
-    by_alias = _sites_by_alias(paths, aliases)
-    sites = [by_alias[a] for a in aliases if a in by_alias]
-    g = check(paths, Ssh(config), sites)
+def admit(paths: Paths, ssh: Ssh, sites: Sequence[Site]) -> list[Site]:
+    """``gate`` for a command that may offer the login on a terminal (``wait``): the sites with a
+    live master; the refusal when one without is known to ask for a second factor."""
+    g = check(paths, ssh, sites)
     if g.refusal is not None and _on_terminal():
         from sshsetup.commands.login import offer
 
         if offer(paths, g):
-            g = check(paths, Ssh(config), sites)
+            g = check(paths, ssh, sites)
     if g.refusal is not None:
         raise g.refusal
-    return [s.alias for s in g.live]
+    return list(g.live)
 
 
 def _on_terminal() -> bool:
@@ -299,13 +285,9 @@ def _on_terminal() -> bool:
     return sys.stdin.isatty() and sys.stderr.isatty()
 
 
-def remember_partial_success(alias: str) -> None:
-    """A probe saw "partial success": from now on the alias's site needs ``sshsetup login`` first."""
-    from sshsetup.paths import Paths
-
-    paths = Paths.from_env()
-    site = _sites_by_alias(paths, [alias]).get(alias)
+def remember_partial_success(paths: Paths, site: Site) -> None:
+    """A probe saw "partial success": from now on the site needs ``sshsetup login`` first."""
     doc = load(paths)
-    if site is not None and site.id not in (doc.get("second_factor") or {}):
+    if site.id not in (doc.get("second_factor") or {}):
         learn_second_factor(doc, site.id, "partial success (a second factor was asked after the key)", time.time())
         save(paths, doc)
