@@ -9,17 +9,15 @@ managed entry (``InitOptions.aliases``).
 
 from __future__ import annotations
 
-import glob
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from sshsetup.catalogue import Site
-from sshsetup.ssh.block import BEGIN, END
+from sshsetup.ssh import userconfig
+from sshsetup.ssh.userconfig import words
 
-_KV = re.compile(r"\s*([A-Za-z]+)(?:\s*=\s*|\s+)(.*?)\s*$")
 MAX_ALIASES = 64  # ssh -G runs at most this many times (concurrently): a config with more hosts is scanned in part
 _PERCENT_HOSTNAME = re.compile(r"^[ \t]*hostname[ \t=][^\r\n%]*%", re.IGNORECASE | re.MULTILINE)
 _INCLUDE = re.compile(r"^[ \t]*include[ \t=]", re.IGNORECASE | re.MULTILINE)
@@ -69,16 +67,6 @@ class HandWritten:
                 f"--alias {self.site_id}={self.alias}")
 
 
-def _words(value: str) -> list[str]:
-    """The arguments of a line, up to a trailing ``# comment`` (as OpenSSH reads it)."""
-    out = []
-    for w in value.split():
-        if w.startswith("#"):
-            break
-        out.append(w.strip('"'))
-    return out
-
-
 @dataclass(frozen=True)
 class HostLine:
     """A plain alias on a user's ``Host`` line, and the HostName its own section sets (if any)."""
@@ -90,48 +78,30 @@ class HostLine:
 
 
 def _sections(text: str, file: Path, ssh_dir: Path, depth: int) -> tuple[list[HostLine], bool]:
-    """The user's host lines (Includes followed), and whether a wildcard section sets a HostName with ``%``."""
+    """The plain aliases of the user's Host lines with their HostName, and whether a wildcard
+    section sets a HostName with ``%`` (which may reach a managed host under any name)."""
+    del depth  # Includes are followed by userconfig.lines
     out: list[HostLine] = []
     pending: list[HostLine] = []
     wildcard_percent = False
     wildcard = False
-    inside = False
 
     def close() -> None:
         out.extend(pending)
         pending.clear()
 
-    for n, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if stripped.startswith(BEGIN):
-            inside = True
-        elif stripped.startswith(END):
-            inside = False
-        m = _KV.match(line)
-        if inside or m is None or stripped.startswith("#"):
-            continue
-        key, value = m.group(1).lower(), m.group(2)
-        if key in ("host", "match"):
+    for ln in userconfig.lines(text, file, ssh_dir):
+        if ln.key in ("host", "match"):
             close()
-            words = _words(value) if key == "host" else []
-            pending += [HostLine(file, n, w, None) for w in words if _PLAIN.fullmatch(w)]
-            wildcard = key == "match" or any(not _PLAIN.fullmatch(w) for w in words)
-        elif key == "hostname":
-            host = _words(value)[0] if value.strip() else ""
+            ws = words(ln.value) if ln.key == "host" else []
+            pending += [HostLine(ln.file, ln.number, w, None) for w in ws if _PLAIN.fullmatch(w)]
+            wildcard = ln.key == "match" or any(not _PLAIN.fullmatch(w) for w in ws)
+        elif ln.key == "hostname":
+            host = words(ln.value)[0] if ln.value.strip() else ""
             pending[:] = [HostLine(h.file, h.line, h.alias, h.hostname or host) for h in pending]
             wildcard_percent = wildcard_percent or (wildcard and "%" in host)
-        elif key == "include" and depth < 16:
+        elif ln.key == "include":
             close()
-            for pat in _words(value):
-                full = os.path.expanduser(pat) if pat.startswith("~") else pat if os.path.isabs(pat) else str(ssh_dir / pat)
-                for inc in sorted(glob.glob(full)):
-                    try:
-                        sub = Path(inc).read_text(encoding="utf-8", errors="replace")
-                    except OSError:
-                        continue
-                    more, pct = _sections(sub, Path(inc), ssh_dir, depth + 1)
-                    out += more
-                    wildcard_percent = wildcard_percent or pct
     close()
     return out, wildcard_percent
 

@@ -19,8 +19,6 @@ Only aliases a sites file or ``--alias`` gave are checked: the packaged catalogu
 
 from __future__ import annotations
 
-import glob
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,10 +26,8 @@ from pathlib import Path
 
 from sshsetup.catalogue import Site
 from sshsetup.errors import BadInput
-from sshsetup.ssh.block import BEGIN, END
-
-_KV = re.compile(r"\s*([A-Za-z]+)(?:\s*=\s*|\s+)(.*?)\s*$")
-_MAX_DEPTH = 16
+from sshsetup.ssh import userconfig
+from sshsetup.ssh.userconfig import words
 
 
 @dataclass(frozen=True)
@@ -93,53 +89,19 @@ def match(pattern: str, name: str) -> bool:
     return re.fullmatch(rx, name.lower(), re.DOTALL) is not None
 
 
-def _words(value: str) -> list[str]:
-    out = []
-    for w in value.split():
-        if w.startswith("#"):
-            break
-        out.append(w.strip('"'))
-    return out
-
-
-def user_hosts(text: str, file: Path, ssh_dir: Path, depth: int = 0) -> list[UserHost]:
+def user_hosts(text: str, file: Path, ssh_dir: Path) -> list[UserHost]:
     """Every ``Host`` line outside the managed block, in ssh's order, Includes followed."""
     out: list[UserHost] = []
     current: UserHost | None = None
-    inside = False
-
-    def close() -> None:
-        nonlocal current
-        if current is not None:
-            out.append(current)
-        current = None
-
-    for n, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if stripped.startswith(BEGIN):
-            inside = True
-        elif stripped.startswith(END):
-            inside = False
-        m = _KV.match(line)
-        if inside or m is None or stripped.startswith("#"):
-            continue
-        key, value = m.group(1).lower(), m.group(2)
-        if key in ("host", "match"):
-            close()
-            if key == "host":
-                current = UserHost(file, n, tuple(_words(value)), None)
-        elif key == "hostname" and current is not None and current.hostname is None and value.strip():
-            current = UserHost(current.file, current.line, current.patterns, _words(value)[0])
-        elif key == "include" and depth < _MAX_DEPTH:
-            for pat in _words(value):
-                full = os.path.expanduser(pat) if pat.startswith("~") else pat if os.path.isabs(pat) else str(ssh_dir / pat)
-                for inc in sorted(glob.glob(full)):
-                    try:
-                        sub = Path(inc).read_text(encoding="utf-8", errors="replace")
-                    except OSError:
-                        continue
-                    out += user_hosts(sub, Path(inc), ssh_dir, depth + 1)
-    close()
+    for ln in userconfig.lines(text, file, ssh_dir):
+        if ln.key in ("host", "match"):
+            if current is not None:
+                out.append(current)
+            current = UserHost(ln.file, ln.number, tuple(words(ln.value)), None) if ln.key == "host" else None
+        elif ln.key == "hostname" and current is not None and current.hostname is None and ln.value.strip():
+            current = UserHost(current.file, current.line, current.patterns, words(ln.value)[0])
+    if current is not None:
+        out.append(current)
     return out
 
 
