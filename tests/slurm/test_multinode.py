@@ -9,7 +9,6 @@ InfiniBand suffix) resolves here. Each node's torchrun starts 2 gloo processes: 
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import pytest
 from sshsetup.catalogue import parse_sites
 from sshsetup.slurm.jobscript import make_spec, render_jobscript
 from sshsetup.slurm.templating import template_root
-from tests.slurm.test_example_train import SITES
+from tests.slurm.test_example_train import SITES, rank_reports
 from tests.testbed.slurm import Slurm
 from tests.testbed.sshd import free_port
 from tests.testbed.users import stop_process
@@ -91,7 +90,7 @@ def test_torchrun_on_two_nodes_times_two_processes(two_nodes: Slurm, tmp_path: P
     print(f"2 nodes x 2 processes through Slurm: {time.monotonic() - t0:.1f}s")
     assert state == "COMPLETED", out[-4000:]
     assert out.startswith("MASTER_ADDR=localhost MASTER_PORT=29500 nodes=2\n")
-    ranks = sorted((json.loads(line) for line in out.splitlines() if line.startswith("{")), key=lambda d: int(d["rank"]))
+    ranks = rank_reports(out)
     assert [(d["rank"], d["world"], d["step"]) for d in ranks] == [(0, 4, 3), (1, 4, 3), (2, 4, 3), (3, 4, 3)]
     assert all(d["weights"] == ranks[0]["weights"] for d in ranks)  # averaged over both nodes
     assert (tmp_path / "ckpt" / "DONE").exists()
