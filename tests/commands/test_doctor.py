@@ -12,6 +12,7 @@ import pytest
 from sshsetup.commands.doctor import DoctorOptions, run
 from sshsetup.errors import BadInput, Refused
 from sshsetup.paths import Paths
+from sshsetup.render import show
 from sshsetup.ssh import block as sshconfig
 from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS
 from tests.helpers import run_cli
@@ -26,7 +27,8 @@ def sites_file(tmp_path: Path, port: int, host: str = "127.0.0.1") -> Path:
 
 
 def doctor(**kw: object) -> int:
-    return run(Paths.from_env(), DoctorOptions(**kw), confirm=None)  # type: ignore[arg-type]
+    options = DoctorOptions(**kw)  # type: ignore[arg-type]
+    return show(run(Paths.from_env(), options, confirm=None), as_json=options.prints_json)
 
 
 def remember(home: Path, options: dict[str, object]) -> Path:
