@@ -25,7 +25,7 @@ from sshsetup.paths import Paths
 from sshsetup.result import Result
 from sshsetup.ssh import master
 from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS, from_report, logins, render, report
-from sshsetup.support.doctor.checks_auth import AuthProbe
+from sshsetup.support.doctor.checks_auth import AuthProbe, learned_key_notes
 from sshsetup.support.doctor.checks_config import real_targets
 from sshsetup.support.doctor.model import JSON_VERSION, Check, DoctorContext, Report
 from sshsetup.support.doctor.runner import run_checks, select
@@ -98,6 +98,8 @@ def run(paths: Paths, options: DoctorOptions, *, confirm: Callable[[str], bool] 
         ctx.live = _login_gate(ctx, selected)
         try:
             rep = _run(ctx, selected, options)
+            if options.json_out or not options.verbose:  # shown once, as wait does (with -v: under auth.probe)
+                notes += [line for t in ctx.targets for line in learned_key_notes(ctx, t)]
             notes += _remember_logins(ctx)
             if options.report_file is not None:
                 notes += _write_report(ctx, rep, options.report_file, options.yes, confirm)
