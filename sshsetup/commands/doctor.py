@@ -27,7 +27,7 @@ from sshsetup.ssh import master
 from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS, from_report, logins, render, report
 from sshsetup.support.doctor.checks_auth import AuthProbe, learned_key_notes
 from sshsetup.support.doctor.checks_config import real_targets
-from sshsetup.support.doctor.model import JSON_VERSION, Check, DoctorContext, Report
+from sshsetup.support.doctor.model import Check, DoctorContext, Report
 from sshsetup.support.doctor.runner import run_checks, select
 
 _CONNECTING = ("net", "auth", "remote")  # checks that reach the server (a TCP connection or a login)
@@ -105,8 +105,7 @@ def run(paths: Paths, options: DoctorOptions, *, confirm: Callable[[str], bool] 
                 notes += _write_report(ctx, rep, options.report_file, options.yes, confirm)
         finally:
             _undo(ctx)
-    return Result("doctor", rep.exit_code, output=render.human(rep, ascii_only, colour, options.verbose), notes=tuple(notes),
-                  data=rep.to_json(), version=JSON_VERSION, json_exit_code=False)
+    return render.result(rep, render.human(rep, ascii_only, colour, options.verbose), notes=notes)
 
 
 def _login_gate(ctx: DoctorContext, checks: Sequence[Check]) -> frozenset[str]:

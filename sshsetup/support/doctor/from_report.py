@@ -23,7 +23,7 @@ from sshsetup.result import Result
 from sshsetup.sanitize import shown
 from sshsetup.support import sshlog
 from sshsetup.support.doctor import render
-from sshsetup.support.doctor.model import JSON_VERSION, CheckResult, Report, Status
+from sshsetup.support.doctor.model import CheckResult, Report, Status
 from sshsetup.support.doctor.report import KIND, LEGACY_MARK, MAX_BYTES, VERSION
 
 ANALYSED_LINES, LINE_CHARS, ANALYSED_TRANSCRIPTS = 200, 1000, 50  # sshsetup writes 80 short lines per host
@@ -147,7 +147,6 @@ def from_report(path: Path, ascii_only: bool = False, colour: bool = False) -> R
     rep = loaded.report
     analysed = {alias: bounded(text) for alias, text in sorted(loaded.transcripts.items())[:ANALYSED_TRANSCRIPTS]}
     findings = {alias: sshlog.classify(text) for alias, (text, _) in analysed.items()}
-    payload = rep.to_json() | {"transcripts": {a: sshlog.to_json(f) for a, f in findings.items()}}
     lines = [shown(f"report of {loaded.created}: sshsetup {loaded.version}, {loaded.ssh}, {loaded.os}") + "\n",
              render.human(rep, ascii_only, colour)]
     for alias, found in findings.items():
@@ -157,4 +156,4 @@ def from_report(path: Path, ascii_only: bool = False, colour: bool = False) -> R
         lines.extend(f"  {f.cause}: {shown(f.title)}\n    hint: {shown(f.hint)}\n" for f in found)
         if not found:
             lines.append("  no known cause found\n")
-    return Result("doctor", rep.exit_code, output="".join(lines), data=payload, version=JSON_VERSION, json_exit_code=False)
+    return render.result(rep, "".join(lines), extra={"transcripts": {a: sshlog.to_json(f) for a, f in findings.items()}})
