@@ -52,7 +52,7 @@ class DoctorOptions:
     @property
     def prints_json(self) -> bool:
         """Whether the result is printed as the JSON envelope (``--list`` is text, also with ``--json``)."""
-        return self.json_out and not self.list_only
+        return self.json_out and (self.from_report is not None or not self.list_only)
 
 
 def registered(options: DoctorOptions) -> tuple[Check, ...]:
@@ -99,7 +99,7 @@ def run(paths: Paths, options: DoctorOptions, *, confirm: Callable[[str], bool] 
         try:
             rep = _run(ctx, selected, options)
             if options.json_out or not options.verbose:  # shown once, as wait does (with -v: under auth.probe)
-                notes += [line for t in ctx.targets for line in learned_key_notes(ctx, t)]
+                notes += [line for target in ctx.targets for line in learned_key_notes(ctx, target)]
             notes += _remember_logins(ctx)
             if options.report_file is not None:
                 notes += _write_report(ctx, rep, options.report_file, options.yes, confirm)
