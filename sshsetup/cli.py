@@ -329,12 +329,13 @@ def jobscript(site_id: str | None, sites_file: Path | None, account: str | None,
 def doctor(ids: tuple[str, ...], sites: tuple[str, ...], sites_file: Path | None, list_only: bool, json_out: bool,
            timeout: float, remote: bool, report_file: Path | None, from_report: Path | None, verbose: bool, yes: bool) -> int:
     """Find out why a connection fails, and how to fix it."""
-    from sshsetup.commands import doctor as doctor_cmd
+    from sshsetup import render
+    from sshsetup.commands import doctor as command
 
-    options = doctor_cmd.DoctorOptions(ids=ids, sites=sites, sites_file=sites_file, list_only=list_only, json_out=json_out,
-                                       probe_timeout=timeout, remote=remote, report_file=report_file, from_report=from_report,
-                                       verbose=verbose, yes=yes)
-    return doctor_cmd.run(_paths(), options, confirm=_confirm())
+    options = command.DoctorOptions(ids=ids, sites=sites, sites_file=sites_file, list_only=list_only, json_out=json_out,
+                                    probe_timeout=timeout, remote=remote, report_file=report_file, from_report=from_report,
+                                    verbose=verbose, yes=yes)
+    return render.show(command.run(_paths(), options, confirm=_confirm()), as_json=options.prints_json)
 
 
 @cli.command()
@@ -357,9 +358,11 @@ def wait(sites: tuple[str, ...], sites_file: Path | None, max_wait: float, probe
 @click.option("--json", "json_out", is_flag=True, help="Print a versioned JSON envelope.")
 def explain(source: str, json_out: bool) -> int:
     """Classify an ssh -vvv transcript or a VS Code Remote-SSH log."""
-    from sshsetup.commands import explain as explain_cmd
+    from sshsetup import render
+    from sshsetup.commands import explain as command
 
-    return explain_cmd.run(_paths(), explain_cmd.ExplainOptions(source=source, json_out=json_out))
+    options = command.ExplainOptions(source=source, json_out=json_out)
+    return render.show(command.run(_paths(), options), as_json=json_out)
 
 
 @cli.command()
@@ -369,9 +372,11 @@ def explain(source: str, json_out: bool) -> int:
               help="Write the draft answer (Markdown) for the one ticket given to FILE (a new file).")
 def triage(sources: tuple[str, ...], json_out: bool, reply_file: Path | None) -> int:
     """Group many doctor reports and pasted logs by cause (for support staff)."""
-    from sshsetup.commands import triage as triage_cmd
+    from sshsetup import render
+    from sshsetup.commands import triage as command
 
-    return triage_cmd.run(_paths(), triage_cmd.TriageOptions(sources=sources, json_out=json_out, reply_file=reply_file))
+    options = command.TriageOptions(sources=sources, json_out=json_out, reply_file=reply_file)
+    return render.show(command.run(_paths(), options), as_json=json_out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,7 +15,9 @@ def show(result: Result, *, as_json: bool = False) -> int:
     if as_json:  # stdout is the document alone; notes still reach the person on stderr
         for note in result.notes:
             output.say(note)
-        payload: dict[str, Any] = {**result.data, "exit_code": result.exit_code}
+        payload: dict[str, Any] = {**result.data}
+        if result.json_exit_code:
+            payload["exit_code"] = result.exit_code
         if result.outcomes or result.dry_run:
             payload |= {"dry_run": result.dry_run, "outcomes": [outcome_data(o) for o in result.outcomes]}
         click.echo(envelope.dumps(result.kind, result.version, payload), nl=False)

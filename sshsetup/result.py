@@ -33,6 +33,7 @@ class Result:
     after: tuple[str, ...] = ()  # prose for stderr, after the output
     data: Mapping[str, Any] = field(default_factory=dict)  # the --json payload
     version: int = 1  # the JSON document's version (raise when a field changes meaning)
+    json_exit_code: bool = True  # False: a document older than the envelope's exit_code keeps its fields exactly
 
     @property
     def changed(self) -> bool:

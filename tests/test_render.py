@@ -59,3 +59,9 @@ def test_json_keeps_stdout_for_the_document(capsys: pytest.CaptureFixture[str]) 
     out, err = capsys.readouterr()
     assert json.loads(out) == {"sshsetup": "sites", "version": 1, "exit_code": 0, "sites": []}
     assert err == "saved\n"
+
+
+def test_an_older_document_keeps_its_fields_without_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    res = Result("explain", data={"causes": [], "lines": 2}, output="unknown\n", json_exit_code=False)
+    assert show(res, as_json=True) == 0
+    assert capsys.readouterr() == ('{\n  "causes": [],\n  "lines": 2,\n  "sshsetup": "explain",\n  "version": 1\n}\n', "")

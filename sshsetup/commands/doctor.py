@@ -1,9 +1,12 @@
-"""``sshsetup doctor``: pick the checks and the sites, run them, print the report, write ``--report``.
+"""``sshsetup doctor``: pick the checks and the sites, run them, write ``--report``, return the report.
 
-``cli.py`` builds :class:`DoctorOptions` and calls :func:`run`. The checks, their registry, the
-runner and the renderers live in ``sshsetup.support.doctor``; the report file in
-``sshsetup.support.doctor.report``. The exit code is the report's (1 when a check failed), or
-``--from-report``'s, or 0 for ``--list``; bad input raises (``cli.main`` maps it).
+``cli.py`` builds :class:`DoctorOptions`, calls :func:`run` and prints its ``Result`` with
+``sshsetup.render.show`` (the check lines as ``output``, the JSON payload as ``data``). The checks,
+their registry, the runner and the text formatting live in ``sshsetup.support.doctor``; the report
+file in ``sshsetup.support.doctor.report``. Only progress is printed while the checks run (stderr,
+on a terminal), and the report file with its question before it is written. The exit code is the
+report's (1 when a check failed), or ``--from-report``'s, or 0 for ``--list``; bad input raises
+(``cli.main`` maps it).
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from pathlib import Path
 
 from sshsetup import output, remembered
 from sshsetup.catalogue import Site, load_catalogue
-from sshsetup.errors import SshSetupError
+from sshsetup.errors import EXIT_OK, BadInput, SshSetupError
 from sshsetup.paths import Paths
+from sshsetup.result import Result
 from sshsetup.ssh import master
 from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS, from_report, logins, render, report
-from sshsetup.support.doctor.checks_auth import AuthProbe
+from sshsetup.support.doctor.checks_auth import AuthProbe, learned_key_notes
 from sshsetup.support.doctor.checks_config import real_targets
 from sshsetup.support.doctor.model import Check, DoctorContext, Report
 from sshsetup.support.doctor.runner import run_checks, select
@@ -45,6 +49,11 @@ class DoctorOptions:
     verbose: bool = False
     yes: bool = False  # write the report without asking
 
+    @property
+    def prints_json(self) -> bool:
+        """Whether the result is printed as the JSON envelope (``--list`` is text, also with ``--json``)."""
+        return self.json_out and (self.from_report is not None or not self.list_only)
+
 
 def registered(options: DoctorOptions) -> tuple[Check, ...]:
     """The checks this run chooses from: the remote ones only with --remote, --list or a remote.* id."""
@@ -66,32 +75,37 @@ def chosen_sites(paths: Paths, options: DoctorOptions) -> list[Site]:
     return remembered.choose_sites(catalogue, options.sites, known)
 
 
-def run(paths: Paths, options: DoctorOptions, *, confirm: Callable[[str], bool] | None) -> int:
-    """Run (or list) the selected checks and print them; the exit code."""
-    out = sys.stdout
+def run(paths: Paths, options: DoctorOptions, *, confirm: Callable[[str], bool] | None) -> Result:
+    """Run (or list) the selected checks; the report as data (``render.show`` prints it), the exit code from it."""
+    ascii_only, colour = render.use_ascii(sys.stdout), output.use_color(sys.stdout)
     if options.from_report is not None:
-        return from_report.from_report(options.from_report, out, options.json_out)
+        return from_report.from_report(options.from_report, ascii_only, colour)
     selected = select(registered(options), options.ids)  # BadInput (exit 2) for an unknown id
     if options.list_only:
-        out.write(render.check_list(selected))
-        return 0
+        return Result("doctor", EXIT_OK, output=render.check_list(selected))  # text, also with --json (cli.py)
     if options.report_file is not None:
         report.check_destination(options.report_file)  # refuse before a minute of checks, not after
+        if not options.yes and confirm is None:
+            raise BadInput("writing the report needs a confirmation",
+                           hint="run it in a terminal to read the report and answer, or add --yes (it is shown before it is written)")
     sites = chosen_sites(paths, options)
     t = options.probe_timeout
+    notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sshsetup-") as tmp:  # short: a socket path is < 108 bytes
         ctx = DoctorContext.for_sites(paths, sites, probe_timeout=t, check_timeout=3 * t + 5, budget=max(60.0, 12 * t),
                                       control_dir=Path(tmp))
         ctx.targets = real_targets(ctx)
         ctx.live = _login_gate(ctx, selected)
         try:
-            rep = _run_and_print(ctx, selected, options)
-            _remember_logins(ctx)
+            rep = _run(ctx, selected, options)
+            if options.json_out or not options.verbose:  # shown once, as wait does (with -v: under auth.probe)
+                notes += [line for target in ctx.targets for line in learned_key_notes(ctx, target)]
+            notes += _remember_logins(ctx)
             if options.report_file is not None:
-                _write_report(ctx, rep, options.report_file, options.yes, confirm)
+                notes += _write_report(ctx, rep, options.report_file, options.yes, confirm)
         finally:
             _undo(ctx)
-    return rep.exit_code
+    return render.result(rep, render.human(rep, ascii_only, colour, options.verbose), notes=notes)
 
 
 def _login_gate(ctx: DoctorContext, checks: Sequence[Check]) -> frozenset[str]:
@@ -110,45 +124,39 @@ def _login_gate(ctx: DoctorContext, checks: Sequence[Check]) -> frozenset[str]:
     return frozenset(s.alias for s in gate.live)
 
 
-def _run_and_print(ctx: DoctorContext, checks: Sequence[Check], options: DoctorOptions) -> Report:
-    out = sys.stdout
+def _run(ctx: DoctorContext, checks: Sequence[Check], options: DoctorOptions) -> Report:
+    """The checks, with live progress on stderr (a terminal only, not with --json) while they run."""
     spinner = render.Spinner()
     try:
-        rep = run_checks(checks, ctx, progress=None if options.json_out else spinner)
+        return run_checks(checks, ctx, progress=None if options.json_out else spinner)
     finally:
         spinner.clear()
-    if options.json_out:
-        out.write(render.as_json(rep))
-    else:
-        out.write(render.human(rep, render.use_ascii(out), output.use_color(out), options.verbose))
-    out.flush()
-    return rep
 
 
-def _remember_logins(ctx: DoctorContext) -> None:
+def _remember_logins(ctx: DoctorContext) -> list[str]:
     """Record the sites whose probe logged in (``logins``), so that a later refusal can say "it accepted the key at
-    HH:MM", and those that asked for a second factor, so that later commands ask for ``sshsetup login`` first."""
+    HH:MM", and those that asked for a second factor, so that later commands ask for ``sshsetup login`` first.
+    The note to show when that record cannot be written."""
     probes = {t.site_id: p for t in ctx.targets
               if t.site_id is not None and (p := ctx.shared.get("auth.transcript", t.alias, AuthProbe)) is not None}
     accepted = [s for s, p in probes.items() if p.logged_in]
     second_factor = [s for s, p in probes.items() if p.cause == "partial-success-2fa"]
     if not accepted:
-        return
+        return []
     try:
         logins.record(ctx.paths, accepted, time.time(), second_factor=second_factor)
     except SshSetupError as exc:  # the diagnosis stands; only the memory for next time is lost
-        sys.stderr.write(f"note: could not record the accepted login: {exc.message}\n")
+        return [f"note: could not record the accepted login: {exc.message}"]
+    return []
 
 
-def _write_report(ctx: DoctorContext, rep: Report, path: Path, yes: bool, confirm: Callable[[str], bool] | None) -> None:
-    err = sys.stderr
-    written = report.write_report(report.report_text(ctx, rep), path, yes=yes, confirm=confirm, show=err)
+def _write_report(ctx: DoctorContext, rep: Report, path: Path, yes: bool, confirm: Callable[[str], bool] | None) -> list[str]:
+    """Show the report on stderr, ask, write it through the one writer; what to say about it afterwards."""
+    written = report.write_report(report.report_text(ctx, rep), path, yes=yes, confirm=confirm, show=sys.stderr)
     if written is None:
-        err.write("report not written\n")
-        return
-    if written.backup is not None:
-        err.write(f"kept the earlier report as {written.backup}\n")
-    err.write(f"wrote {path} (mode 0600): attach it to your support ticket\n")
+        return ["report not written"]
+    kept = [f"kept the earlier report as {written.backup}"] if written.backup is not None else []
+    return [*kept, f"wrote {path} (mode 0600): attach it to your support ticket"]
 
 
 def _undo(ctx: DoctorContext) -> None:

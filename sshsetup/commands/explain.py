@@ -2,8 +2,8 @@
 
 Support staff run this on a ticket. Reads FILE (or stdin for ``-``) in pieces, so a log of any
 size is classified in linear time and bounded memory (``sshsetup.support.sshlog``), and prints
-each cause with its evidence lines and hint, or the JSON envelope (``sshsetup.envelope``,
-kind ``explain``, version 1). Every string taken from the log is shown through
+each cause with its evidence lines and hint, or the JSON envelope (kind ``explain``, version 1),
+as one ``Result`` that ``sshsetup.render`` prints. Every string taken from the log is shown through
 ``sshsetup.sanitize``: escape sequences in a stranger's log never reach the terminal.
 
 Exit 0, also when nothing is recognised (the output says so: "unknown" rather than a guess);
@@ -17,10 +17,10 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, TextIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from sshsetup import envelope
-from sshsetup.errors import BadInput
+from sshsetup.errors import EXIT_OK, BadInput
+from sshsetup.result import Result
 from sshsetup.sanitize import shown
 from sshsetup.support import sshlog
 
@@ -134,13 +134,9 @@ def payload(findings: list[sshlog.Finding], n_lines: int) -> dict[str, Any]:
     return {"causes": [f.to_json() for f in findings], "lines": n_lines}
 
 
-def run(paths: Paths | None, options: ExplainOptions, *, stdin: BinaryIO | None = None, out: TextIO | None = None) -> int:
-    """The command: classify ``options.source`` and print the result (text or JSON)."""
+def run(paths: Paths | None, options: ExplainOptions, *, stdin: BinaryIO | None = None) -> Result:
+    """The command: classify ``options.source``; the text report (stdout) and the JSON payload."""
     del paths  # explain reads only the log it is given
     findings, n_lines = classify_source(options.source, stdin)
-    stream = out if out is not None else sys.stdout
-    if options.json_out:
-        stream.write(envelope.dumps(JSON_KIND, JSON_VERSION, payload(findings, n_lines)))
-    else:
-        stream.write(human(findings, n_lines))
-    return 0
+    return Result(JSON_KIND, EXIT_OK, output=human(findings, n_lines), data=payload(findings, n_lines), version=JSON_VERSION,
+                  json_exit_code=False)

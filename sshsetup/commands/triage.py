@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
-from sshsetup import envelope
 from sshsetup.commands import explain
-from sshsetup.errors import BadInput, Refused
+from sshsetup.errors import EXIT_OK, BadInput, Refused
+from sshsetup.result import Result
 from sshsetup.sanitize import shown
 from sshsetup.support import sshlog, triage
 
@@ -103,25 +102,21 @@ def read_ticket(path: Path, sites: dict[str, str]) -> triage.Ticket:
     return triage.log_ticket(name, findings, text_head, seen=_mtime(path), sites=sites)
 
 
-def run(paths: Paths | None, options: TriageOptions, *, out: TextIO | None = None) -> int:
+def run(paths: Paths | None, options: TriageOptions) -> Result:
+    """The command: read and group the tickets; the table (and replies) for stdout, the JSON payload."""
     sites = site_names(paths)
     tickets = [read_ticket(p, sites) for p in files(options.sources)]
     if options.reply_file is not None:
         _write_reply(options.reply_file, tickets)
     groups = triage.group(tickets)
-    stream = out if out is not None else sys.stdout
     with_reply = options.reply or options.reply_file is not None
-    if options.json_out:
-        stream.write(envelope.dumps(triage.JSON_KIND, triage.JSON_VERSION, triage.payload(groups, with_reply)))
-        return 0
-    stream.write(triage.table(groups))
+    text = triage.table(groups)
     if options.reply_file is not None:
-        stream.write(f"\nThe draft reply for {shown(tickets[0].source)} is in {options.reply_file}.\n")
+        text += f"\nThe draft reply for {shown(tickets[0].source)} is in {options.reply_file}.\n"
     elif options.reply:
-        for g in groups:
-            for t in g.tickets:
-                stream.write("\n---\n\n" + triage.reply(t))
-    return 0
+        text += "".join("\n---\n\n" + triage.reply(t) for g in groups for t in g.tickets)
+    return Result(triage.JSON_KIND, EXIT_OK, output=text, data=triage.payload(groups, with_reply), version=triage.JSON_VERSION,
+                  json_exit_code=False)
 
 
 def _write_reply(path: Path, tickets: list[triage.Ticket]) -> None:

@@ -5,7 +5,8 @@ doubling gaps — JSC blocks addresses that connect too often, so this never loo
 fast. A server that accepts the key and then asks for a second factor counts as
 the key working (``Authenticated using "publickey" with partial success``).
 Outcomes that more probes cannot fix (refused, silent server, changed host key)
-stop at once.
+stop at once. What a probe shows about the host key (new, or changed) comes from
+``sshsetup.ssh.hostkey``, which doctor's probe uses too.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sshsetup.errors import EXIT_FAIL, EXIT_OK, BadInput
 from sshsetup.paths import Paths
 from sshsetup.result import Result
 from sshsetup.ssh.client import Master, Ssh
+from sshsetup.ssh.hostkey import host_key_lines, new_host_key
 from sshsetup.support import sshlog
 
 WORKS = {"accepted", "partial-success-2fa", "passphrase-needed"}
@@ -40,27 +42,6 @@ class ProbeResult:
     def new_host_key(self) -> tuple[str, str, str] | None:
         """(host as known_hosts names it, key type, SHA256 fingerprint) when this probe added the host key."""
         return new_host_key(self.transcript)
-
-
-_ADDED = re.compile(r"Permanently added '([^']{1,300})' \((\w{1,40})\) to the list of known hosts")
-_SERVER_KEY = re.compile(r"Server host key: (\S{1,60}) (SHA256:[A-Za-z0-9+/=]{1,100})")
-
-
-def new_host_key(transcript: str) -> tuple[str, str, str] | None:
-    """What ``accept-new`` just added (a changed key is never added: ssh refuses it, and wait stops)."""
-    added, key = _ADDED.search(transcript), _SERVER_KEY.search(transcript)
-    if added is None or key is None:
-        return None
-    return added.group(1), added.group(2), key.group(2)
-
-
-def host_key_lines(alias: str, found: tuple[str, str, str], compare: str | None) -> list[str]:
-    """Shown once, when the host key is new: the fingerprint and how to compare it."""
-    host, kind, fingerprint = found
-    where = f"the one the site publishes (look in the system's documentation, {compare}, or ask its support)" if compare else \
-        "the fingerprint the site's support gives you"
-    return [f"  new host key of {alias}: {kind} {fingerprint} (now in known_hosts as {host})",
-            f"  compare it with {where}; if it differs, do not log in: remove it (ssh-keygen -R '{host}') and tell the support."]
 
 
 def schedule(max_wait_s: float, probes: int) -> list[float]:

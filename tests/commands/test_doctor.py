@@ -12,6 +12,7 @@ import pytest
 from sshsetup.commands.doctor import DoctorOptions, run
 from sshsetup.errors import BadInput, Refused
 from sshsetup.paths import Paths
+from sshsetup.render import show
 from sshsetup.ssh import block as sshconfig
 from sshsetup.support.doctor import CHECKS, REMOTE_CHECKS
 from tests.helpers import run_cli
@@ -26,7 +27,8 @@ def sites_file(tmp_path: Path, port: int, host: str = "127.0.0.1") -> Path:
 
 
 def doctor(**kw: object) -> int:
-    return run(Paths.from_env(), DoctorOptions(**kw), confirm=None)  # type: ignore[arg-type]
+    options = DoctorOptions(**kw)  # type: ignore[arg-type]
+    return show(run(Paths.from_env(), options, confirm=None), as_json=options.prints_json)
 
 
 def remember(home: Path, options: dict[str, object]) -> Path:
@@ -220,3 +222,28 @@ def test_a_hostile_banner_reaches_the_terminal_escaped(tmp_path: Path, servers: 
     assert out.splitlines()[2] == ("✓ net.banner (tb): IPv4: SSH-2.0-x\\x1b]52;c;Y3VybCBldmlsfHNo\\x07\\x1b[2J\\x1b]0;pwned\\x07"
                                    "\\x0d\ufffd31m ok")
     assert not any(c in out for c in "\x1b\x07\r\x9b")
+
+
+# --------------------------------------------------------------------------- through cli.py: render.show prints the Result
+
+
+def test_cli_list_is_text_also_with_json(capsys: pytest.CaptureFixture[str]) -> None:
+    r = run_cli(capsys, "doctor", "--list", "--json", "local.home")
+    assert (r.rc, r.out, r.err) == (0, "local.home  $HOME is the home ssh uses (password database)\n", "")
+
+
+def test_cli_json_is_the_doctor_document_alone(fake_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = run_cli(capsys, "doctor", "--json", "local.home")
+    doc = json.loads(r.out)
+    assert (r.rc, r.err, sorted(doc)) == (0, "", ["checks", "sshsetup", "status", "version"])
+    assert (doc["sshsetup"], doc["version"], [c["id"] for c in doc["checks"]]) == ("doctor", 1, ["local.home"])
+
+
+def test_a_report_nobody_can_confirm_is_refused_before_any_check(fake_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = run_cli(capsys, "doctor", "local.home", "--report", str(fake_home / "r.json"))  # no terminal, no --yes
+    assert (r.rc, r.out) == (2, "")
+    assert r.err.splitlines() == [
+        "error: writing the report needs a confirmation",
+        "hint: run it in a terminal to read the report and answer, or add --yes (it is shown before it is written)",
+    ]
+    assert not (fake_home / "r.json").exists()

@@ -12,13 +12,15 @@ import pytest
 from sshsetup.commands.explain import ExplainOptions, run
 from sshsetup.errors import BadInput
 from sshsetup.sanitize import is_clean
+from tests.rendered import rendered
 from tests.support.test_sshlog import DATA, EXPECTED, TITLES_AND_HINTS
 
 
 def _run(source: str | Path, json_out: bool = False, stdin: bytes | None = None) -> str:
-    out = io.StringIO()
-    assert run(None, ExplainOptions(str(source), json_out), stdin=io.BytesIO(stdin) if stdin is not None else None, out=out) == 0
-    return out.getvalue()
+    result = run(None, ExplainOptions(str(source), json_out), stdin=io.BytesIO(stdin) if stdin is not None else None)
+    printed = rendered(result, as_json=json_out)
+    assert (printed.rc, printed.err) == (0, "")
+    return printed.out
 
 
 def test_options_are_frozen() -> None:
@@ -86,9 +88,9 @@ def test_stdin_utf16_with_and_without_bom_latin1_and_utf8_bom(tmp_path: Path) ->
 
 
 def test_run_prints_the_envelope(tmp_path: Path) -> None:
-    out = io.StringIO()
-    assert run(None, ExplainOptions(str(DATA / "accepted.log"), json_out=True), out=out) == 0
-    assert json.loads(out.getvalue())["causes"][0]["cause"] == "accepted"
+    printed = rendered(run(None, ExplainOptions(str(DATA / "accepted.log"), json_out=True)), as_json=True)
+    assert printed.rc == 0
+    assert json.loads(printed.out)["causes"][0]["cause"] == "accepted"
 
 
 HOSTILE = ("\x1b]52;c;cm0gLXJmIH4=\x07"  # OSC 52: write the clipboard

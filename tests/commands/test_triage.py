@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
+from sshsetup import render
 from sshsetup.commands import doctor
 from sshsetup.commands.triage import TriageOptions, run
 from sshsetup.errors import BadInput
 from sshsetup.paths import Paths
+from tests.rendered import rendered
 from tests.support.doctor.test_staged_failures import Setup, as_user, init_as
 from tests.support.test_sshlog import DATA
 from tests.testbed.sshd import Sshd, free_port
@@ -36,7 +38,7 @@ def _report(user: TestUser, sites_file: Path, name: str) -> Path:
             options = doctor.DoctorOptions(ids=(), sites=("tb",), sites_file=sites_file, list_only=False, json_out=False,
                                            probe_timeout=2, remote=False, report_file=out_file, from_report=None,
                                            verbose=False, yes=True)
-            return doctor.run(Paths.from_env(), options, confirm=lambda q: True)
+            return render.show(doctor.run(Paths.from_env(), options, confirm=lambda q: True))
         finally:
             sys.stdout, sys.stderr = old
 
@@ -52,9 +54,9 @@ def _other_host_key(tmp: Path, port: int) -> str:
 
 
 def _triage(*sources: Path, json_out: bool = False, reply: bool = False) -> str:
-    out = io.StringIO()
-    assert run(None, TriageOptions(tuple(map(str, sources)), json_out, reply), out=out) == 0
-    return out.getvalue()
+    printed = rendered(run(None, TriageOptions(tuple(map(str, sources)), json_out, reply)), as_json=json_out)
+    assert (printed.rc, printed.err) == (0, "")
+    return printed.out
 
 
 @pytest.mark.sshd
@@ -149,7 +151,7 @@ def test_options_and_bad_paths(tmp_path: Path) -> None:
     assert (e.value.message, e.value.hint) == (f"{tmp_path / 'nope'} does not exist",
                                                "give report files (doctor --report), pasted logs, or folders of them")
     with pytest.raises(BadInput) as e:
-        run(None, TriageOptions((), False, False), out=io.StringIO())
+        run(None, TriageOptions((), False, False))
     assert e.value.message == "give the reports and logs to triage"
 
 

@@ -13,7 +13,10 @@ addresses that connect too often) that leaves a ControlMaster behind for the rem
 checks (``ssh -O exit`` is registered in ``ctx.on_exit``). Its stderr is classified with
 ``sshlog``; a "publickey" refusal, which looks the same from the client whether the key
 is missing or the address is outside the from= ranges (tests/data/sshlogs/), is told apart
-with the range verdict. The transcript goes into ``ctx.shared`` ("auth.transcript").
+with the range verdict. The transcript goes into ``ctx.shared`` ("auth.transcript"). As ``wait``'s
+probe it connects with ``StrictHostKeyChecking=accept-new``: a host key it learns is shown (a detail
+of the result, and a note of the command) with its fingerprint and where to compare it; a changed
+one is refused by ssh and is a fail whose hint is the exact fix (``sshsetup.ssh.hostkey``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from dataclasses import dataclass
 
 from sshsetup.judoor import cidr
 from sshsetup.judoor import records as keyline_state
-from sshsetup.ssh import master
+from sshsetup.ssh import hostkey, master
 from sshsetup.ssh.client import Master
 from sshsetup.support import sshlog
 from sshsetup.support.doctor import logins
@@ -179,6 +182,10 @@ class AuthProbe:
     def logged_in(self) -> bool:
         return self.cause in LOGGED_IN
 
+    def new_host_key(self) -> tuple[str, str, str] | None:
+        """(host, key type, fingerprint) when this probe's ``accept-new`` added the host key to known_hosts."""
+        return hostkey.new_host_key(self.stderr)
+
 
 _ORDER = ("hostkey-changed", "hostkey-unknown", "bad-permissions", "unprotected-key", "resolve-failed", "connection-refused",
           "connect-timeout", "banner-timeout", "closed-before-auth", "too-many-failures", "partial-success-2fa",
@@ -196,7 +203,9 @@ def probe(ctx: DoctorContext, t: Target) -> AuthProbe:
     cp = ctx.control_path(t)
     # With a socket of its own: the master the remote checks reuse (stopped in on_exit); never the user's.
     mux = {"ControlPath": str(cp), "ControlPersist": "30"} if cp else {}
-    argv = ssh.argv(t.alias, "true", verbose=1, connect_timeout=n, master=Master.OPEN if cp else Master.NONE, options=mux)
+    # As wait's probe: a new host key is learned (and shown), a changed one never accepted, whatever the config says.
+    argv = ssh.argv(t.alias, "true", verbose=1, connect_timeout=n, master=Master.OPEN if cp else Master.NONE,
+                    options={**mux, "StrictHostKeyChecking": "accept-new"})
     rc, out, err = _run_detached(argv, timeout=max(5.0, min(ctx.check_timeout - 1, 3 * n + 5)))
     found = {f.cause for f in sshlog.classify(err)}
     cause = "accepted" if rc == 0 else next((c for c in _ORDER if c in found), "unknown")
@@ -257,9 +266,30 @@ def _refused(ctx: DoctorContext, t: Target) -> Finding:
                 f"upload the key line for this system in JuDoor (keys are per system): sshsetup key-line; fingerprint of {key}: {v.record.fingerprint}")
 
 
+def docs_url(ctx: DoctorContext, t: Target) -> str | None:
+    """The site's documentation page (the catalogue's ``docs_url``): where its host key fingerprints are published."""
+    site = next((s for s in ctx.sites if s.id == t.site_id), None)
+    url = site.get("docs_url") if site is not None else None
+    return str(url) if url else None
+
+
+def learned_key_notes(ctx: DoctorContext, t: Target) -> list[str]:
+    """What to show once when this run's probe of ``t`` learned its host key: the fingerprint and how to compare it."""
+    p = ctx.shared.get("auth.transcript", t.alias, AuthProbe)
+    found = p.new_host_key() if p is not None else None
+    return hostkey.new_key_notes(t.alias, found, docs_url(ctx, t)) if found is not None else []
+
+
 def check_probe(ctx: DoctorContext, t: Target) -> Finding:
+    """The probe's finding; a host key it learned is shown first among the details."""
     p = probe(ctx, t)
     ctx.shared.put("auth.transcript", t.alias, p)
+    found = _classified(ctx, t, p)
+    learned = learned_key_notes(ctx, t)
+    return Finding(found.status, found.summary, found.hint, (*learned, *found.details)) if learned else found
+
+
+def _classified(ctx: DoctorContext, t: Target, p: AuthProbe) -> Finding:
     tail = tuple(ln for ln in p.stderr.splitlines() if not ln.startswith("debug1:"))[-5:]
     if p.cause == "accepted" and t.alias in ctx.live:
         return ok("login accepted over a live ControlMaster (no new authentication; the key was not tried again)")
@@ -288,6 +318,8 @@ def check_probe(ctx: DoctorContext, t: Target) -> Finding:
     if p.cause == "passphrase-needed":
         return fail("ssh could not use the key: it has a passphrase and no agent holds it (whether the server accepts it is not known)",
                     f"add it to your agent: ssh-add {key}, then run sshsetup doctor again", tail)
+    if p.cause == "hostkey-changed" and (changed := hostkey.changed_host_key(p.stderr)) is not None:
+        return fail(sshlog.CAUSES[p.cause].title, changed.fix(docs_url(ctx, t)), tail)
     if p.cause in ("closed-before-auth", "banner-timeout"):
         return fail(sshlog.CAUSES[p.cause].title + ": possibly a firewall block",
                     "stop retrying: " + NO_RETRY + "; wait some minutes, then run sshsetup doctor once", tail)

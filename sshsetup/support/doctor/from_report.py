@@ -4,7 +4,7 @@ A report comes from a stranger: it is read as hostile input. Only a regular file
 ``report.MAX_BYTES`` is read; every field is type-checked (a wrong type, a nesting too deep for
 the JSON parser, or text that is not UTF-8 is one ``error:`` line with a ``hint:``, exit 2); every
 string it holds reaches the terminal only through ``sshsetup.sanitize`` (in ``render.human`` and
-here).
+here). The text and the JSON payload are one ``Result`` (``sshsetup.render`` prints it).
 """
 
 from __future__ import annotations
@@ -15,14 +15,15 @@ import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from sshsetup import envelope, output
+from sshsetup import envelope
 from sshsetup.errors import BadInput
+from sshsetup.result import Result
 from sshsetup.sanitize import shown
 from sshsetup.support import sshlog
 from sshsetup.support.doctor import render
-from sshsetup.support.doctor.model import JSON_VERSION, CheckResult, Report, Status
+from sshsetup.support.doctor.model import CheckResult, Report, Status
 from sshsetup.support.doctor.report import KIND, LEGACY_MARK, MAX_BYTES, VERSION
 
 ANALYSED_LINES, LINE_CHARS, ANALYSED_TRANSCRIPTS = 200, 1000, 50  # sshsetup writes 80 short lines per host
@@ -140,24 +141,19 @@ def bounded(transcript: str) -> tuple[str, bool]:
     return "\n".join(kept), len(lines) > ANALYSED_LINES or any(len(ln) > LINE_CHARS for ln in lines[:ANALYSED_LINES])
 
 
-def from_report(path: Path, out: TextIO, json_out: bool = False) -> int:
-    """Re-render a report and re-run ``sshlog`` on its transcripts; exit code as the original run."""
+def from_report(path: Path, ascii_only: bool = False, colour: bool = False) -> Result:
+    """Re-render a report and re-run ``sshlog`` on its transcripts, as data; exit code as the original run."""
     loaded = load(path)
     rep = loaded.report
     analysed = {alias: bounded(text) for alias, text in sorted(loaded.transcripts.items())[:ANALYSED_TRANSCRIPTS]}
     findings = {alias: sshlog.classify(text) for alias, (text, _) in analysed.items()}
-    if json_out:
-        payload = rep.to_json() | {"transcripts": {a: sshlog.to_json(f) for a, f in findings.items()}}
-        out.write(envelope.dumps("doctor", JSON_VERSION, payload))
-        return rep.exit_code
-    out.write(shown(f"report of {loaded.created}: sshsetup {loaded.version}, {loaded.ssh}, {loaded.os}") + "\n")
-    out.write(render.human(rep, render.use_ascii(out), output.use_color(out)))
+    lines = [shown(f"report of {loaded.created}: sshsetup {loaded.version}, {loaded.ssh}, {loaded.os}") + "\n",
+             render.human(rep, ascii_only, colour)]
     for alias, found in findings.items():
         cut = analysed[alias][1]
-        out.write(f"transcript ({shown(alias)}), analysed again" + (f" (its first {ANALYSED_LINES} lines, {LINE_CHARS} characters each)"
-                                                                   if cut else "") + ":\n")
-        for f in found:
-            out.write(f"  {f.cause}: {shown(f.title)}\n    hint: {shown(f.hint)}\n")
+        lines.append(f"transcript ({shown(alias)}), analysed again" + (f" (its first {ANALYSED_LINES} lines, {LINE_CHARS} characters each)"
+                                                                      if cut else "") + ":\n")
+        lines.extend(f"  {f.cause}: {shown(f.title)}\n    hint: {shown(f.hint)}\n" for f in found)
         if not found:
-            out.write("  no known cause found\n")
-    return rep.exit_code
+            lines.append("  no known cause found\n")
+    return render.result(rep, "".join(lines), extra={"transcripts": {a: sshlog.to_json(f) for a, f in findings.items()}})

@@ -3,8 +3,8 @@
 Results are values, never printed (one renderer prints them). A check returns a ``Finding``
 (status, summary, hint, details); the runner stamps it with the check's id and, for a
 per-host check, the host alias (``subject``), giving a ``CheckResult``. A check never
-restates its own id. The JSON payload is ``Report.to_json()`` (``render.as_json`` wraps it
-in the one envelope).
+restates its own id. The JSON payload is ``Report.to_json()`` (``render.result`` makes it the
+command's ``Result``, which ``sshsetup.render.show`` prints in the one envelope).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
-"""Turn a doctor ``Report`` into text: human lines or the one JSON envelope (kind ``doctor``).
+"""Turn a doctor ``Report`` into text (pure functions: nothing here prints) and into the command's ``Result``.
 
 Human: one line per check, ``<mark> <id> (<subject>): <summary>``, the hint indented
-under it, then a count line. Marks are ✓ ! ✗ - (``[ok] [!!] [XX] [--]`` when the
+under it, then a count line. ``result`` makes the ``Result`` whose payload is the one JSON envelope's
+(kind ``doctor``, ``sshsetup.render.show`` prints either). Marks are ✓ ! ✗ - (``[ok] [!!] [XX] [--]`` when the
 stream cannot encode them or ``SSHSETUP_ASCII=1``). Colour only on a terminal and never
 with ``NO_COLOR`` set (https://no-color.org).
 
@@ -14,9 +15,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
-from sshsetup import envelope
+from sshsetup.result import Result
 from sshsetup.sanitize import shown
 from sshsetup.support.doctor.model import JSON_VERSION, Check, CheckResult, Report, Status
 
@@ -57,8 +58,12 @@ def human(report: Report, ascii_only: bool = False, colour: bool = False, verbos
     return "\n".join(lines) + "\n"
 
 
-def as_json(report: Report) -> str:
-    return envelope.dumps("doctor", JSON_VERSION, report.to_json())
+def result(report: Report, text: str, *, notes: Sequence[str] = (), extra: Mapping[str, Any] | None = None) -> Result:
+    """The ``doctor`` document as the command's ``Result`` (``sshsetup.render.show`` prints it): ``text`` for the
+    terminal, the report (plus ``extra``) as the envelope's payload, the exit code the report's. The document's
+    fields predate the envelope's ``exit_code`` (its ``status`` says it) and stay exactly as they are."""
+    return Result("doctor", report.exit_code, output=text, notes=tuple(notes), data={**report.to_json(), **(extra or {})},
+                  version=JSON_VERSION, json_exit_code=False)
 
 
 def check_list(checks: Sequence[Check]) -> str:

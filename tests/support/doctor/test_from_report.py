@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from sshsetup.errors import BadInput
 from sshsetup.support.doctor import from_report
+from tests.rendered import rendered
 
 HINT = "it must be a file written by: sshsetup doctor --report FILE (ask for it again)"
 CHECK = {"id": "local.ssh", "status": "ok", "summary": "OpenSSH_9.2p1", "hint": None, "details": [], "subject": None}
@@ -27,20 +27,18 @@ def report(**fields: Any) -> dict[str, Any]:
 def refused(tmp_path: Path, content: str | bytes) -> BadInput:
     f = tmp_path / "r.json"
     f.write_bytes(content.encode() if isinstance(content, str) else content)
-    out = io.StringIO()
     with pytest.raises(BadInput) as e:
-        from_report.from_report(f, out)
-    assert out.getvalue() == ""
+        from_report.from_report(f)
     return e.value
 
 
 def test_a_good_report_prints_as_doctor_would(tmp_path: Path) -> None:
     f = tmp_path / "r.json"
     f.write_text(json.dumps(report()))
-    out = io.StringIO()
-    assert from_report.from_report(f, out) == 0
-    assert out.getvalue() == ("report of 2026-11-29T14:30:00+00:00: sshsetup 0.1.0, OpenSSH_9.2p1, Linux\n"
-                              "[ok] local.ssh: OpenSSH_9.2p1\n0 failed, 0 warnings, 1 ok, 0 skipped\n")
+    printed = rendered(from_report.from_report(f, ascii_only=True))
+    assert printed.rc == 0
+    assert printed.out == ("report of 2026-11-29T14:30:00+00:00: sshsetup 0.1.0, OpenSSH_9.2p1, Linux\n"
+                           "[ok] local.ssh: OpenSSH_9.2p1\n0 failed, 0 warnings, 1 ok, 0 skipped\n")
 
 
 @pytest.mark.parametrize(("fields", "where"), [
@@ -85,22 +83,22 @@ def test_what_is_not_a_report(tmp_path: Path, content: str | bytes, message: str
 def test_odd_files_never_hang_or_fill_memory(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "fifo")
     with pytest.raises(BadInput, match="fifo is not a regular file"):
-        from_report.from_report(tmp_path / "fifo", io.StringIO())
+        from_report.from_report(tmp_path / "fifo")
     with pytest.raises(BadInput, match="is not a regular file"):
-        from_report.from_report(tmp_path, io.StringIO())
+        from_report.from_report(tmp_path)
     big = tmp_path / "big.json"
     with big.open("wb") as fh:
         fh.truncate(from_report.MAX_BYTES + 1)  # sparse: no disk used
     with pytest.raises(BadInput, match="is larger than 4 MiB: not an sshsetup report"):
-        from_report.from_report(big, io.StringIO())
+        from_report.from_report(big)
 
 
 def test_version_1_reports_are_still_read(tmp_path: Path) -> None:
     f = tmp_path / "r.json"
     f.write_text(json.dumps({"sshsetup_report": 1, "created": "c", "sshsetup": "0.0.9", "ssh": "s", "os": "o", "checks": [CHECK]}))
-    out = io.StringIO()
-    assert from_report.from_report(f, out) == 0
-    assert out.getvalue().splitlines()[0] == "report of c: sshsetup 0.0.9, s, o"
+    printed = rendered(from_report.from_report(f, ascii_only=True))
+    assert printed.rc == 0
+    assert printed.out.splitlines()[0] == "report of c: sshsetup 0.0.9, s, o"
 
 
 def test_every_string_of_a_report_is_shown_escaped(tmp_path: Path) -> None:
@@ -111,9 +109,9 @@ def test_every_string_of_a_report_is_shown_escaped(tmp_path: Path) -> None:
                  transcripts={"h" + esc: "Permission denied (publickey)." + esc})
     f = tmp_path / "r.json"
     f.write_text(json.dumps(doc))
-    out = io.StringIO()
-    assert from_report.from_report(f, out) == 1
-    text = out.getvalue()
+    printed = rendered(from_report.from_report(f, ascii_only=True))
+    assert printed.rc == 1
+    text = printed.out
     assert not any(c in text for c in "\x1b\x07\r\u202e\x9b")
     assert text.splitlines()[:4] == [
         f"report of {shown}: sshsetup {shown}, {shown}, {shown}",
@@ -130,8 +128,8 @@ def test_a_hostile_transcript_is_analysed_in_bounded_time(tmp_path: Path) -> Non
 
     f = tmp_path / "r.json"
     f.write_text(json.dumps(report(transcripts={f"h{i}": "Load key " * 10_000 for i in range(40)})))
-    out = io.StringIO()
     t0 = time.monotonic()
-    assert from_report.from_report(f, out) == 0
+    printed = rendered(from_report.from_report(f, ascii_only=True))
+    assert printed.rc == 0
     assert time.monotonic() - t0 < 20
-    assert "transcript (h0), analysed again (its first 200 lines, 1000 characters each):\n  no known cause found\n" in out.getvalue()
+    assert "transcript (h0), analysed again (its first 200 lines, 1000 characters each):\n  no known cause found\n" in printed.out

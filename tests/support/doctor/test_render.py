@@ -8,6 +8,7 @@ import json
 from sshsetup import output
 from sshsetup.support.doctor import render
 from sshsetup.support.doctor.model import CheckResult, Report, Status
+from tests.rendered import rendered
 
 REPORT = Report((
     CheckResult("net.dns", Status.OK, "login.example.org: IPv4 192.0.2.1; IPv6 none", subject="jusuf"),
@@ -76,13 +77,14 @@ def test_untrusted_text_is_shown_escaped() -> None:
 
 
 def test_json_envelope_is_sorted_and_versioned() -> None:
-    text = render.as_json(Report(REPORT.results[2:3]))
+    text = rendered(render.result(Report(REPORT.results[2:3]), "text"), as_json=True).out
     assert text == (
         '{\n  "checks": [\n    {\n      "details": [],\n      "hint": "connect once",\n      "id": "net.hostkey",\n'
         '      "status": "warn",\n      "subject": null,\n      "summary": "not known"\n    }\n  ],\n'
         '  "sshsetup": "doctor",\n  "status": "warn",\n  "version": 1\n}\n'
     )
-    assert json.loads(render.as_json(REPORT))["status"] == "fail"
+    assert json.loads(rendered(render.result(REPORT, ""), as_json=True).out)["status"] == "fail"
+    assert rendered(render.result(REPORT, "text\n", notes=("a note",))) == (1, "text\n", "a note\n")
 
 
 def test_spinner_only_on_a_tty() -> None:

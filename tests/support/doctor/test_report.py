@@ -12,7 +12,9 @@ import pytest
 from sshsetup.commands.doctor import DoctorOptions, run
 from sshsetup.errors import BadInput
 from sshsetup.paths import Paths
+from sshsetup.render import show
 from sshsetup.support.doctor import from_report, report
+from tests.rendered import rendered
 from tests.support.doctor.test_staged_failures import Setup, doctor_as
 from tests.testbed.sshd import Sshd
 from tests.testbed.users import TestUser
@@ -72,7 +74,7 @@ def test_from_report_reanalyses_the_transcript(test_user: TestUser, sshd: Sshd, 
     assert res["rc"] == 1
     copy = tmp_path / "ticket.json"
     copy.write_bytes(out_file.read_bytes())
-    assert run(Paths.from_env(), DoctorOptions(from_report=copy), confirm=None) == 1
+    assert show(run(Paths.from_env(), DoctorOptions(from_report=copy), confirm=None)) == 1
     text = capsys.readouterr().out
     assert "✗ auth.probe (tb): the server refused the key although your address 127.0.0.1 is inside" in text
     assert "transcript (tb), analysed again:\n  publickey-refused: the server refused the key" in text
@@ -81,9 +83,7 @@ def test_from_report_reanalyses_the_transcript(test_user: TestUser, sshd: Sshd, 
 
 
 def _json(path: Path) -> str:
-    buf = io.StringIO()
-    from_report.from_report(path, buf, json_out=True)
-    return buf.getvalue()
+    return rendered(from_report.from_report(path), as_json=True).out
 
 
 def test_declined_report_is_not_written(tmp_path: Path) -> None:
@@ -98,9 +98,9 @@ def test_from_report_refuses_other_files(tmp_path: Path) -> None:
     f = tmp_path / "x.json"
     f.write_text('{"version": 1, "checks": []}')
     with pytest.raises(BadInput, match="is not an sshsetup report"):
-        from_report.from_report(f, io.StringIO())
+        from_report.from_report(f)
     with pytest.raises(BadInput, match="does not exist"):
-        from_report.from_report(tmp_path / "missing.json", io.StringIO())
+        from_report.from_report(tmp_path / "missing.json")
 
 
 def test_from_report_offline_from_a_hand_written_report(tmp_path: Path) -> None:
@@ -110,9 +110,9 @@ def test_from_report_offline_from_a_hand_written_report(tmp_path: Path) -> None:
                              "os": "Linux", "checks": [{"id": "local.ssh", "status": "ok", "summary": "OpenSSH_9.2p1", "hint": None,
                                                         "details": [], "subject": None}],
                              "transcripts": {"jureca": transcript}}))
-    buf = io.StringIO()
-    assert from_report.from_report(f, buf) == 0
-    assert buf.getvalue().splitlines()[1:] == [
+    printed = rendered(from_report.from_report(f, ascii_only=True))
+    assert printed.rc == 0
+    assert printed.out.splitlines()[1:] == [
         "[ok] local.ssh: OpenSSH_9.2p1", "0 failed, 0 warnings, 1 ok, 0 skipped", "transcript (jureca), analysed again:",
         "  too-many-failures: the server disconnected: too many authentication failures",
         "    hint: ssh offered too many keys (agent or defaults) before the right one: add IdentitiesOnly yes and the IdentityFile to the host",

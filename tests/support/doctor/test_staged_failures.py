@@ -109,10 +109,11 @@ def doctor_as(user: TestUser, options: Any, env: Mapping[str, str] | None = None
 
         from sshsetup.commands.doctor import run
         from sshsetup.paths import Paths
+        from sshsetup.render import show
 
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = run(Paths.from_env(), options, confirm=None)
+            rc = show(run(Paths.from_env(), options, confirm=None), as_json=options.prints_json)
         return {"rc": rc, "out": out.getvalue(), "err": err.getvalue()}
 
     res: dict[str, Any] = as_user(user, child, env)
