@@ -299,6 +299,8 @@ CASES = {
                                        _cfg("Host x\n\u00a0\u00a0HostName x.example.org\n".encode())),
     "doctor-report-missing-dir": Case(("doctor", "--report", f"{H}/nope/r.json", "--yes"), 2,
                                       f"cannot write the report to {H}/nope/r.json: the directory {H}/nope does not exist", f"create it first (mkdir -p {H}/nope), or give a file in an existing directory"),
+    "doctor-report-unconfirmed": Case(("doctor", "--report", f"{H}/r.json"), 2, "writing the report needs a confirmation",
+                                      "run it in a terminal to read the report and answer, or add --yes (it is shown before it is written)"),
     "doctor-report-over-config": Case(("doctor", "--report", f"{H}/.ssh/config", "--yes"), 1,
                                       f"{H}/.ssh/config exists and is not an sshsetup report; it was not changed", "give a new file name, e.g. --report sshsetup-report.json",
                                       _cfg(b"Host x\n    User me\n")),
