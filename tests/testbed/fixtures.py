@@ -246,12 +246,14 @@ def slurm_accounting(slurm_factory: SlurmFactory, testbed_dir: Path) -> Iterator
     """A JUWELS-Booster-like cluster with slurmdbd + MariaDB (tests/testbed/slurmdbd.py): ``sacct`` answers.
 
     Its own cluster (≈5-12 s to start, most of it ``mariadb-install-db``), so the others stay quick.
+    ``MinJobAge=10``: squeue forgets a finished job after 10-70 s (slurmctld purges once a minute),
+    as a busy site's does, so what is said about older jobs must come from ``sacct``.
     """
     from .slurmdbd import EXECUTABLES
 
     for tool in EXECUTABLES:
         require_exe(tool, f"/usr/sbin/{tool}")
-    with Slurm(testbed_dir / "cluster-accounting", accounting=True) as cluster:
+    with Slurm(testbed_dir / "cluster-accounting", accounting=True, extra_config=("MinJobAge=10",)) as cluster:
         yield cluster
 
 

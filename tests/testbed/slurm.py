@@ -161,7 +161,8 @@ class Slurm:
         if self.accounting is not None:
             self.accounting.allocate_ports()
             acct = self.accounting.slurm_conf_lines()
-        replaced = {line.split("=", 1)[0] for line in acct}
+        # these win over the defaults (a key given twice); more NodeName/PartitionName lines add to them
+        replaced = {line.split("=", 1)[0] for line in (*acct, *self.extra_config)} - {"NodeName", "PartitionName"}
         lines = [
             "ClusterName=testbed",
             "SlurmctldHost=localhost(127.0.0.1)",
@@ -205,7 +206,8 @@ class Slurm:
             f"NodeName={self.node} NodeAddr=127.0.0.1 NodeHostname=localhost {_node_hardware()}{gres} State=UNKNOWN",
             *(p.line(self.node) for p in self.partitions),
         ]
-        lines = [line for line in lines if line.split("=", 1)[0] not in replaced or line in acct]
+        ours = {*acct, *self.extra_config}
+        lines = [line for line in lines if line.split("=", 1)[0] not in replaced or line in ours]
         self.conf_path.write_text("\n".join(lines) + "\n")
         self.conf_path.chmod(0o644)
         gres_conf = self.etc / "gres.conf"
