@@ -127,9 +127,10 @@ def test_jobs_reads_the_states_from_sacct_after_squeue_forgot(acct_session: Sess
     _until("the chain to end", lambda: [row[1] for row in sacct(slurm, chain)][1:2] == ["COMPLETED"]
            and all(row[1] not in ("PENDING", "RUNNING") for row in sacct(slurm, chain)), 200)
     uid = acct_session.user.uid
-    # what Slurm's accounting recorded: the signalled link exited 75, the next one finished, the third never ran
+    # what Slurm's accounting recorded: the signalled link exited 75, the next one finished, the third never ran;
+    # the pending tasks' record keeps the range it had when link 1 cancelled it (task 1 has its own record)
     assert sacct(slurm, chain) == [(f"{chain}_0", "FAILED", "75:0"), (f"{chain}_1", "COMPLETED", "0:0"),
-                                   (f"{chain}_[2]", f"CANCELLED by {uid}", "0:0")]
+                                   (f"{chain}_[1-2%1]", f"CANCELLED by {uid}", "0:0")]
     _until("squeue to forget the links", lambda: not slurm.run(["squeue", "-h", "-t", "all", "-r", "-j", chain]).stdout.strip(),
            90)
     r = acct_session.sshsetup("jobs", "--site", "testbed", chain)
@@ -157,3 +158,14 @@ def test_jobs_without_accounting_reads_squeue(plain_session: Session, slurm: Slu
     assert re.fullmatch(rf"  link 0: job {chain}_0 COMPLETED \(done, ran \d+s\)", lines[1]), r.stdout
     assert lines[2:4] == [f"  link 1: job {chain}_1 CANCELLED (not started)", f"  link 2: job {chain}_2 CANCELLED (not started)"]
     assert FINISHED.fullmatch(lines[4]), r.stdout
+
+
+def test_a_task_record_wins_over_the_range_sacct_kept_and_squeue_over_sacct() -> None:
+    from sshsetup.commands.jobs import MARK, _states
+
+    # squeue forgot the chain; sacct as recorded above
+    assert _states(f"{MARK}\n7_0|FAILED\n7_1|COMPLETED\n7_[1-2%1]|CANCELLED by 1004\n") == {
+        "7_0": "FAILED", "7_1": "COMPLETED", "7_2": "CANCELLED"}
+    # link 1 running: squeue's live answer first, sacct's older one after it
+    assert _states(f"7_1|RUNNING\n7_[2%1]|PENDING\n{MARK}\n7_0|FAILED\n7_1|PENDING\n7_[1-2%1]|PENDING\n") == {
+        "7_0": "FAILED", "7_1": "RUNNING", "7_2": "PENDING"}
