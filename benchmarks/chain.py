@@ -2,18 +2,24 @@
 
     sudo python benchmarks/chain.py            # needs root: a throwaway user, a test sshd, a Slurm
     sudo python benchmarks/chain.py first-job  # only the first part (about 30 s)
+    sudo python benchmarks/chain.py accounting # only the start-up cost of the test bed's accounting
 
 **Time to first job** (goal: the queue wait plus a few seconds): ``sshsetup login``, then
-``sshsetup jobscript --submit --follow`` of a one-line job, as the user, over the test sshd,
+``sshsetup jobscript --submit --follow`` of a job that prints a line and sleeps 1 s, as the user, over the test sshd,
 three times (after one warm-up job, so the scheduler's very first pass is not counted). Shown:
-the command's wall time, the queue wait it reported, and the difference, which is what
-sshsetup and Slurm add (sbatch over the live master, the polls, the job's start and end).
+the command's wall time; the queue wait as the user sees it (from the ``Submitted job`` line
+to the ``running on`` line on stderr, each timestamped as it arrives); and the difference,
+which is what sshsetup and Slurm add beyond the queue (start-up, sbatch over the live master,
+the polls, the job's start and end). Slurm's own queue time is whole seconds, so not used.
 
 **Lost work per link boundary** (goal: less than one checkpoint interval): a 3-link job-array
 chain (``--chain 3``, links of 2 minutes, ``--signal-lead 1m``, ``--checkpoint-every 5s``) of a
 toy trainer that checkpoints every 5 s and on SIGUSR1, and finishes 5 steps into its third link.
 Per boundary: the time from the link's newest checkpoint to its end (``chainlog.lost_work``),
-and the gap until the next link started. About 3.5 minutes.
+and the gap until the next link started. About 2-3 minutes.
+
+**Accounting start-up**: a cluster with slurmdbd + MariaDB (tests/testbed/slurmdbd.py) brought
+up and stopped, against the same cluster without it; the accounting's steps one by one.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import os
 import re
 import shutil
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,7 +45,7 @@ from tests.slurm.test_chain_real import TOY  # noqa: E402
 from tests.testbed.agent import SshAgent  # noqa: E402
 from tests.testbed.slurm import Slurm  # noqa: E402
 from tests.testbed.sshd import Sshd, make_host_key  # noqa: E402
-from tests.testbed.users import create_user, delete_user, kill_pids, make_testbed_dir, processes_mentioning  # noqa: E402
+from tests.testbed.users import TestUser, create_user, delete_user, exe, kill_pids, make_testbed_dir, processes_mentioning  # noqa: E402
 from tests.testbed.uservenv import user_python  # noqa: E402
 
 EVERY = 5.0
@@ -47,14 +54,29 @@ JOB = ("jobscript", "--site", "testbed", "--account", "myproject", "--partition"
 DONE = re.compile(r"^job (\d+): COMPLETED, exit code 0:0, (\d+)s in the queue, (\d+)s running; output: ", re.M)
 
 
-def first_job(base: Path, slurm: Slurm, runs: int = 3) -> list[tuple[float, int, int]]:
-    """(wall seconds, queue seconds, running seconds) of ``jobscript --submit --follow``, per run."""
+def timed(user: TestUser, argv: list[str], env: dict[str, str]) -> tuple[int, float, list[tuple[float, str]]]:
+    """Run ``argv`` as ``user`` (like ``run_as``); (exit code, wall seconds, [(seconds, stderr line)])."""
+    full = user.env(env)
+    cmd = [exe("runuser"), "-u", user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in full.items()), *argv]
+    t0 = time.monotonic()
+    lines: list[tuple[float, str]] = []
+    with subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          cwd=str(user.home)) as proc:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append((time.monotonic() - t0, line.rstrip("\n")))
+        rc = proc.wait(120)
+    return rc, time.monotonic() - t0, lines
+
+
+def first_job(base: Path, slurm: Slurm, runs: int = 3) -> list[tuple[float, float, float]]:
+    """(wall seconds, queue seconds, seconds to the Submitted line) of ``jobscript --submit --follow``, per run."""
     user = create_user()
     agent = SshAgent(user)
     host_key = base / "hostkey"
     make_host_key(host_key)
     sshd = Sshd(base / "sshd", host_key=host_key, setenv={"SLURM_CONF": str(slurm.conf_path)})
-    out: list[tuple[float, int, int]] = []
+    out: list[tuple[float, float, float]] = []
     try:
         sshd.start()
         agent.start()
@@ -62,18 +84,18 @@ def first_job(base: Path, slurm: Slurm, runs: int = 3) -> list[tuple[float, int,
         user.write(".bashrc", 'export PATH="$HOME/bin:$PATH"\n', mode=0o644)
         user.home.joinpath("bin").mkdir(exist_ok=True)
         user.home.joinpath("bin", "python").symlink_to("/usr/bin/python3")
-        user.write("train.py", 'print("hello from the first job")\n', mode=0o644)
+        user.write("train.py", 'import time\nprint("hello from the first job", flush=True)\ntime.sleep(1)\n', mode=0o644)
         if s.sshsetup("login").returncode != 0:
             raise SystemExit("sshsetup login failed")
         slurm.wait_job_state(slurm.sbatch("-p", "develbooster", "-t", "1", "--wrap", "true"))  # the scheduler's first pass
         for _ in range(runs):
-            t0 = time.monotonic()
-            r = s.sshsetup(*JOB)
-            took = time.monotonic() - t0
-            m = DONE.search(r.stderr)
-            if r.returncode != 0 or m is None:
-                raise SystemExit(f"jobscript --submit --follow failed ({r.returncode}):\n{r.stderr}")
-            out.append((took, int(m.group(2)), int(m.group(3))))
+            rc, took, lines = timed(user, [str(s.py), "-m", "sshsetup", *JOB], s.env)
+            text = "\n".join(line for _, line in lines)
+            submitted = [t for t, line in lines if line.startswith("Submitted job ")]
+            running = [t for t, line in lines if re.match(r"job \d+: running on ", line)]
+            if rc != 0 or DONE.search(text) is None or not submitted or not running:
+                raise SystemExit(f"jobscript --submit --follow failed ({rc}):\n{text}")
+            out.append((took, running[0] - submitted[0], submitted[0]))
         s.sshsetup("logout")
         return out
     finally:
@@ -83,8 +105,8 @@ def first_job(base: Path, slurm: Slurm, runs: int = 3) -> list[tuple[float, int,
         delete_user(user)
 
 
-def chain(base: Path, slurm: Slurm) -> tuple[list[float | None], list[float], float]:
-    """(lost seconds per link, gap seconds between links, total seconds) of a real 3-link array chain."""
+def chain(base: Path, slurm: Slurm) -> tuple[chainlog.ChainLog, list[float | None], list[float], float]:
+    """(the chain's log, lost seconds per link, gap seconds between links, total seconds) of a real 3-link array chain."""
     tmp = base / "chain"
     tmp.mkdir()
     (tmp / "toy.py").write_text(TOY)
@@ -114,7 +136,18 @@ def chain(base: Path, slurm: Slurm) -> tuple[list[float | None], list[float], fl
     lost = chainlog.lost_work(log, times)
     gaps = [b.start - a.end for a, b in zip(log.links, log.links[1:], strict=False)
             if a.end is not None and b.start is not None]
-    return lost, gaps, total
+    return log, lost, gaps, total
+
+
+def accounting(base: Path) -> tuple[float, float, dict[str, float]]:
+    """(seconds to start a cluster without accounting, with it, the accounting's steps)."""
+    plain = Slurm(base / "plain")
+    with plain:
+        without = plain.startup_seconds
+    acct = Slurm(base / "acct", accounting=True)
+    with acct:
+        assert acct.accounting is not None
+        return without, acct.startup_seconds, dict(acct.accounting.phases)
 
 
 def main(argv: list[str]) -> int:
@@ -123,21 +156,31 @@ def main(argv: list[str]) -> int:
     base = make_testbed_dir("sshsetup-bench-")
     slurm = Slurm(base / "cluster")
     ok = True
+    if argv[:1] == ["accounting"]:
+        try:
+            without, with_, phases = accounting(base)
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
+        print(f"cluster start-up: {without:.1f}s without accounting, {with_:.1f}s with slurmdbd + MariaDB")
+        print("  " + ", ".join(f"{name} {t:.1f}s" for name, t in phases.items()))
+        print(f"  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+        return 0
     try:
         slurm.start()
         runs = first_job(base, slurm)
-        print("time to first job: jobscript --submit --follow of a one-line job (after one warm-up job)")
-        print(f"  {'run':<5}{'wall':>8}{'queue':>8}{'running':>9}{'wall - queue':>14}")
-        for n, (took, queue, running) in enumerate(runs, 1):
-            print(f"  {n:<5}{took:>7.1f}s{queue:>7}s{running:>8}s{took - queue:>13.1f}s")
-        print(f"  median wall - queue: {statistics.median(t - q for t, q, _ in runs):.1f}s")
+        print("time to first job: jobscript --submit --follow of a job that prints and sleeps 1s (after one warm-up job)")
+        print(f"  {'run':<5}{'wall':>8}{'to sbatch':>11}{'queue':>8}{'wall - queue':>14}")
+        for n, (took, queue, sub) in enumerate(runs, 1):
+            print(f"  {n:<5}{took:>7.2f}s{sub:>10.2f}s{queue:>7.2f}s{took - queue:>13.2f}s")
+        print(f"  median wall - queue: {statistics.median(t - q for t, q, _ in runs):.2f}s")
         if argv[:1] != ["first-job"]:
-            lost, gaps, total = chain(base, slurm)
+            log, lost, gaps, total = chain(base, slurm)
             print(f"chain: 3 links x 2m, --signal-lead 1m, --checkpoint-every {EVERY:.0f}s, job array; {total:.0f}s in all")
-            print(f"  {'boundary':<12}{'lost work':>10}{'gap to next link':>18}")
+            print(f"  {'boundary':<12}{'link ran':>9}{'lost work':>11}{'gap to next link':>18}   (the links log whole seconds)")
             for n, gap in enumerate(gaps):
-                x = lost[n]
-                print(f"  {f'{n} -> {n + 1}':<12}{'-' if x is None else f'{x:.1f}s':>10}{gap:>17.0f}s")
+                x, link = lost[n], log.links[n]
+                ran = (link.end or 0) - (link.start or 0)
+                print(f"  {f'{n} -> {n + 1}':<12}{ran:>8.0f}s{'-' if x is None else f'{x:.1f}s':>11}{gap:>17.0f}s")
             worst = max((x for x in lost if x is not None), default=None)
             ok = worst is not None and worst < EVERY
             print(f"  goal: lost work < one checkpoint interval ({EVERY:.0f}s): {'ok' if ok else 'MISSED'}")
