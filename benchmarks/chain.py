@@ -5,12 +5,13 @@
     sudo python benchmarks/chain.py accounting # only the start-up cost of the test bed's accounting
 
 **Time to first job** (goal: the queue wait plus a few seconds): ``sshsetup login``, then
-``sshsetup jobscript --submit --follow`` of a job that prints a line and sleeps 1 s, as the user, over the test sshd,
-three times (after one warm-up job, so the scheduler's very first pass is not counted). Shown:
-the command's wall time; the queue wait as the user sees it (from the ``Submitted job`` line
-to the ``running on`` line on stderr, each timestamped as it arrives); and the difference,
-which is what sshsetup and Slurm add beyond the queue (start-up, sbatch over the live master,
-the polls, the job's start and end). Slurm's own queue time is whole seconds, so not used.
+``sshsetup jobscript --submit --follow`` of a job that prints a line and sleeps 1 s, as the
+user, over the test sshd, three times (after one warm-up job, so the scheduler's very first
+pass is not counted). Shown: the command's wall time; the queue wait as the user sees it (from
+the ``Submitted job`` line to the ``running on`` line on stderr, each timestamped as it
+arrives); and the difference, which is what sshsetup and Slurm add beyond the queue (start-up,
+sbatch over the live master, the polls, the job's start and end) plus the job's own 1 s.
+Slurm's own queue time is whole seconds, so it is not used.
 
 **Lost work per link boundary** (goal: less than one checkpoint interval): a 3-link job-array
 chain (``--chain 3``, links of 2 minutes, ``--signal-lead 1m``, ``--checkpoint-every 5s``) of a

@@ -135,6 +135,7 @@ def test_jobs_reads_the_states_from_sacct_after_squeue_forgot(acct_session: Sess
            90)
     r = acct_session.sshsetup("jobs", "--site", "testbed", chain)
     assert r.returncode == 0, r.stderr
+    print(r.stdout)  # the text docs/training.md shows
     lines = r.stdout.splitlines()
     assert len(lines) == 5, r.stdout
     assert lines[0] == f"chain {chain} on jsc-testbed (array of 3 links, 2m each): finished (DONE)", r.stdout
