@@ -2,7 +2,8 @@
 
 Over the live login only (``slurm.submit.require_live``). Per chain one remote command reads
 the chain's shared output file (the links' ``sshsetup chain:`` lines), the checkpoint times
-and the links' states (``squeue``, then ``sacct`` for jobs squeue forgot). ``--stop CHAIN``
+and the links' states (``squeue``, then ``sacct`` for jobs squeue forgot; without accounting
+sacct prints nothing and squeue alone answers). ``--stop CHAIN``
 cancels the links still queued and sends SIGUSR1 to the running one, which checkpoints and
 exits like at the end of its time.
 
