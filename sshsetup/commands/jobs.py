@@ -2,7 +2,8 @@
 
 Over the live login only (``slurm.submit.require_live``). Per chain one remote command reads
 the chain's shared output file (the links' ``sshsetup chain:`` lines), the checkpoint times
-and the links' states (``squeue``, then ``sacct`` for jobs squeue forgot). ``--stop CHAIN``
+and the links' states (``squeue``, then ``sacct`` for jobs squeue forgot; without accounting
+sacct prints nothing and squeue alone answers). ``--stop CHAIN``
 cancels the links still queued and sends SIGUSR1 to the running one, which checkpoints and
 exits like at the end of its time.
 
@@ -86,13 +87,24 @@ def _look(ssh: Ssh, site: Site, chain_id: str, rec: dict[str, Any]) -> tuple[str
     command = (f"squeue -h -t all -r -j {','.join(ids)} -o '%i|%T' 2>/dev/null; echo {MARK}; "
                f"sacct -n -P -X -j {','.join(ids)} -o JobID,State 2>/dev/null")
     st = ssh.run(ssh.argv(site.alias, command, master=Master.REUSE, connect_timeout=10), timeout=30)
-    states: dict[str, str] = {}
-    for line in reversed(st.stdout.replace(MARK, "").splitlines()):  # squeue's (first) wins over sacct's
+    return out, [float(t) for t in times.split() if re.fullmatch(r"\d+(\.\d+)?", t)], _states(st.stdout)
+
+
+def _states(text: str) -> dict[str, str]:
+    """{job id: state} from squeue's lines, then MARK, then sacct's (``ID|STATE``; sacct may add ``by UID``).
+
+    A job's own record wins over a range of array tasks (sacct keeps the pending range as it was
+    when the rest was cancelled, ``12_[1-2%1]``, though task 1 ran since); squeue's (live) wins over sacct's.
+    """
+    own: dict[str, str] = {}
+    ranges: dict[str, str] = {}
+    for line in text.replace(MARK, "\n").splitlines():
         job, _, state = line.strip().partition("|")
-        if job and state:
-            for one in _expand(job):
-                states[one] = state.split()[0]
-    return out, [float(t) for t in times.split() if re.fullmatch(r"\d+(\.\d+)?", t)], states
+        if not job or not state.split():
+            continue
+        for one in _expand(job):
+            (own if one == job else ranges).setdefault(one, state.split()[0])
+    return {**ranges, **own}
 
 
 def _expand(job: str) -> list[str]:

@@ -21,6 +21,7 @@ Fixtures (scope) -> value:
   slurm_factory (session)    -> make(*, partitions=JUWELS_BOOSTER, accounts=DEFAULT_ACCOUNTS,
                                      gpus=4, extra_config=()) -> Slurm (cached per arguments)
   slurm (session)            -> Slurm, JUWELS-Booster-like
+  slurm_accounting (session) -> Slurm like ``slurm`` plus slurmdbd + MariaDB: ``sacct`` works
   slurm_sshd                 -> Sshd with SetEnv SLURM_CONF=<slurm.conf_path>
   slurm_client               -> SshClient on slurm_sshd: `ssh jsc-testbed sbatch ...` works
   tarpit_factory / tarpit    -> make(host="127.0.0.1") -> Tarpit / a started Tarpit
@@ -238,6 +239,22 @@ def slurm_factory(testbed_dir: Path) -> Iterator[SlurmFactory]:
 def slurm(slurm_factory: SlurmFactory) -> Slurm:
     """The session's JUWELS-Booster-like cluster: ``booster`` (default, 24 h), ``develbooster`` (2 h)."""
     return slurm_factory()
+
+
+@pytest.fixture(scope="session")
+def slurm_accounting(slurm_factory: SlurmFactory, testbed_dir: Path) -> Iterator[Slurm]:
+    """A JUWELS-Booster-like cluster with slurmdbd + MariaDB (tests/testbed/slurmdbd.py): ``sacct`` answers.
+
+    Its own cluster (≈5-12 s to start, most of it ``mariadb-install-db``), so the others stay quick.
+    ``MinJobAge=10``: squeue forgets a finished job after 10-70 s (slurmctld purges once a minute),
+    as a busy site's does, so what is said about older jobs must come from ``sacct``.
+    """
+    from .slurmdbd import EXECUTABLES
+
+    for tool in EXECUTABLES:
+        require_exe(tool, f"/usr/sbin/{tool}")
+    with Slurm(testbed_dir / "cluster-accounting", accounting=True, extra_config=("MinJobAge=10",)) as cluster:
+        yield cluster
 
 
 @pytest.fixture

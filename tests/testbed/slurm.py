@@ -3,7 +3,8 @@
 Named and shaped like a JSC system: partitions ``booster`` (default, 24 h) and
 ``develbooster`` (2 h), one node ``tbnode01`` with ``Gres=gpu:4`` (fake devices made with
 mknod), ``--account`` required and checked by a job_submit.lua (``myproject`` and
-``training2500`` are valid budgets). Needs root.
+``training2500`` are valid budgets). Needs root. ``accounting=True`` adds slurmdbd and
+MariaDB (tests/testbed/slurmdbd.py), so ``sacct`` answers; without it accounting is off.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .slurmdbd import Accounting, AccountingError
 from .sshd import free_port
 from .users import alive, exe, kill_pids, popen_daemon, stop_process
 
@@ -94,7 +96,7 @@ class Slurm:
 
     ``partitions``: the PartitionName lines (default: JUWELS Booster-like);
     ``accounts``: budgets the job_submit.lua accepts; ``gpus``: fake GPUs on the node;
-    ``extra_config``: more slurm.conf lines.
+    ``extra_config``: more slurm.conf lines; ``accounting``: slurmdbd + MariaDB (``sacct`` works).
     """
 
     def __init__(
@@ -106,6 +108,7 @@ class Slurm:
         gpus: int = 4,
         extra_config: Sequence[str] = (),
         node: str = NODE,
+        accounting: bool = False,
     ) -> None:
         self.dir = Path(directory)
         self.partitions = tuple(partitions)
@@ -123,6 +126,9 @@ class Slurm:
         self.slurmd_port = 0
         self._procs: dict[str, subprocess.Popen[bytes]] = {}
         self.startup_seconds = 0.0
+        self.accounting = (
+            Accounting(self.slurm_dir / "dbd", munge_socket=self.munge_socket, etc=self.etc) if accounting else None
+        )
 
     # ------------------------------------------------------------------ files
 
@@ -151,6 +157,12 @@ class Slurm:
         while self.slurmd_port == self.ctld_port:
             self.slurmd_port = free_port()
         gres = f" Gres=gpu:{self.gpus}" if self.gpus else ""
+        acct: list[str] = []
+        if self.accounting is not None:
+            self.accounting.allocate_ports()
+            acct = self.accounting.slurm_conf_lines()
+        # these win over the defaults (a key given twice); more NodeName/PartitionName lines add to them
+        replaced = {line.split("=", 1)[0] for line in (*acct, *self.extra_config)} - {"NodeName", "PartitionName"}
         lines = [
             "ClusterName=testbed",
             "SlurmctldHost=localhost(127.0.0.1)",
@@ -189,10 +201,13 @@ class Slurm:
             "MinJobAge=300",
             "KillWait=5",
             "GresTypes=gpu",
+            *acct,
             *self.extra_config,
             f"NodeName={self.node} NodeAddr=127.0.0.1 NodeHostname=localhost {_node_hardware()}{gres} State=UNKNOWN",
             *(p.line(self.node) for p in self.partitions),
         ]
+        ours = {*acct, *self.extra_config}
+        lines = [line for line in lines if line.split("=", 1)[0] not in replaced or line in ours]
         self.conf_path.write_text("\n".join(lines) + "\n")
         self.conf_path.chmod(0o644)
         gres_conf = self.etc / "gres.conf"
@@ -341,7 +356,7 @@ class Slurm:
         for attempt in range(3):
             try:
                 return self._start_once(timeout)
-            except SlurmError:
+            except (SlurmError, AccountingError):
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
@@ -365,6 +380,8 @@ class Slurm:
                 m / "munged.out",
             )
             self._wait("the munge socket", self.munge_socket.exists, timeout)
+            if self.accounting is not None:
+                self.accounting.start(self.conf_path, self.accounts)
             self._spawn(
                 "slurmctld",
                 ["/usr/sbin/slurmctld", "-D", "-c", "-f", str(self.conf_path)],
@@ -406,6 +423,8 @@ class Slurm:
             except Exception:  # noqa: BLE001 - best effort before killing
                 pass
         for name in ("slurmd", "slurmctld", "munged"):
+            if name == "munged" and self.accounting is not None:
+                self.accounting.stop()
             p = self._procs.pop(name, None)
             if p is not None:
                 stop_process(p)
@@ -413,7 +432,8 @@ class Slurm:
 
     @property
     def running(self) -> bool:
-        return bool(self._procs) and all(p.poll() is None for p in self._procs.values())
+        dbd = self.accounting is None or self.accounting.running
+        return dbd and bool(self._procs) and all(p.poll() is None for p in self._procs.values())
 
     def __enter__(self) -> Slurm:
         return self.start()
