@@ -168,7 +168,7 @@ class Slurm:
             "SlurmctldHost=localhost(127.0.0.1)",
             f"SlurmctldPort={self.ctld_port}",
             f"SlurmdPort={self.slurmd_port}",
-            "CommunicationParameters=NoInAddrAny",
+            "CommunicationParameters=NoInAddrAny,NoCtldInAddrAny",  # every daemon binds 127.0.0.1, not the any address
             "AuthType=auth/munge",
             "CredType=cred/munge",
             f"AuthInfo=socket={self.munge_socket}",
