@@ -201,6 +201,11 @@ def _gpus(site: Site, part: Partition | None, gpus: int | None, notes: list[str]
     return gpus
 
 
+def _quoted(path: str) -> str:
+    """A path to paste into a shell: in single quotes if it holds a variable (validated: no quote inside)."""
+    return f"'{path}'" if "$" in path else path
+
+
 def venv_path(value: str, site: Site, *, what: str = "--venv") -> str:
     """``--venv``: one line, an absolute path or one under a storage variable of the catalogue
     (``$PROJECT``, ``$PROJECT_<account>``, ``${SCRATCH}``, ...), with ``$USER`` allowed after it. Only
@@ -211,7 +216,9 @@ def venv_path(value: str, site: Site, *, what: str = "--venv") -> str:
         raise BadInput(f"{what} {shown(value)} is not one line of text", hint=f"give the venv's directory, e.g. {example}")
     var = "|".join(re.escape(n) for n in names)
     head = rf"/|\$(?:{var})(?:_[A-Za-z0-9_]+)?(?![A-Za-z0-9_])|\$\{{(?:{var})(?:_[A-Za-z0-9_]+)?\}}" if names else "/"
-    if not re.fullmatch(rf"(?:{head}){_VENV_REST}", value) or value.rstrip("/").endswith("/bin/activate"):
+    if value.rstrip("/").endswith("/bin/activate"):
+        raise BadInput(f"{what} {shown(value)} is the activate script, not the venv", hint=f"give its directory: {what} {_quoted(value.rstrip('/')[:-13])}")
+    if not re.fullmatch(rf"(?:{head}){_VENV_REST}", value):
         allowed = ", ".join(f"${n}" for n in names)
         where = f"an absolute path or one under {allowed}" if names else "an absolute path"
         raise BadInput(f"{what} {shown(value)} is not {where}",
