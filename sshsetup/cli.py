@@ -258,16 +258,19 @@ def sites(sites_file: Path | None, as_json: bool) -> int:
 @click.option("--account", metavar="NAME", help="Default Slurm account (budget) for the tasks.")
 @click.option("--partition", metavar="NAME", help="Default partition for the tasks.")
 @click.option("--alias", metavar="ALIAS", shell_complete=_complete_aliases, help="The ssh alias for the local-workspace tasks (default: the site's).")
+@click.option("--where", type=click.Choice(["local", "remote", "both"]),
+              help="Tasks to run from this laptop (local), on the login node (remote), or both "
+                   "(default: remote on a login node reached over ssh, local without ssh, else both).")
 @DRY_RUN
 @YES
 def vscode(workspace: Path, site_id: str | None, sites_file: Path | None, account: str | None, partition: str | None,
-           alias: str | None, dry_run: bool, yes: bool) -> int:
+           alias: str | None, where: str | None, dry_run: bool, yes: bool) -> int:
     """Create or merge VS Code tasks that submit, watch and cancel Slurm jobs."""
     from sshsetup import render
     from sshsetup.commands import vscode as command
 
     options = command.VscodeOptions(workspace=workspace, site=site_id, sites_file=sites_file, account=account,
-                                    partition=partition, alias=alias, dry_run=dry_run, yes=yes)
+                                    partition=partition, alias=alias, where=where, dry_run=dry_run, yes=yes)
     return render.show(command.run(_paths(), options, confirm=_confirm()))
 
 

@@ -43,11 +43,11 @@ def tasks(account: str = "myproject") -> dict[str, dict[str, Any]]:
 
 
 def remote(name: str) -> dict[str, Any]:
-    return tasks()[f"sshsetup: {name}"]
+    return tasks()[f"sshsetup: [login node] {name}"]
 
 
 def local(name: str) -> dict[str, Any]:
-    return tasks()[f"sshsetup: {ALIAS}: {name}"]
+    return tasks()[f"sshsetup: [laptop via {ALIAS}] {name}"]
 
 
 def argv_of(task: dict[str, Any], values: Mapping[str, str]) -> tuple[list[str], str | None]:
