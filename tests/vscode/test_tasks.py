@@ -485,3 +485,58 @@ def test_every_detail_says_where_the_task_runs(cat):
     assert by_label(doc)["sshsetup: [laptop via jsc-booster] my jobs (squeue --me)"]["detail"] == (
         "Run from this laptop (a local workspace): ssh jsc-booster runs it on the login node. "
         "List your pending and running jobs.")
+
+
+# ------------------------------------------------------------------ where the tasks run (issue 18 item 11): golden files
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize("where", ["both", "local", "remote"])
+def test_tasks_match_their_golden_files(cat, where: str) -> None:
+    """The whole document per --where, byte for byte as vscode writes it into an empty workspace. To change one:
+    delete it, run this test once (it writes the file and fails), review ``git diff``."""
+    doc = make_tasks(cat["juwels-booster"], "myproject", where=where)
+    text = json.dumps(doc, indent=4, ensure_ascii=False) + "\n"
+    path = GOLDEN / f"tasks-{where}.json"
+    if not path.exists():
+        path.write_text(text)
+        pytest.fail(f"wrote {path}: review it")
+    assert text == path.read_text()
+    assert schema_error(doc) is None  # "group" is not used: VS Code allows only build, test and none there
+    assert all("group" not in t for t in doc["tasks"])
+    for t in doc["tasks"]:
+        remote = t["command"] != "ssh"
+        assert t["label"].startswith("sshsetup: [login node] " if remote else "sshsetup: [laptop via jsc-booster] ")
+        assert t["detail"].startswith("Run on the login node" if remote else "Run from this laptop")
+    used = {i["id"] for i in doc["inputs"]}
+    assert all(f"${{input:{i}}}" in json.dumps(doc["tasks"]) for i in used)
+    assert len(doc["tasks"]) == {"both": 16, "local": 8, "remote": 8}[where]
+
+
+@pytest.mark.parametrize(
+    ("env", "host", "want"),
+    [
+        pytest.param({}, "juwels21", ("local", "this shell did not come in over ssh (no SSH_CONNECTION): a local workspace"), id="no-ssh"),
+        pytest.param({"SSH_CONNECTION": ""}, "x", ("local", "this shell did not come in over ssh (no SSH_CONNECTION): a local workspace"), id="empty"),
+        pytest.param({"SSH_CONNECTION": "1 2 3 4"}, "juwels21.fz-juelich.de",
+                     ("remote", "this is juwels21, a login node of JUWELS Booster in the catalogue"), id="login-node-fqdn"),
+        pytest.param({"SSH_CONNECTION": "1 2 3 4"}, "JUWELS24", ("remote", "this is juwels24, a login node of JUWELS Booster in the catalogue"),
+                     id="login-node-upper"),
+        pytest.param({"SSH_CONNECTION": "1 2 3 4"}, "juwels-booster", ("remote", "this is juwels-booster, a login node of JUWELS Booster in the catalogue"),
+                     id="login-hostname"),
+        pytest.param({"SSH_CONNECTION": "1 2 3 4"}, "jrlogin03",
+                     ("both", "reached over ssh, but jrlogin03 is not a login node of JUWELS Booster in the catalogue"), id="other-host"),
+    ],
+)
+def test_guess_where(cat, env: dict[str, str], host: str, want: tuple[str, str]) -> None:
+    from sshsetup.vscode.tasks import guess_where
+
+    assert guess_where(cat["juwels-booster"], env, host) == want
+
+
+def test_unknown_where_is_refused(cat) -> None:
+    with pytest.raises(BadInput) as exc:
+        make_tasks(cat["juwels-booster"], "myproject", where="cluster")
+    assert (exc.value.message, exc.value.hint) == ("--where 'cluster' is not known; allowed: local, remote, both",
+                                                   "leave it out: sshsetup picks by where it runs")
