@@ -196,8 +196,9 @@ def _gpus(site: Site, part: Partition | None, gpus: int | None, notes: list[str]
             hint=f"use --gpus-per-node {known} (or fewer), and more --nodes with --kind torchrun{where}",
         )
     elif gpus < known and site.fact_is("whole_nodes", True):
+        how = f"--kind torchrun (one process per GPU), or --gpus-per-node {known}" if kind == "python" else f"--gpus-per-node {known}"
         notes.append(f"{site.name} does not share nodes: the job is billed for the whole node ({known} GPUs) and uses {gpus}; "
-                     f"to use all {known}: --kind torchrun (one process per GPU), or --gpus-per-node {known}")
+                     f"to use all {known}: {how}")
     return gpus
 
 
