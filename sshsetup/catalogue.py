@@ -27,11 +27,13 @@ TIME_PATTERN = re.compile(r"(?:(\d+)-)?(\d{1,2}):(\d{2}):(\d{2})")
 _STR_FACTS = (
     "name", "alias", "hostname", "address_family", "arch", "max_walltime", "devel_max_walltime",
     "judoor_url", "docs_url", "compute_node_pattern", "compute_node_example", "systemname",
-    "project_root", "two_factor", "user", "login_for",
+    "project_root", "two_factor", "user", "login_for", "module_stage", "venv_dir",
 )
-_LIST_FACTS = ("login_nodes", "gpu_partitions", "devel_partitions")
+_LIST_FACTS = ("login_nodes", "gpu_partitions", "devel_partitions", "modules", "storage_vars")
 _INT_FACTS = ("port", "gpus_per_node")
-_BOOL_FACTS = ("jsc",)
+_BOOL_FACTS = ("jsc", "whole_nodes", "compute_offline")
+MODULE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+/-]{0,127}")  # e.g. Stages/2025, GCC, CUDA/12
+STORAGE_VAR = re.compile(r"[A-Z][A-Z0-9_]{0,31}")  # e.g. PROJECT: $PROJECT and $PROJECT_<account>
 _KNOWN = set(_STR_FACTS) | set(_LIST_FACTS) | set(_INT_FACTS) | set(_BOOL_FACTS)
 
 
@@ -95,6 +97,33 @@ class Site:
     def compute_node_pattern(self) -> str | None:
         v = self.get("compute_node_pattern")
         return None if v is None else str(v)
+
+    @property
+    def module_stage(self) -> str | None:
+        """The module that opens a software stage (JSC: ``Stages/<year>``), loaded first; None if unknown."""
+        v = self.get("module_stage")
+        return None if v is None else str(v)
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        """The modules a PyTorch job loads after the stage (JSC: compiler, MPI, Python, PyTorch)."""
+        return tuple(self.get("modules", ()))
+
+    @property
+    def storage_vars(self) -> tuple[str, ...]:
+        """Variables naming file systems that compute nodes see (``$PROJECT``, ``$PROJECT_<account>``, ...)."""
+        return tuple(self.get("storage_vars", ()))
+
+    @property
+    def venv_dir(self) -> str | None:
+        """Where a user's venv goes by default; ``{account}`` is the Slurm account."""
+        v = self.get("venv_dir")
+        return None if v is None else str(v)
+
+    def fact_is(self, key: str, value: bool) -> bool:
+        """True if the catalogue knows ``key`` (confidence not 'unknown') and it is ``value``."""
+        fact = self.facts.get(key)
+        return fact is not None and fact.confidence != "unknown" and fact.value is value
 
     def partitions(self) -> dict[str, Partition]:
         out: dict[str, Partition] = {}
@@ -202,6 +231,9 @@ def _check_values(facts: dict[str, Fact]) -> None:
         "login_nodes": lambda v: [validate.hostname(n, what="login node") for n in v],
         "gpu_partitions": lambda v: [validate.partition(n, what="gpu_partitions entry") for n in v],
         "devel_partitions": lambda v: [validate.partition(n, what="devel_partitions entry") for n in v],
+        "module_stage": lambda v: v and _pattern(MODULE_NAME, v, "module_stage", "e.g. module_stage = \"Stages/2025\""),
+        "modules": lambda v: [_pattern(MODULE_NAME, n, "modules entry", 'e.g. modules = ["GCC", "PyTorch"]') for n in v],
+        "storage_vars": lambda v: [_pattern(STORAGE_VAR, n, "storage_vars entry", 'a variable name without $, e.g. storage_vars = ["PROJECT"]') for n in v],
     }
     for key, fn in checks.items():
         if key in facts:
@@ -211,6 +243,12 @@ def _check_values(facts: dict[str, Fact]) -> None:
                 raise _FieldError(key, exc.message, exc.hint) from None
     if "address_family" in facts and facts["address_family"].value not in _FAMILIES:
         raise _FieldError("address_family", f"address_family must be one of {', '.join(_FAMILIES)}", 'e.g. address_family = "inet"')
+
+
+def _pattern(pattern: re.Pattern[str], value: str, what: str, hint: str) -> str:
+    if not pattern.fullmatch(value):
+        raise BadInput(f"{what} {validate.shown(value)} is not valid", hint=hint)
+    return value
 
 
 def _check(facts: dict[str, Fact]) -> None:

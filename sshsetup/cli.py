@@ -258,21 +258,25 @@ def sites(sites_file: Path | None, as_json: bool) -> int:
 @click.option("--account", metavar="NAME", help="Default Slurm account (budget) for the tasks.")
 @click.option("--partition", metavar="NAME", help="Default partition for the tasks.")
 @click.option("--alias", metavar="ALIAS", shell_complete=_complete_aliases, help="The ssh alias for the local-workspace tasks (default: the site's).")
+@click.option("--where", type=click.Choice(["local", "remote", "both"]),
+              help="Tasks to run from this laptop (local), on the login node (remote), or both "
+                   "(default: remote on a login node reached over ssh, local without ssh, else both).")
 @DRY_RUN
 @YES
 def vscode(workspace: Path, site_id: str | None, sites_file: Path | None, account: str | None, partition: str | None,
-           alias: str | None, dry_run: bool, yes: bool) -> int:
+           alias: str | None, where: str | None, dry_run: bool, yes: bool) -> int:
     """Create or merge VS Code tasks that submit, watch and cancel Slurm jobs."""
     from sshsetup import render
     from sshsetup.commands import vscode as command
 
     options = command.VscodeOptions(workspace=workspace, site=site_id, sites_file=sites_file, account=account,
-                                    partition=partition, alias=alias, dry_run=dry_run, yes=yes)
+                                    partition=partition, alias=alias, where=where, dry_run=dry_run, yes=yes)
     return render.show(command.run(_paths(), options, confirm=_confirm()))
 
 
 @cli.command()
-@click.option("--site", "site_id", metavar="ID", help="The site the job runs on (needed unless only --example).")
+@click.option("--site", "site_id", metavar="ID", shell_complete=_complete_site_ids,
+              help="The site the job runs on (default: the one init set up).")
 @SITES_FILE
 @click.option("--account", metavar="NAME", help="The Slurm account (budget) that pays (needed with --site).")
 @click.option("--partition", metavar="NAME", help="Partition (default: the site's first GPU partition).")
@@ -291,13 +295,14 @@ def vscode(workspace: Path, site_id: str | None, sites_file: Path | None, accoun
               help="Write the example DDP training program to FILE (and run it from the script).")
 @click.option("--submit", is_flag=True, help="Submit the script over the live login (sshsetup login first).")
 @click.option("--follow", is_flag=True, help="With --submit: show the queue state, then the output, to the job's end.")
+@click.option("--venv", metavar="PATH", help="Your own venv (its directory) to activate, e.g. '$PROJECT_<account>/$USER/venv'.")
 @DRY_RUN
 @YES
 def jobscript(site_id: str | None, sites_file: Path | None, account: str | None, partition: str | None, nodes: int | None,
               gpus_per_node: int | None, cpus_per_task: int | None, time_: str | None, kind: str,
               output: Path | None, chain: int | None, checkpoint_dir: str | None, checkpoint_every: str | None,
               signal_lead: str | None, afterany: bool, example: Path | None, submit: bool, follow: bool,
-              dry_run: bool, yes: bool) -> int:
+              venv: str | None, dry_run: bool, yes: bool) -> int:
     """Write a checked Slurm job script (single-GPU Python or multi-node torchrun), or a chain of them."""
     from sshsetup import render
     from sshsetup.commands import jobscript as command
@@ -307,7 +312,7 @@ def jobscript(site_id: str | None, sites_file: Path | None, account: str | None,
                                        time=time_, kind=kind, output=output, dry_run=dry_run, yes=yes, chain=chain,
                                        checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every,
                                        signal_lead=signal_lead, afterany=afterany, example=example,
-                                       submit=submit, follow=follow)
+                                       submit=submit, follow=follow, venv=venv)
     return render.show(command.run(_paths(), options, confirm=_confirm()))
 
 

@@ -198,7 +198,8 @@ def profile_for(site: Site, options: CodeOptions) -> tuple[session.Profile, str]
         allowed = f"1 to {known}" if known else "at least 1"
         raise BadInput(f"--gpus {options.gpus} is not possible on a {site.name} node; allowed: {allowed}",
                        hint=f"use --gpus {known or 1} or fewer: a session is one node")
-    spec = make_spec(site, options.account, options.partition, 1, options.gpus, options.time, "python")
+    gpus = options.gpus if options.gpus is not None else known  # a session takes the node's GPUs (jobscript's python kind: 1)
+    spec = make_spec(site, options.account, options.partition, 1, gpus, options.time, "python")
     return session.Profile(site.id, spec.partition, spec.gpus_per_node, spec.time), spec.account
 
 

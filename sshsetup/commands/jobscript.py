@@ -26,6 +26,7 @@ from sshsetup.slurm.jobscript import is_ours, make_spec, render_jobscript, with_
 from sshsetup.ssh.client import Ssh
 
 EXAMPLE_MARKER = "written by ``sshsetup jobscript --example"
+EXAMPLE = "e.g. sshsetup jobscript --site juwels-booster --account training2500"
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class JobscriptOptions:
     example: Path | None = None
     submit: bool = False
     follow: bool = False
+    venv: str | None = None  # the user's own environment (its directory); checked by jobscript.venv_path
 
 
 def example_text() -> str:
@@ -79,16 +81,21 @@ def _chain_only(options: JobscriptOptions) -> None:
 
 
 def _site(paths: Paths, options: JobscriptOptions) -> Site:
+    """``--site``, else the one site ``init`` set up (as ``code``: with several, the user says which)."""
     rem = remembered.load(paths)
     catalogue = load_catalogue(remembered.sites_file(rem, options.sites_file), paths.sites_file)
-    (site,) = remembered.choose_sites(catalogue, (options.site or "",), rem)
-    return site
+    if options.site is None and not rem.sites:
+        raise BadInput("jobscript needs --site: init has set up no site", hint=EXAMPLE)
+    sites = remembered.choose_sites(catalogue, (options.site,) if options.site else (), rem)
+    if len(sites) != 1:
+        raise BadInput("more than one site is set up: say which one", hint="give --site ID (sshsetup sites lists them)")
+    return sites[0]
 
 
 def script(paths: Paths, options: JobscriptOptions) -> tuple[str, tuple[str, ...]]:
     """The checked script text and its notes; nothing written, nothing submitted."""
-    if options.site is None or options.account is None:
-        raise BadInput("jobscript needs --site and --account", hint="e.g. sshsetup jobscript --site juwels-booster --account training2500")
+    if options.account is None:
+        raise BadInput("jobscript needs --account", hint=EXAMPLE)
     _chain_only(options)
     if options.follow and not options.submit:
         raise BadInput("--follow follows a job that --submit submits", hint="add --submit")
@@ -100,7 +107,8 @@ def script(paths: Paths, options: JobscriptOptions) -> tuple[str, tuple[str, ...
         submit.require_live(paths, ssh, site)  # before anything is written: no login, no submission
     live = limits.live(paths, ssh, site, save=not options.dry_run)  # None without a live login: the catalogue decides
     spec = make_spec(site, options.account, options.partition, options.nodes, options.gpus_per_node, options.time,
-                     options.kind, cpus_per_task=options.cpus_per_task, payload=_payload(options), live=live)
+                     options.kind, cpus_per_task=options.cpus_per_task, payload=_payload(options), live=live,
+                     venv=options.venv)
     if options.chain is not None:
         spec = with_chain(spec, options.chain, every=options.checkpoint_every, lead=options.signal_lead,
                           ckpt_dir=options.checkpoint_dir, yes=options.yes, dependency=options.afterany)
@@ -134,7 +142,7 @@ def run(paths: Paths, options: JobscriptOptions, *, confirm: Callable[[str], boo
     if options.example is not None:
         writes.append((options.example, example_text(), "example training program", is_example))
     text, notes = "", tuple[str, ...]()
-    if options.site is not None or options.example is None:
+    if options.site is not None or options.account is not None or options.example is None:
         text, notes = script(paths, options)
         if options.output is not None:
             writes.append((options.output, text, "job script", is_ours))

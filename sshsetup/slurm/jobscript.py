@@ -25,6 +25,18 @@ CPUS_PER_GPU = 8  # sshsetup's default, not a hardware fact: fits every JSC GPU 
 _PARTITION = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 _PAYLOAD = {"python": "python train.py", "torchrun": "train.py"}
 _TIME_KEYS = {"gpu": "max_walltime", "devel": "devel_max_walltime"}
+_VENV_REST = r"(?:[A-Za-z0-9_./+,:@%=-]|\$USER\b|\$\{USER\})*"  # inert inside double quotes; $USER may follow
+
+
+@dataclass(frozen=True)
+class Software:
+    """The script's software section, from the catalogue (``module_stage``, ``modules``, ``venv_dir``) or ``--venv``."""
+
+    stage: str | None  # e.g. Stages/2025, loaded first
+    stage_confidence: str
+    modules: tuple[str, ...]
+    venv: str | None  # the venv directory (its bin/activate is sourced)
+    venv_given: bool  # --venv: it must exist; the catalogue's default is used only if it exists
 
 
 @dataclass(frozen=True)
@@ -44,6 +56,8 @@ class JobSpec:
     jsc: bool = False  # JSC conventions in comments ($PROJECT_<account>)
     notes: tuple[str, ...] = ()
     chain: chains.ChainPlan | None = None  # a chain of links past the time limit (issue 15)
+    software: Software | None = None  # None: the catalogue knows nothing of the site's software
+    offline: bool = False  # the catalogue says compute nodes have no internet
 
     @property
     def minutes(self) -> int:
@@ -159,8 +173,11 @@ def _time(site: Site, part_name: str, part: Partition | None, time: str | None, 
     return text
 
 
-def _gpus(site: Site, part: Partition | None, gpus: int | None, notes: list[str], live: Limits | None = None) -> int:
+def _gpus(site: Site, part: Partition | None, gpus: int | None, notes: list[str], live: Limits | None = None,
+          kind: str = "torchrun") -> int:
     known = part.gpus_per_node if part is not None else site.gpus_per_node
+    if gpus is None and kind == "python" and known != 0:
+        gpus = 1  # the single-GPU kind asks for one GPU; the whole-node note below says what that costs
     if gpus is None:
         if known is None:
             raise BadInput(f"the catalogue does not know how many GPUs a node of {site.id} has", hint="give --gpus-per-node N")
@@ -178,7 +195,51 @@ def _gpus(site: Site, part: Partition | None, gpus: int | None, notes: list[str]
             f"--gpus-per-node {gpus} is more than the {known} GPU{'s' if known > 1 else ''} of a {site.name} node; allowed: 1 to {known}",
             hint=f"use --gpus-per-node {known} (or fewer), and more --nodes with --kind torchrun{where}",
         )
+    elif gpus < known and site.fact_is("whole_nodes", True):
+        how = f"--kind torchrun (one process per GPU), or --gpus-per-node {known}" if kind == "python" else f"--gpus-per-node {known}"
+        notes.append(f"{site.name} does not share nodes: the job is billed for the whole node ({known} GPUs) and uses {gpus}; "
+                     f"to use all {known}: {how}")
     return gpus
+
+
+def _quoted(path: str) -> str:
+    """A path to paste into a shell: in single quotes if it holds a variable (validated: no quote inside)."""
+    return f"'{path}'" if "$" in path else path
+
+
+def venv_path(value: str, site: Site, *, what: str = "--venv") -> str:
+    """``--venv``: one line, an absolute path or one under a storage variable of the catalogue
+    (``$PROJECT``, ``$PROJECT_<account>``, ``${SCRATCH}``, ...), with ``$USER`` allowed after it. Only
+    characters that are inert inside double quotes: the text goes into ``source "<venv>/bin/activate"``."""
+    names = site.storage_vars
+    example = f"--venv '${names[0]}_<account>/$USER/venv'" if names else "--venv /path/to/venv"
+    if validate.control_char(value) is not None or len(value) > 4096:
+        raise BadInput(f"{what} {shown(value)} is not one line of text", hint=f"give the venv's directory, e.g. {example}")
+    var = "|".join(re.escape(n) for n in names)
+    head = rf"/|\$(?:{var})(?:_[A-Za-z0-9_]+)?(?![A-Za-z0-9_])|\$\{{(?:{var})(?:_[A-Za-z0-9_]+)?\}}" if names else "/"
+    if value.rstrip("/").endswith("/bin/activate"):
+        raise BadInput(f"{what} {shown(value)} is the activate script, not the venv", hint=f"give its directory: {what} {_quoted(value.rstrip('/')[:-13])}")
+    if not re.fullmatch(rf"(?:{head}){_VENV_REST}", value):
+        allowed = ", ".join(f"${n}" for n in names)
+        where = f"an absolute path or one under {allowed}" if names else "an absolute path"
+        raise BadInput(f"{what} {shown(value)} is not {where}",
+                       hint=f"give the venv's directory (the one holding bin/activate), e.g. {example}")
+    return value.rstrip("/") or value
+
+
+def software(site: Site, account: str, venv: str | None) -> Software | None:
+    """The catalogue's software facts for ``site``, with ``--venv`` (checked) in place of the default venv."""
+    given = venv_path(venv, site) if venv is not None else None
+    default = None
+    if site.venv_dir:  # $PROJECT_<account> is one shell variable only if the account is a word (as chain.default_dir)
+        sub = account if re.fullmatch(r"[A-Za-z0-9_]+", account) else ""
+        default = venv_path(site.venv_dir.replace("_{account}" if not sub else "{account}", sub), site,
+                            what=f"venv_dir of [sites.{site.id}]")
+    if site.module_stage is None and not site.modules and default is None:
+        return None if given is None else Software(None, "unknown", (), given, True)
+    stage_fact = site.facts.get("module_stage")
+    return Software(site.module_stage, stage_fact.confidence if stage_fact else "unknown", site.modules,
+                    given or default, given is not None)
 
 
 def make_spec(
@@ -194,6 +255,7 @@ def make_spec(
     payload: str | None = None,
     job_name: str | None = None,
     live: Limits | None = None,
+    venv: str | None = None,
 ) -> JobSpec:
     """Check every option against the catalogue (or ``live``: what the cluster said) and fill in the defaults."""
     if kind not in KINDS:
@@ -206,7 +268,7 @@ def make_spec(
         raise BadInput(f"--nodes {nodes} is not possible; allowed: 1 or more", hint="use --nodes 1")
     if kind == "python" and nodes != 1:
         raise BadInput(f"--kind python is a single-node job, not {nodes} nodes; allowed: --nodes 1", hint=f"use --kind torchrun --nodes {nodes}")
-    gpus = _gpus(site, part, gpus_per_node, notes, live)
+    gpus = _gpus(site, part, gpus_per_node, notes, live, kind)
     if cpus_per_task is not None and cpus_per_task < 1:
         raise BadInput(f"--cpus-per-task {cpus_per_task} is not possible; allowed: 1 or more", hint="leave it out for the default")
     name = job_name or f"{kind}-job"
@@ -227,6 +289,8 @@ def make_spec(
         payload=payload or _PAYLOAD[kind],
         jsc=site.is_jsc,
         notes=tuple(notes),
+        software=software(site, account, venv),
+        offline=site.fact_is("compute_offline", True),
     )
 
 

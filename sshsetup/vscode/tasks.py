@@ -18,8 +18,11 @@ shell script): in a remote task it is passed through untouched; in a local task
 as one word (a value containing ``'`` would break out and is the user's own doing).
 Scripts run by ``bash -c`` take their inputs as positional parameters (``"$1"``).
 
-Each task's ``detail`` (shown under the label in "Run Task") starts with where it runs: "Run on the
-login node" (remote) or "Run from this laptop" (local); the labels stay as they were.
+Where a task runs is in its label and its ``detail`` (shown under the label in "Run Task"):
+``sshsetup: [login node] ...`` / "Run on the login node" (remote) and ``sshsetup: [laptop via
+<alias>] ...`` / "Run from this laptop" (local). VS Code's own task ``group`` cannot say it: its
+schema allows only "build", "test" and "none". ``where`` picks the half a workspace needs
+(``guess_where``: the simple rule ``vscode`` uses when ``--where`` is not given); "both" when unsure.
 
 Our tasks' labels start with ``PREFIX`` and our inputs' ids with ``INPUT_PREFIX``; that is
 how ``commands/vscode_tasks.py`` finds them again to update or remove them.
@@ -27,7 +30,9 @@ how ``commands/vscode_tasks.py`` finds them again to update or remove them.
 
 from __future__ import annotations
 
+import json
 import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,11 +49,38 @@ JOB_ID = "${input:sshsetupJobId}"
 TIME = "${input:sshsetupTime}"
 REMOTE_SCRIPT = "${input:sshsetupRemoteScript}"
 ON_LOGIN_NODE = "Run on the login node (a workspace opened there over Remote-SSH). "
+REMOTE_LABEL = "[login node] "
+WHERE = ("local", "remote", "both")
 
 
 def from_laptop(alias: str) -> str:
     """The start of a local task's detail: where to run it, and what it does there."""
     return f"Run from this laptop (a local workspace): ssh {alias} runs it on the login node. "
+
+
+def local_label(alias: str) -> str:
+    return f"[laptop via {alias}] "
+
+
+def _short(host: str) -> str:
+    return host.lower().rstrip(".").split(".")[0]
+
+
+def guess_where(site: Site, env: Mapping[str, str], hostname: str) -> tuple[str, str]:
+    """Which tasks a workspace here needs, and why: the rule of ``vscode`` without ``--where``.
+
+    * "remote" when this shell came in over ssh (``SSH_CONNECTION``) and this machine's short host
+      name is one of the site's login nodes in the catalogue (``juwels21`` of juwels21.fz-juelich.de),
+      or its login host name's first label (a Remote-SSH workspace on the login node);
+    * "local" when nobody came in over ssh (no ``SSH_CONNECTION``): one's own laptop or desktop;
+    * "both" otherwise (another machine reached over ssh): sshsetup cannot tell.
+    """
+    if not env.get("SSH_CONNECTION"):
+        return "local", "this shell did not come in over ssh (no SSH_CONNECTION): a local workspace"
+    names = {_short(n) for n in (*site.get("login_nodes", []), site.hostname)}
+    if _short(hostname) in names:
+        return "remote", f"this is {_short(hostname)}, a login node of {site.name} in the catalogue"
+    return "both", f"reached over ssh, but {_short(hostname) or '(no host name)'} is not a login node of {site.name} in the catalogue"
 
 FOLLOW_SCRIPT = (
     "job=$(squeue --me --noheader --states=all --sort=-i --format=%i | head -n 1)\n"
@@ -148,13 +180,13 @@ def remote_tasks(site: Site) -> list[dict[str, Any]]:
     """Tasks for a workspace opened on the login node over Remote-SSH."""
     out = [
         _task(
-            f"{PREFIX}submit the current file (sbatch)", "sbatch", ["${file}"],
+            f"{PREFIX}{REMOTE_LABEL}submit the current file (sbatch)", "sbatch", ["${file}"],
             ON_LOGIN_NODE + "Submit the job script open in the editor; its output goes next to it.", False,
             cwd="${fileDirname}",
         )
     ]  # fmt: skip
     for c in commands(site):
-        out.append(_task(PREFIX + c.title, c.argv[0], list(c.argv[1:]), ON_LOGIN_NODE + c.detail, c.interactive))
+        out.append(_task(PREFIX + REMOTE_LABEL + c.title, c.argv[0], list(c.argv[1:]), ON_LOGIN_NODE + c.detail, c.interactive))
     return out
 
 
@@ -181,7 +213,7 @@ def ssh_args(alias: str, argv: tuple[str, ...], interactive: bool) -> list[str]:
 
 def local_tasks(site: Site, alias: str) -> list[dict[str, Any]]:
     """Tasks for a local workspace: each runs one command on ``alias`` through ssh."""
-    prefix = f"{PREFIX}{alias}: "
+    prefix = PREFIX + local_label(alias)
     submit = _bash(SUBMIT_REMOTE_SCRIPT, REMOTE_SCRIPT)
     out = [
         _task(
@@ -221,16 +253,24 @@ def inputs(site: Site, account: str, partition: str, alias: str) -> list[dict[st
     ]  # fmt: skip
 
 
-def make_tasks(site: Site, account: str = "", partition: str | None = None, alias: str | None = None) -> dict[str, Any]:
-    """The whole tasks.json document sshsetup would write into an empty workspace."""
+def make_tasks(site: Site, account: str = "", partition: str | None = None, alias: str | None = None,
+               where: str = "both") -> dict[str, Any]:
+    """The whole tasks.json document sshsetup would write into an empty workspace.
+
+    ``where``: "remote" (the login-node tasks), "local" (the ssh tasks) or "both"; only the inputs
+    the chosen tasks use are written."""
+    if where not in WHERE:
+        raise BadInput(f"--where {where!r} is not known; allowed: {', '.join(WHERE)}", hint="leave it out: sshsetup picks by where it runs")
     if account:
         check_account(account)
     alias = alias or site.alias
     part = default_partition(site, partition)
+    tasks = (remote_tasks(site) if where != "local" else []) + (local_tasks(site, alias) if where != "remote" else [])
+    used = json.dumps(tasks)
     return {
         "version": VERSION,
-        "tasks": remote_tasks(site) + local_tasks(site, alias),
-        "inputs": inputs(site, account, part, alias),
+        "tasks": tasks,
+        "inputs": [i for i in inputs(site, account, part, alias) if f"${{input:{i['id']}}}" in used],
     }
 
 

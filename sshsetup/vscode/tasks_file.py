@@ -155,10 +155,12 @@ def tasks_change(
     partition: str | None = None,
     *,
     alias: str | None = None,
+    where: str = "both",
 ) -> files.FileChange:
-    """The new tasks.json for ``workspace`` (for callers that plan several files at once)."""
+    """The new tasks.json for ``workspace`` (for callers that plan several files at once); ``where``: which
+    half of the tasks (``slurm_tasks.make_tasks``); our tasks of the other half are taken out."""
     (site,) = select(catalogue, [site_id])
-    doc = slurm_tasks.make_tasks(site, account or "", partition, alias)
+    doc = slurm_tasks.make_tasks(site, account or "", partition, alias, where)
     path = tasks_path(workspace)
     old, value = _read(path)
     try:
@@ -215,6 +217,7 @@ def vscode_tasks(
     *,
     alias: str | None = None,
     confirm: Callable[[str], bool] | None = None,
+    where: str = "both",
 ) -> TasksResult:
     """Create or merge the workspace's tasks.json (a new file needs no confirmation)."""
     if not workspace.is_dir():
@@ -222,7 +225,7 @@ def vscode_tasks(
     path = tasks_path(workspace)
     data = files.read_bytes(path)
     before = record_of(data, _read(path)[1])
-    change = tasks_change(catalogue, site_id, workspace, account, partition, alias=alias)
+    change = tasks_change(catalogue, site_id, workspace, account, partition, alias=alias, where=where)
     return dataclasses.replace(_run(change, change.path, dry_run, yes, confirm), record=before)
 
 

@@ -43,11 +43,11 @@ def tasks(account: str = "myproject") -> dict[str, dict[str, Any]]:
 
 
 def remote(name: str) -> dict[str, Any]:
-    return tasks()[f"sshsetup: {name}"]
+    return tasks()[f"sshsetup: [login node] {name}"]
 
 
 def local(name: str) -> dict[str, Any]:
-    return tasks()[f"sshsetup: {ALIAS}: {name}"]
+    return tasks()[f"sshsetup: [laptop via {ALIAS}] {name}"]
 
 
 def argv_of(task: dict[str, Any], values: Mapping[str, str]) -> tuple[list[str], str | None]:
@@ -88,10 +88,16 @@ def wait_for_file(path: Path, text: str, timeout: float = 20.0) -> str:
     raise AssertionError(f"{text!r} not in {path} after {timeout}s: {path.read_text() if path.exists() else '(missing)'}")
 
 
-def job(payload: str, kind: str = "python", **kw: Any) -> str:
+STAND_IN = "module() { :; }  # the test bed has no module system (on JSC, Lmod defines the function)\n"
+
+
+def job(payload: str, kind: str = "python", software: str = "", **kw: Any) -> str:
     # one 2-CPU node here: --cpus-per-task 1 instead of the default 8 per GPU
-    return make_jobscript(SITE, "myproject", kw.pop("partition", "develbooster"), time="00:05:00", kind=kind,
+    text = make_jobscript(SITE, "myproject", kw.pop("partition", "develbooster"), time="00:05:00", kind=kind,
                           cpus_per_task=1, payload=payload, **kw)  # fmt: skip
+    software_line = "# ---- Software. Compute nodes have no internet"
+    assert software_line in text
+    return text.replace(software_line, STAND_IN + software + software_line, 1)
 
 
 # ------------------------------------------------------------------ job scripts
@@ -104,7 +110,7 @@ def test_python_script_via_remote_submit_task(slurm, slurm_client, test_user):
     jid = job_id(r)
     assert slurm.wait_job_state(jid) == "COMPLETED"
     out = wait_for_file(script.parent / f"python-job-{jid}.out", "gpus=")
-    assert out == "gpus=0,1,2,3 acct=myproject cpus=1\n"
+    assert out == "gpus=0 acct=myproject cpus=1\n"  # the python kind asks for one GPU
     print(f"submit -> completed -> output: {time.monotonic() - t0:.2f}s")
 
 
@@ -122,7 +128,7 @@ def test_torchrun_script_runs_up_to_torchrun(slurm, slurm_client, test_user):
 def test_torchrun_gets_the_rendezvous_arguments(slurm, slurm_client, test_user):
     fake = '#!/bin/bash\necho "torchrun $* node=$SLURM_NODEID cpus=$SRUN_CPUS_PER_TASK"\n'
     test_user.write("bin/torchrun", fake, mode=0o755)
-    text = job("train.py --epochs 1", kind="torchrun", nodes=1).replace("#   module load ...\n", 'export PATH="$HOME/bin:$PATH"\n')
+    text = job("train.py --epochs 1", kind="torchrun", nodes=1, software='export PATH="$HOME/bin:$PATH"\n')
     script = write_script(test_user, "dist2.sbatch", text)
     jid = job_id(run_task(test_user, slurm, local("submit a job script on the cluster (sbatch)"), {"input:sshsetupRemoteScript": str(script)}))
     assert slurm.wait_job_state(jid) == "COMPLETED"

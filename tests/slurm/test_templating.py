@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jinja2
@@ -16,19 +19,38 @@ def test_template_root_falls_back_to_the_checkout():
     assert templating.template_root() == REPO / "templates"
 
 
-def test_template_root_prefers_the_packaged_copy(tmp_path, monkeypatch):
-    pkg = tmp_path / "sshsetup"
-    (pkg / "templates").mkdir(parents=True)
-    monkeypatch.setattr("importlib.resources.files", lambda name: pkg)
-    assert templating.template_root() == pkg / "templates"
+def _installed_copy(tmp_path: Path, *, templates: bool) -> Path:
+    """sshsetup as an installer lays it out: the package in a site directory, with its templates inside
+    (``sshsetup/templates``, as the wheel's force-include does) or without them (a broken install)."""
+    import shutil
+
+    site = tmp_path / "site-packages"
+    shutil.copytree(REPO / "sshsetup", site / "sshsetup", ignore=shutil.ignore_patterns("__pycache__"))
+    if templates:
+        shutil.copytree(REPO / "templates", site / "sshsetup" / "templates")
+    assert not (site / "templates").exists()  # no checkout templates where template_root falls back to
+    return site
 
 
-def test_template_root_missing_everywhere(tmp_path, monkeypatch):
-    monkeypatch.setattr("importlib.resources.files", lambda name: tmp_path)
-    monkeypatch.setattr(templating, "__file__", str(tmp_path / "sshsetup" / "slurm" / "templating.py"))
-    with pytest.raises(SshSetupError, match="templates are missing") as exc:
-        templating.template_root()
-    assert exc.value.hint == "reinstall sshsetup: pipx reinstall sshsetup"
+def _run_copy(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(site), "PYTHONDONTWRITEBYTECODE": "1"}
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=site.parent, timeout=60)
+
+
+def test_an_installed_copy_uses_its_packaged_templates(tmp_path: Path) -> None:
+    site = _installed_copy(tmp_path, templates=True)
+    r = _run_copy(site, "-c", "import sshsetup; from sshsetup.slurm import templating; "
+                              "print(sshsetup.__file__); print(templating.template_root())")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"{site}/sshsetup/__init__.py\n{site}/sshsetup/templates\n"
+
+
+def test_an_install_without_templates_says_so(tmp_path: Path) -> None:
+    """The error a user sees, from the real command: one error line, one hint line, nothing written."""
+    site = _installed_copy(tmp_path, templates=False)
+    r = _run_copy(site, "-m", "sshsetup", "jobscript", "--site", "juwels-booster", "--account", "myproject")
+    assert (r.returncode, r.stdout) == (1, ""), r.stderr
+    assert r.stderr == "error: sshsetup's templates are missing\nhint: reinstall sshsetup: pipx reinstall sshsetup\n"
 
 
 def test_environment_is_strict():

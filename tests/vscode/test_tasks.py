@@ -64,18 +64,18 @@ def test_labels(cat):
         "quotas (jutil user dataquota)",
     ]
     assert [t["label"] for t in doc["tasks"]] == (
-        ["sshsetup: submit the current file (sbatch)"]
-        + [f"sshsetup: {n}" for n in names]
-        + ["sshsetup: jsc-booster: submit a job script on the cluster (sbatch)"]
-        + [f"sshsetup: jsc-booster: {n}" for n in names]
+        ["sshsetup: [login node] submit the current file (sbatch)"]
+        + [f"sshsetup: [login node] {n}" for n in names]
+        + ["sshsetup: [laptop via jsc-booster] submit a job script on the cluster (sbatch)"]
+        + [f"sshsetup: [laptop via jsc-booster] {n}" for n in names]
     )
     assert all(t["type"] == "process" and t["problemMatcher"] == [] for t in doc["tasks"])
 
 
 def test_remote_tasks_exact(cat):
     t = by_label(make_tasks(cat["juwels-booster"], "myproject"))
-    assert t["sshsetup: submit the current file (sbatch)"] == {
-        "label": "sshsetup: submit the current file (sbatch)",
+    assert t["sshsetup: [login node] submit the current file (sbatch)"] == {
+        "label": "sshsetup: [login node] submit the current file (sbatch)",
         "type": "process",
         "command": "sbatch",
         "args": ["${file}"],
@@ -85,27 +85,27 @@ def test_remote_tasks_exact(cat):
         "problemMatcher": [],
         "presentation": PRESENT,
     }
-    assert t["sshsetup: cancel a job (scancel)"]["command"] == "scancel"
-    assert t["sshsetup: cancel a job (scancel)"]["args"] == ["${input:sshsetupJobId}"]
-    assert t["sshsetup: show a job (scontrol show job)"]["args"] == ["show", "job", "${input:sshsetupJobId}"]
-    inter = t["sshsetup: interactive shell on a compute node (srun --pty)"]
+    assert t["sshsetup: [login node] cancel a job (scancel)"]["command"] == "scancel"
+    assert t["sshsetup: [login node] cancel a job (scancel)"]["args"] == ["${input:sshsetupJobId}"]
+    assert t["sshsetup: [login node] show a job (scontrol show job)"]["args"] == ["show", "job", "${input:sshsetupJobId}"]
+    inter = t["sshsetup: [login node] interactive shell on a compute node (srun --pty)"]
     assert [inter["command"], *inter["args"]] == [
         "srun", "--account=${input:sshsetupAccount}", "--partition=${input:sshsetupPartition}", "--nodes=1", "--ntasks=1",
         "--gres=gpu:4", "--time=${input:sshsetupTime}", "--cpu-bind=none", "--pty", "/bin/bash", "-i",
     ]  # fmt: skip
     assert inter["presentation"] == PRESENT_TTY
-    follow = t["sshsetup: follow the newest job's output (tail -F)"]
+    follow = t["sshsetup: [login node] follow the newest job's output (tail -F)"]
     assert [follow["command"], *follow["args"]] == ["bash", "-c", FOLLOW_SCRIPT, "sshsetup"]
-    limits = t["sshsetup: partition limits (sinfo, scontrol show partition)"]
+    limits = t["sshsetup: [login node] partition limits (sinfo, scontrol show partition)"]
     assert [limits["command"], *limits["args"]] == ["bash", "-c", LIMITS_SCRIPT, "sshsetup", "${input:sshsetupPartition}"]
     assert LIMITS_SCRIPT == "sinfo --format='%P %a %l %D %G' && scontrol show partition \"$1\"\n"
-    quota = t["sshsetup: quotas (jutil user dataquota)"]
+    quota = t["sshsetup: [login node] quotas (jutil user dataquota)"]
     assert [quota["command"], *quota["args"]] == ["jutil", "user", "dataquota"]
 
 
 def test_local_tasks_exact(cat):
     t = by_label(make_tasks(cat["juwels-booster"], "myproject"))
-    p = "sshsetup: jsc-booster: "
+    p = "sshsetup: [laptop via jsc-booster] "
     assert t[p + "my jobs (squeue --me)"]["args"] == ["jsc-booster", "squeue --me"]
     def typed(word: str) -> str:  # what VS Code fills in stays inside a quoted here-document
         return f"\"$(cat <<'SSHSETUP_END_OF_INPUT_7f3a'\n{word}\nSSHSETUP_END_OF_INPUT_7f3a\n)\""
@@ -130,11 +130,11 @@ def test_local_command_string_gives_the_remote_argv_back(cat, value):
     """ssh joins, the login node's real shell re-splits: after VS Code's substitution each input is one word."""
     doc = make_tasks(cat["juwels-booster"], "myproject")
     values = {"file": "/f", "fileDirname": "/", **{f"input:{i['id']}": value for i in doc["inputs"]}}
-    remote = {t["label"].removeprefix(PREFIX): t for t in doc["tasks"] if t["command"] != "ssh"}
+    remote = {t["label"].removeprefix(PREFIX + "[login node] "): t for t in doc["tasks"] if t["command"] != "ssh"}
     for task in doc["tasks"]:
         if task["command"] != "ssh" or "submit" in task["label"]:
             continue
-        remote_task = remote[task["label"].removeprefix(PREFIX + "jsc-booster: ")]
+        remote_task = remote[task["label"].removeprefix(PREFIX + "[laptop via jsc-booster] ")]
         want = [substitute(a, values) for a in [remote_task["command"], *remote_task["args"]]]
         words = subprocess.run(["sh", "-c", "printf '%s\\0' " + substitute(task["args"][-1], values)],
                                capture_output=True, text=True, check=True).stdout.split("\0")[:-1]
@@ -181,8 +181,8 @@ def test_options_set_defaults(cat):
     inputs = {i["id"]: i for i in doc["inputs"]}
     assert inputs["sshsetupPartition"]["default"] == "gpus"
     assert inputs["sshsetupAccount"]["default"] == "training2500"
-    assert "sshsetup: my-jusuf: my jobs (squeue --me)" in by_label(doc)
-    assert "--gres=gpu:1" in by_label(doc)["sshsetup: interactive shell on a compute node (srun --pty)"]["args"]
+    assert "sshsetup: [laptop via my-jusuf] my jobs (squeue --me)" in by_label(doc)
+    assert "--gres=gpu:1" in by_label(doc)["sshsetup: [login node] interactive shell on a compute node (srun --pty)"]["args"]
     assert make_tasks(cat["jusuf"])["inputs"][0]["default"] == ""
 
 
@@ -192,7 +192,7 @@ def test_unknown_partitions_become_a_prompt():
     assert doc["inputs"][1] == {
         "id": "sshsetupPartition", "type": "promptString", "description": "Slurm partition on mini (list them: sinfo -s)", "default": "gpu",
     }  # fmt: skip
-    args = by_label(doc)["sshsetup: interactive shell on a compute node (srun --pty)"]["args"]
+    args = by_label(doc)["sshsetup: [login node] interactive shell on a compute node (srun --pty)"]["args"]
     assert not any(a.startswith("--gres") for a in args)  # GPUs per node unknown: not guessed
     assert schema_error(doc) is None
 
@@ -299,7 +299,7 @@ def test_merge_replaces_ours_and_drops_stale_ones(cat, tmp_path):
     assert [o.verb for o in res.outcomes] == [files.Verb.UPDATE]
     value = jsonc.parse((tmp_path / ".vscode" / "tasks.json").read_text())
     assert value == make_tasks(cat["jusuf"], "training2500")  # no jsc-booster tasks left
-    assert "-            \"label\": \"sshsetup: jsc-booster: my jobs (squeue --me)\",\n" in res.diff
+    assert "-            \"label\": \"sshsetup: [laptop via jsc-booster] my jobs (squeue --me)\",\n" in res.diff
 
 
 def test_update_needs_yes(cat, tmp_path):
@@ -309,7 +309,7 @@ def test_update_needs_yes(cat, tmp_path):
     res = vt.vscode_tasks(cat, "juwels-booster", tmp_path, "myproject")
     assert res.exit_code == EXIT_FAIL and path.read_text() == USER_TASKS
     assert res.messages == (f"{path} was left unchanged (diff above). Re-run with --yes to update it.",)
-    assert '+\t\t{\n+\t\t\t"label": "sshsetup: submit the current file (sbatch)",\n' in res.diff
+    assert '+\t\t{\n+\t\t\t"label": "sshsetup: [login node] submit the current file (sbatch)",\n' in res.diff
     res = vt.vscode_tasks(cat, "juwels-booster", tmp_path, "myproject", confirm=lambda q: q == f"Update {path}?")
     assert [o.verb for o in res.outcomes] == [files.Verb.UPDATE] and res.outcomes[0].backup is not None
 
@@ -482,6 +482,61 @@ def test_every_detail_says_where_the_task_runs(cat):
     assert all(t["detail"].startswith("Run on the login node (a workspace opened there over Remote-SSH). ") for t in remote)
     assert all(t["detail"].startswith("Run from this laptop (a local workspace): ssh jsc-booster runs it on the login node. ")
                for t in local)
-    assert by_label(doc)["sshsetup: jsc-booster: my jobs (squeue --me)"]["detail"] == (
+    assert by_label(doc)["sshsetup: [laptop via jsc-booster] my jobs (squeue --me)"]["detail"] == (
         "Run from this laptop (a local workspace): ssh jsc-booster runs it on the login node. "
         "List your pending and running jobs.")
+
+
+# ------------------------------------------------------------------ where the tasks run (issue 18 item 11): golden files
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+@pytest.mark.parametrize("where", ["both", "local", "remote"])
+def test_tasks_match_their_golden_files(cat, where: str) -> None:
+    """The whole document per --where, byte for byte as vscode writes it into an empty workspace. To change one:
+    delete it, run this test once (it writes the file and fails), review ``git diff``."""
+    doc = make_tasks(cat["juwels-booster"], "myproject", where=where)
+    text = json.dumps(doc, indent=4, ensure_ascii=False) + "\n"
+    path = GOLDEN / f"tasks-{where}.json"
+    if not path.exists():
+        path.write_text(text)
+        pytest.fail(f"wrote {path}: review it")
+    assert text == path.read_text()
+    assert schema_error(doc) is None  # "group" is not used: VS Code allows only build, test and none there
+    assert all("group" not in t for t in doc["tasks"])
+    for t in doc["tasks"]:
+        remote = t["command"] != "ssh"
+        assert t["label"].startswith("sshsetup: [login node] " if remote else "sshsetup: [laptop via jsc-booster] ")
+        assert t["detail"].startswith("Run on the login node" if remote else "Run from this laptop")
+    used = {i["id"] for i in doc["inputs"]}
+    assert all(f"${{input:{i}}}" in json.dumps(doc["tasks"]) for i in used)
+    assert len(doc["tasks"]) == {"both": 16, "local": 8, "remote": 8}[where]
+
+
+@pytest.mark.parametrize(
+    ("env", "host", "want"),
+    [
+        pytest.param({}, "juwels21", ("local", "this shell did not come in over ssh (no SSH_CONNECTION): a local workspace"), id="no-ssh"),
+        pytest.param({"SSH_CONNECTION": ""}, "x", ("local", "this shell did not come in over ssh (no SSH_CONNECTION): a local workspace"), id="empty"),
+        pytest.param({"SSH_CONNECTION": "1 2 3 4"}, "juwels21.fz-juelich.de",
+                     ("remote", "this is juwels21, a login node of JUWELS Booster in the catalogue"), id="login-node-fqdn"),
+        pytest.param({"SSH_CONNECTION": "1 2 3 4"}, "JUWELS24", ("remote", "this is juwels24, a login node of JUWELS Booster in the catalogue"),
+                     id="login-node-upper"),
+        pytest.param({"SSH_CONNECTION": "1 2 3 4"}, "juwels-booster", ("remote", "this is juwels-booster, a login node of JUWELS Booster in the catalogue"),
+                     id="login-hostname"),
+        pytest.param({"SSH_CONNECTION": "1 2 3 4"}, "jrlogin03",
+                     ("both", "reached over ssh, but jrlogin03 is not a login node of JUWELS Booster in the catalogue"), id="other-host"),
+    ],
+)
+def test_guess_where(cat, env: dict[str, str], host: str, want: tuple[str, str]) -> None:
+    from sshsetup.vscode.tasks import guess_where
+
+    assert guess_where(cat["juwels-booster"], env, host) == want
+
+
+def test_unknown_where_is_refused(cat) -> None:
+    with pytest.raises(BadInput) as exc:
+        make_tasks(cat["juwels-booster"], "myproject", where="cluster")
+    assert (exc.value.message, exc.value.hint) == ("--where 'cluster' is not known; allowed: local, remote, both",
+                                                   "leave it out: sshsetup picks by where it runs")
