@@ -103,7 +103,7 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
     login_dump = ssh.dump(site.alias)
     outcomes: tuple[files.Outcome, ...] = ()
     if transport == "srun":
-        outcomes = write_entry(paths, alias, session_alias.entry_lines(alias, login_dump, command, profile.key))
+        outcomes = write_entry(paths, alias, session_alias.entry_lines(alias, login_dump, command, profile.key), site.id)
         settings, notes = session_vscode.ensure(paths)
         outcomes += tuple(settings)
         for note in notes:
@@ -202,13 +202,13 @@ def profile_for(site: Site, options: CodeOptions) -> tuple[session.Profile, str]
     return session.Profile(site.id, spec.partition, spec.gpus_per_node, spec.time), spec.account
 
 
-def write_entry(paths: Paths, alias: str, lines: list[str]) -> tuple[files.Outcome, ...]:
+def write_entry(paths: Paths, alias: str, lines: list[str], site_id: str) -> tuple[files.Outcome, ...]:
     path = paths.ssh_config
     old = files.read_bytes(path)
     if old is None:
         raise Refused(f"{path} does not exist", hint="run sshsetup init first")
     text = old.decode("utf-8")
-    new = session_alias.upsert_entry(text, lines, path)
+    new = session_alias.record_entry(session_alias.upsert_entry(text, lines, path), path, alias, site_id)
     change = files.FileChange(path, new.encode("utf-8"), mode=0o600, label=f"ssh config (entry {alias})")
     return tuple(o for o in files.apply(files.plan([change]), dry_run=False) if o.verb is not files.Verb.IDENTICAL)
 
@@ -223,7 +223,7 @@ def node_entry(paths: Paths, ssh: Ssh, site: Site, alias: str, job: session.Job,
         raise Refused(f"{site.alias} has no ControlPath: the node entry could not share a socket directory",
                       hint="run sshsetup init (not with --client windows) for the ControlMaster")
     lines = session_alias.proxyjump_lines(alias, ssh.dump(host), str(Path(control).parent), profile_key)
-    outcomes = write_entry(paths, alias, lines)
+    outcomes = write_entry(paths, alias, lines, site.id)
     # open the node's master once, before VS Code's windows race to become it (one authentication on the node)
     argv = ssh.argv(alias, "true", master=SshMaster.OPEN, connect_timeout=15, options={"ControlPersist": "10m"})
     done = ssh.run(argv, timeout=60)
