@@ -25,7 +25,7 @@ from sshsetup import files
 from sshsetup.errors import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, BadInput, Refused, SshSetupError
 from sshsetup.result import Result
 from sshsetup.slurm import session, session_alias, session_vscode
-from sshsetup.slurm.session_remote import Cluster, helper_sha256, helper_text, remote_user
+from sshsetup.slurm.session_remote import Cluster, helper_sha256, helper_text, remember_login_node, remote_user
 from sshsetup.ssh import master
 from sshsetup.ssh.client import Master as SshMaster
 from sshsetup.ssh.client import Ssh, shell_join
@@ -98,6 +98,7 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
     cluster = connect(paths, ssh, site, interactive=interactive, say=say)
     text = helper_text()
     helper = cluster.install_helper(text)
+    remember_login_node(paths, site.id)  # sshsetup remove offers to delete it again
     alias = session_alias.alias_for(site.alias, profile.key, site.id)
     command = session_alias.remote_command(helper, helper_sha256(text), profile.job_name, leads)
     login_dump = ssh.dump(site.alias)

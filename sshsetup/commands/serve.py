@@ -23,7 +23,7 @@ from sshsetup.commands import code
 from sshsetup.errors import EXIT_INTERRUPTED, EXIT_OK, BadInput, Refused
 from sshsetup.result import Result
 from sshsetup.slurm import session
-from sshsetup.slurm.session_remote import Cluster, RemoteError, helper_text
+from sshsetup.slurm.session_remote import Cluster, RemoteError, helper_text, remember_login_node
 from sshsetup.ssh.client import Ssh
 
 if TYPE_CHECKING:
@@ -162,6 +162,7 @@ def _code_options(options: ServeOptions) -> code.CodeOptions:
 def _start(paths: Paths, ssh: Ssh, cluster: Cluster, doc: dict[str, Any], site_id: str, job_id: int, clock: code.Clock,
            *, cancel_job: bool) -> Result:
     helper = cluster.install_helper(helper_text())
+    remember_login_node(paths, site_id)
     token = secrets.token_hex(24)
     remote_dir = cluster.checked(["sh", "-c", _START.format(job=int(job_id), step=STEP_NAME, helper=helper)],
                                  "starting the server", input=token + "\n").strip().splitlines()[-1]
@@ -194,6 +195,7 @@ def _start(paths: Paths, ssh: Ssh, cluster: Cluster, doc: dict[str, Any], site_i
 def _start_port(paths: Paths, ssh: Ssh, cluster: Cluster, doc: dict[str, Any], site_id: str, job_id: int,
                 node_port: int) -> Result:
     helper = cluster.install_helper(helper_text())
+    remember_login_node(paths, site_id)
     remote_dir = cluster.checked(["sh", "-c", _START_PORT.format(job=int(job_id), helper=helper, port=int(node_port))],
                                  "starting the relay").strip().splitlines()[-1]
     port = _free_port()
