@@ -31,7 +31,7 @@ _STR_FACTS = (
 )
 _LIST_FACTS = ("login_nodes", "gpu_partitions", "devel_partitions")
 _INT_FACTS = ("port", "gpus_per_node")
-_BOOL_FACTS = ("jsc",)
+_BOOL_FACTS = ("jsc", "jutil")
 _KNOWN = set(_STR_FACTS) | set(_LIST_FACTS) | set(_INT_FACTS) | set(_BOOL_FACTS)
 
 

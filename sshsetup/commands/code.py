@@ -84,7 +84,8 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
     transport = options.transport or "srun"
     if transport not in TRANSPORTS:
         raise BadInput(f"--transport {transport!r} is not known; allowed: {', '.join(TRANSPORTS)}", hint="use --transport srun")
-    profile, account = profile_for(site, options)  # every option checked before the first connection
+    given, project = account_for(paths, site, options)
+    profile, account = profile_for(site, options, given or project)  # every option checked before the first connection
     idle = session.parse_idle(options.idle)
     session.sbatch_words(profile, account, begin=options.begin)
     leads = session.parse_leads(os.environ.get(LEADS_ENV))
@@ -96,6 +97,7 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
         if warning:
             say(warning)
     cluster = connect(paths, ssh, site, interactive=interactive, say=say)
+    account = given or budget(cluster, project, say)
     text = helper_text()
     helper = cluster.install_helper(text)
     remember_login_node(paths, site.id)  # sshsetup remove offers to delete it again
@@ -189,17 +191,52 @@ def connect(paths: Paths, ssh: Ssh, site: Site, *, interactive: bool, say: Say) 
     return Cluster(ssh, site.alias, remote_user(ssh, site.alias))
 
 
-def profile_for(site: Site, options: CodeOptions) -> tuple[session.Profile, str]:
+NO_BUDGET = ("no budget for the session job", "give --account NAME (at JSC: jutil user projects lists yours)")
+
+
+def account_for(paths: Paths, site: Site, options: CodeOptions) -> tuple[str | None, str | None]:
+    """(the account, or the project whose budget ``jutil`` gives on the login node).
+
+    ``--account`` first; then the project ``init --account`` remembered: at a site with ``jutil``
+    (JSC) its budget is asked for after the login (``budget``), elsewhere it is the account.
+    """
+    from sshsetup import remembered, validate
+
+    if options.account:
+        return options.account, None
+    project = remembered.load(paths).account
+    if project is None:
+        raise BadInput(NO_BUDGET[0], hint=NO_BUDGET[1])
+    validate.account(project, what="the remembered --account of init")
+    return (None, project) if site.get("jutil") else (project, None)
+
+
+def budget(cluster: Cluster, project: str | None, say: Say) -> str:
+    """The budget of ``project`` from ``jutil env activate -p`` over the login: exactly one, or a refusal."""
+    if project is None:
+        raise BadInput(NO_BUDGET[0], hint=NO_BUDGET[1])
+    found = cluster.budgets(project)
+    if not found:
+        raise BadInput(NO_BUDGET[0], hint=f"jutil env activate -p {project} set no $BUDGET_ACCOUNTS on {cluster.alias}: give --account NAME")
+    if len(found) > 1:
+        raise BadInput(f"project {project} has {len(found)} budgets on {cluster.alias}: {', '.join(found)}",
+                       hint=f"say which one pays: --account {found[0]}")
+    say(f"Budget {found[0]} (from jutil env activate -p {project} on {cluster.alias}).")
+    return found[0]
+
+
+def profile_for(site: Site, options: CodeOptions, account: str | None = None) -> tuple[session.Profile, str]:
     from sshsetup.slurm.jobscript import make_spec
 
-    if not options.account:
-        raise BadInput("no budget for the session job", hint="give --account NAME (at JSC: jutil user projects lists yours)")
+    account = account or options.account
+    if not account:
+        raise BadInput(NO_BUDGET[0], hint=NO_BUDGET[1])
     known = site.gpus_per_node
     if options.gpus is not None and (options.gpus < 1 or (known is not None and options.gpus > known)):
         allowed = f"1 to {known}" if known else "at least 1"
         raise BadInput(f"--gpus {options.gpus} is not possible on a {site.name} node; allowed: {allowed}",
                        hint=f"use --gpus {known or 1} or fewer: a session is one node")
-    spec = make_spec(site, options.account, options.partition, 1, options.gpus, options.time, "python")
+    spec = make_spec(site, account, options.partition, 1, options.gpus, options.time, "python")
     return session.Profile(site.id, spec.partition, spec.gpus_per_node, spec.time), spec.account
 
 

@@ -8,6 +8,7 @@ lines are built with ``shell_join`` from validated words only.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
     from sshsetup.paths import Paths
 
 HELPER_DIR = ".sshsetup"  # under the login node's $HOME
+# jutil changes the calling shell's environment, so it runs in a login shell (where the site's profile
+# defines it); its own output is discarded, the variable is printed after a marker (a profile may print too)
+BUDGET_MARK = "sshsetup-budget:"
+JUTIL = f'jutil env activate -p "$1" >/dev/null 2>&1 </dev/null; printf "{BUDGET_MARK}%s\\n" "${{BUDGET_ACCOUNTS-}}"'
 TIMEOUT = 60.0
 
 
@@ -89,6 +94,28 @@ class Cluster:
     def cancel(self, job_ids: Sequence[int]) -> None:
         if job_ids:
             self.checked(["scancel", *(str(int(j)) for j in job_ids)], "scancel")
+
+    def budgets(self, project: str) -> list[str]:
+        """``$BUDGET_ACCOUNTS`` after ``jutil env activate -p PROJECT`` in a login shell (where the site's
+        profile defines ``jutil``); each one a valid Slurm account, else refused with what was printed."""
+        from sshsetup import validate
+        from sshsetup.sanitize import shown
+
+        done = self.run(["bash", "-lc", JUTIL, "sh", validate.account(project)])
+        if not done.ok:
+            return []
+        lines = [ln for ln in done.stdout.splitlines() if ln.startswith(BUDGET_MARK)]
+        words = re.split(r"[\s,]+", lines[-1][len(BUDGET_MARK) :].strip()) if lines else []
+        out: list[str] = []
+        for word in filter(None, words):
+            try:
+                validate.account(word)
+            except SshSetupError:
+                raise RemoteError(f"jutil on {self.alias} gave a budget that is not a Slurm account: '{shown(word[:80])}'",
+                                  hint="pass the budget yourself: --account NAME") from None
+            if word not in out:
+                out.append(word)
+        return out
 
     def install_helper(self, text: str) -> str:
         """Put the helper into ``~/.sshsetup`` (by hash name) unless it is there intact; its remote path."""
