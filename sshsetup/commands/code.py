@@ -260,7 +260,7 @@ def node_entry(paths: Paths, ssh: Ssh, site: Site, alias: str, job: session.Job,
     if control == "none":
         raise Refused(f"{site.alias} has no ControlPath: the node entry could not share a socket directory",
                       hint="run sshsetup init (not with --client windows) for the ControlMaster")
-    lines = session_alias.proxyjump_lines(alias, ssh.dump(host), str(Path(control).parent), profile_key)
+    lines = session_alias.proxyjump_lines(alias, ssh.dump(host), str(Path(control).parent), profile_key, job.node)
     outcomes = write_entry(paths, alias, lines, site.id)
     # open the node's master once, before VS Code's windows race to become it (one authentication on the node)
     argv = ssh.argv(alias, "true", master=SshMaster.OPEN, connect_timeout=15, options={"ControlPersist": "10m"})

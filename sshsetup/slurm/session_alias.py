@@ -80,7 +80,7 @@ def upsert_entry(text: str, lines: Sequence[str], path: Path) -> str:
     skipping = False
     replaced_at: int | None = None
     for line in inner:
-        if line == host or (line.startswith(MARK) and line[len(MARK) :] == lines[0][len(MARK) :]):
+        if line == host or (line.startswith(MARK) and _profile(line) == _profile(lines[0])):
             if not skipping and replaced_at is None:
                 replaced_at = len(kept)  # the entry is replaced where it is: its order among the others stays
             skipping = True
@@ -120,7 +120,21 @@ def node_host(pattern: str | None, node: str) -> str:
     return node + suffix
 
 
-def proxyjump_lines(alias: str, dumped: Mapping[str, Sequence[str]], control_dir: str, profile_key: str) -> list[str]:
+NODE_NOTE = re.compile(r" \(proxyjump to node ([A-Za-z0-9_.-]{1,100})\)$")
+
+
+def _profile(mark_line: str) -> str:
+    return NODE_NOTE.sub("", mark_line[len(MARK) :])
+
+
+def proxyjump_node(mark_line: str) -> str | None:
+    """The Slurm node a proxyjump entry reaches, from its mark line (``sshsetup doctor``'s node check reads it)."""
+    m = NODE_NOTE.search(mark_line) if mark_line.startswith(MARK) else None
+    return m.group(1) if m else None
+
+
+def proxyjump_lines(alias: str, dumped: Mapping[str, Sequence[str]], control_dir: str, profile_key: str,
+                    node: str | None = None) -> list[str]:
     """The entry of the ``proxyjump`` transport: the node as ``ssh -G <node>`` sees it (the site's compute-node
     entry gives ProxyJump to the login alias), with a ControlMaster of its own."""
 
@@ -139,7 +153,8 @@ def proxyjump_lines(alias: str, dumped: Mapping[str, Sequence[str]], control_dir
         opts.append(("IdentitiesOnly", "yes"))
     opts += [("StrictHostKeyChecking", one("stricthostkeychecking") or "accept-new"), ("ControlMaster", "auto"),
              ("ControlPath", _path(control_dir) + "/%C"), ("ControlPersist", "10m"), ("ServerAliveInterval", "60")]
-    lines = [f"{MARK}{profile_key}", f"Host {alias}"]
+    note = f" (proxyjump to node {node})" if node and NODE_NOTE.search(f" (proxyjump to node {node})") else ""
+    lines = [f"{MARK}{profile_key}{note}", f"Host {alias}"]
     for k, v in opts:
         if not v or any(c in v for c in "\r\n\0"):
             raise Refused(f"ssh -G gave no usable {k} for the node entry", hint="run sshsetup init --compute-nodes, then sshsetup code again")
