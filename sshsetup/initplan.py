@@ -304,6 +304,22 @@ def _block_options(sites: list[Site], user: str, key_path: Path, compute_nodes: 
     return options
 
 
+def unrecorded_sessions(text: str, path: Path, sites: list[Site]) -> dict[str, str]:
+    """Session entries a block of an earlier version holds without remembering them: their site from the
+    alias (``<site alias>-code-...``, the longest site alias that fits), so init keeps them too."""
+    found = sshconfig.find_block(text, path)
+    if found is None:
+        return {}
+    known = found.options.get("sessions")
+    known = known if isinstance(known, dict) else {}
+    out: dict[str, str] = {}
+    for alias in sshconfig.session_entries(text, path):
+        owners = [s for s in sites if alias.startswith(f"{s.alias}-code-")]
+        if alias not in known and owners:
+            out[alias] = max(owners, key=lambda s: len(s.alias)).id
+    return out
+
+
 def kept_sessions(remembered: Mapping[str, Any], sites: list[Site]) -> dict[str, str]:
     """The session entries ``sshsetup code`` added (alias -> site id) whose site stays set up: ``upsert``
     carries their lines over; a dropped site's leave the block with it."""
@@ -360,6 +376,11 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     sites_file = _sites_file(opts, remembered)
     aliases = _aliases(opts, remembered)
     sites, dropped = _sites(paths, opts, remembered, sites_file, aliases)
+    doc, _ = read_config_text(paths)
+    found = unrecorded_sessions(doc.text, paths.ssh_config, [*sites, *dropped]) if doc else {}
+    if found:
+        stored = remembered.get("sessions")
+        remembered = {**remembered, "sessions": {**(stored if isinstance(stored, dict) else {}), **found}}
     from sshsetup.ssh import takeover  # a sites-file alias must not take over the user's own Host (issue 12)
     takeover.refuse(paths.ssh_config, paths.pw_home / ".ssh", sites)
     user = _resolve_user(opts, remembered, sites, ask)

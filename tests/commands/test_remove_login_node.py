@@ -69,3 +69,39 @@ def test_without_a_login_remove_contacts_nothing_and_names_the_command(session: 
     done = run_as(s.user, shlex.split(command), env=s.agent.env)  # the command as printed works
     assert done.returncode == 0, done.stderr
     assert not (s.user.home / ".sshsetup").exists()
+
+
+def test_dry_run_says_what_it_would_delete_and_deletes_nothing(session: Session) -> None:
+    s = session
+    with_helper(s)
+    before = (s.user.ssh_dir / "config").read_bytes()
+    r = s.sshsetup("remove", "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert ("- testbed (jsc-testbed): would delete sshsetup's helper files in ~/.sshsetup on the login node,"
+            " over the open login\n") in r.stdout + r.stderr
+    assert (s.user.home / ".sshsetup").is_dir() and (s.user.ssh_dir / "config").read_bytes() == before
+
+
+def test_on_a_terminal_remove_offers_it_before_the_question(session: Session) -> None:
+    from tests.commands.test_init_interactive import Terminal
+    from tests.testbed.users import exe
+
+    s = session
+    with_helper(s)
+    full = s.user.env({**s.env, "TERM": "dumb"})
+    argv = [exe("runuser"), "-u", s.user.name, "--", "env", "-i", *(f"{k}={v}" for k, v in full.items()),
+            str(s.py), "-m", "sshsetup", "remove"]
+    offer = "On the login node of testbed (jsc-testbed): sshsetup's helper files in ~/.sshsetup (deleted over the open login only)"
+    no = Terminal(argv, {}, cwd=s.user.home)
+    no.expect(offer)
+    no.expect("Remove these? [Y/n]:")
+    no.send("n")
+    assert no.finish() != 0
+    assert (s.user.home / ".sshsetup").is_dir()  # declined: nothing contacted, nothing deleted
+    yes = Terminal(argv, {}, cwd=s.user.home)
+    yes.expect(offer)
+    yes.expect("Remove these? [Y/n]:")
+    yes.send("y")
+    yes.expect("✓ testbed (jsc-testbed): deleted ~/.sshsetup on the login node (sshsetup's helper files), over the open login")
+    assert yes.finish() == 0
+    assert not (s.user.home / ".sshsetup").exists()

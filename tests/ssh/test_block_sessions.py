@@ -64,3 +64,21 @@ def test_set_option_keeps_every_other_byte() -> None:
     assert set_option(new, P, "sessions", None) == text
     with pytest.raises(Refused, match="no sshsetup block"):
         set_option("Host x\n", P, "sessions", {})
+
+
+def test_an_earlier_versions_entries_are_found_by_their_alias() -> None:
+    """A block written before the options remembered them: init still keeps them, with their site."""
+    from sshsetup.catalogue import load_catalogue
+    from sshsetup.initplan import unrecorded_sessions
+
+    cat = load_catalogue(None, None)
+    sites = [cat["juwels-booster"], cat["jusuf"]]
+    old = render_block([A], {"sites": ["juwels-booster", "jusuf"]}, "\n", [
+        ("# sshsetup code: session profile juwels-booster-booster-g4", "Host jsc-booster-code-booster-g4", "    HostName x"),
+        ("# sshsetup code: session profile jusuf-gpus-g1", "Host jsc-jusuf-code-gpus-g1", "    HostName y"),
+        ("# sshsetup code: session profile other-x-g0", "Host elsewhere-code-x-g0", "    HostName z"),
+    ])
+    assert unrecorded_sessions(old, P, sites) == {"jsc-booster-code-booster-g4": "juwels-booster", "jsc-jusuf-code-gpus-g1": "jusuf"}
+    recorded = set_option(old, P, "sessions", {"jsc-jusuf-code-gpus-g1": "jusuf"})
+    assert unrecorded_sessions(recorded, P, sites) == {"jsc-booster-code-booster-g4": "juwels-booster"}
+    assert unrecorded_sessions("Host x\n", P, sites) == {}
