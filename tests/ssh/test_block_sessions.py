@@ -82,3 +82,16 @@ def test_an_earlier_versions_entries_are_found_by_their_alias() -> None:
     recorded = set_option(old, P, "sessions", {"jsc-jusuf-code-gpus-g1": "jusuf"})
     assert unrecorded_sessions(recorded, P, sites) == {"jsc-booster-code-booster-g4": "juwels-booster"}
     assert unrecorded_sessions("Host x\n", P, sites) == {}
+
+
+def test_a_proxyjump_entry_names_its_node_and_is_replaced_whole_on_another_node() -> None:
+    dump = {"hostname": ["10.1.2.3"], "port": ["22"], "user": ["alice1"], "proxyjump": ["jsc-a"]}
+    one = session_alias.proxyjump_lines("jsc-a-code-dev-g1", dump, "/h/.ssh/cm", "a-dev-g1", "jwb0001")
+    two = session_alias.proxyjump_lines("jsc-a-code-dev-g1", dump, "/h/.ssh/cm", "a-dev-g1", "jwb0002")
+    assert one[0] == "# sshsetup code: session profile a-dev-g1 (proxyjump to node jwb0001)"
+    assert session_alias.proxyjump_node(one[0]) == "jwb0001" and session_alias.proxyjump_node(SESSION_A[0]) is None
+    assert session_alias.proxyjump_lines("x", dump, "/c", "k", "bad node")[0] == "# sshsetup code: session profile k"
+    base = upsert("", [A], {"sites": ["a"]}, "\n", P)
+    first = code_ran(code_ran(base, SESSION_A, "a"), tuple(one), "a")  # the srun entry of the profile, then proxyjump
+    assert list(session_entries(first, P).values()) == [tuple(one)]
+    assert list(session_entries(code_ran(first, tuple(two), "a"), P).values()) == [tuple(two)]  # no orphaned mark line
