@@ -31,7 +31,7 @@ _STR_FACTS = (
 )
 _LIST_FACTS = ("login_nodes", "gpu_partitions", "devel_partitions", "modules", "storage_vars")
 _INT_FACTS = ("port", "gpus_per_node")
-_BOOL_FACTS = ("jsc", "whole_nodes", "compute_offline")
+_BOOL_FACTS = ("jsc", "whole_nodes", "compute_offline", "jutil")
 MODULE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+/-]{0,127}")  # e.g. Stages/2025, GCC, CUDA/12
 STORAGE_VAR = re.compile(r"[A-Z][A-Z0-9_]{0,31}")  # e.g. PROJECT: $PROJECT and $PROJECT_<account>
 _KNOWN = set(_STR_FACTS) | set(_LIST_FACTS) | set(_INT_FACTS) | set(_BOOL_FACTS)

@@ -115,13 +115,15 @@ class InitPlan:
     hand_written: tuple[HandWritten, ...] = ()  # the user's own entries for the managed hosts
     moved: bool = False  # an earlier version's block moves to the top of the file
     dropped: tuple[Site, ...] = ()  # remembered sites whose entries leave the block (--drop-site)
+    dropped_sessions: tuple[str, ...] = ()  # their session entries (sshsetup code), which leave with them
 
     def dropped_line(self) -> str | None:
         """The one line, before the question, that names every alias that leaves the config."""
         if not self.dropped:
             return None
         what = "its Host entry leaves" if len(self.dropped) == 1 else "their Host entries leave"
-        return (f"Dropping {', '.join(f'{s.alias} ({s.id})' for s in self.dropped)}: {what} the sshsetup block "
+        sessions = f" with the session entries {', '.join(self.dropped_sessions)}" if self.dropped_sessions else ""
+        return (f"Dropping {', '.join(f'{s.alias} ({s.id})' for s in self.dropped)}: {what} the sshsetup block{sessions} "
                 "(the key, and the key in JuDoor, stay as they are).")
 
 
@@ -284,7 +286,7 @@ def _key_line(paths: Paths, opts: InitOptions, public_line: str, compute_nodes: 
 
 
 def _block_options(sites: list[Site], user: str, key_path: Path, compute_nodes: bool, opts: InitOptions,
-                   sites_file: Path | None, aliases: Mapping[str, str]) -> dict[str, object]:
+                   sites_file: Path | None, aliases: Mapping[str, str], remembered: Mapping[str, Any]) -> dict[str, object]:
     options: dict[str, object] = {"sites": [s.id for s in sites], "user": user, "key": str(key_path), "compute_nodes": compute_nodes}
     if opts.client != "auto":
         options["client"] = opts.client
@@ -293,7 +295,37 @@ def _block_options(sites: list[Site], user: str, key_path: Path, compute_nodes: 
     kept = {s.id: aliases[s.id] for s in sites if s.id in aliases}
     if kept:
         options["aliases"] = kept
+    account = opts.account or remembered.get("account")
+    if isinstance(account, str) and account:
+        options["account"] = account
+    sessions = kept_sessions(remembered, sites)
+    if sessions:
+        options["sessions"] = sessions
     return options
+
+
+def unrecorded_sessions(text: str, path: Path, sites: list[Site]) -> dict[str, str]:
+    """Session entries a block of an earlier version holds without remembering them: their site from the
+    alias (``<site alias>-code-...``, the longest site alias that fits), so init keeps them too."""
+    found = sshconfig.find_block(text, path)
+    if found is None:
+        return {}
+    known = found.options.get("sessions")
+    known = known if isinstance(known, dict) else {}
+    out: dict[str, str] = {}
+    for alias in sshconfig.session_entries(text, path):
+        owners = [s for s in sites if alias.startswith(f"{s.alias}-code-")]
+        if alias not in known and owners:
+            out[alias] = max(owners, key=lambda s: len(s.alias)).id
+    return out
+
+
+def kept_sessions(remembered: Mapping[str, Any], sites: list[Site]) -> dict[str, str]:
+    """The session entries ``sshsetup code`` added (alias -> site id) whose site stays set up: ``upsert``
+    carries their lines over; a dropped site's leave the block with it."""
+    stored = remembered.get("sessions")
+    ids = {s.id for s in sites}
+    return {str(a): str(i) for a, i in stored.items() if i in ids} if isinstance(stored, dict) else {}
 
 
 def _expected(paths: Paths, sites: list[Site], user: str, key_path: Path, compute_nodes: bool) -> tuple[Expected, ...]:
@@ -344,6 +376,11 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     sites_file = _sites_file(opts, remembered)
     aliases = _aliases(opts, remembered)
     sites, dropped = _sites(paths, opts, remembered, sites_file, aliases)
+    doc, _ = read_config_text(paths)
+    found = unrecorded_sessions(doc.text, paths.ssh_config, [*sites, *dropped]) if doc else {}
+    if found:
+        stored = remembered.get("sessions")
+        remembered = {**remembered, "sessions": {**(stored if isinstance(stored, dict) else {}), **found}}
     from sshsetup.ssh import takeover  # a sites-file alias must not take over the user's own Host (issue 12)
     takeover.refuse(paths.ssh_config, paths.pw_home / ".ssh", sites)
     user = _resolve_user(opts, remembered, sites, ask)
@@ -376,9 +413,9 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
         sites=sites, user=user, key_path=key_path, new_key=key.new_key, key_info=key.info, public_line=key.public_line,
         key_line=key_line, expected=_expected(paths, sites, user, key_path, compute_nodes),
         notes=(*key.notes, *control_notes, *vscode_notes, *(h.note() for h in hand)), control_dir=control_dir,
-        options=_block_options(sites, user, key_path, compute_nodes, opts, sites_file, aliases), entries=entries,
+        options=_block_options(sites, user, key_path, compute_nodes, opts, sites_file, aliases, remembered), entries=entries,
         windows=win, install_paths=install_paths, targets=tuple(targets(list(entries), _examples(sites))), hand_written=hand,
-        dropped=dropped,
+        dropped=dropped, dropped_sessions=tuple(sorted(set(kept_sessions(remembered, list(dropped))))),
     )
     contents = compute_contents(paths, plan, opts.vscode)
     return dataclasses.replace(plan, changes=contents.changes, notes=_merge_notes(plan.notes, contents.notes),

@@ -32,6 +32,8 @@ class Remembered:
     sites_file: Path | None = None
     compute_nodes: bool = False
     aliases: tuple[tuple[str, str], ...] = ()  # (site id, alias): the user's own name adopted with init --alias
+    account: str | None = None  # init --account: the project (at JSC also the usual budget)
+    sessions: tuple[tuple[str, str], ...] = ()  # (alias, site id): the session entries sshsetup code added
 
     @classmethod
     def from_options(cls, options: Mapping[str, Any], where: Path) -> Remembered:
@@ -55,6 +57,10 @@ class Remembered:
         if not isinstance(aliases, dict) or not all(isinstance(k, str) and isinstance(v, str) and k and v
                                                     for k, v in aliases.items()):
             raise _bad(where, "aliases")
+        sessions = options.get("sessions", {})
+        if not isinstance(sessions, dict) or not all(isinstance(k, str) and isinstance(v, str) and k and v
+                                                     for k, v in sessions.items()):
+            raise _bad(where, "sessions")
         key, sites_file = text("key"), text("sites_file")
         return cls(
             sites=tuple(sites),
@@ -64,6 +70,8 @@ class Remembered:
             sites_file=Path(sites_file) if sites_file else None,
             compute_nodes=compute,
             aliases=tuple(sorted(aliases.items())),
+            account=text("account"),
+            sessions=tuple(sorted(sessions.items())),
         )
 
 

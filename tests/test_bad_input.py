@@ -265,7 +265,7 @@ CASES = {
                                  "known checks: local.ssh, local.home, local.permissions, key.exists, key.permissions, key.passphrase, key.type, "
                                  "local.agent, local.keychain, config.encoding, config.include, config.block, config.ssh-g, config.resolves, "
                                  "config.controlmaster, config.handwritten, net.dns, net.family, net.tcp, net.banner, net.hostkey, auth.from-range, auth.probe, "
-                                 "vscode.installed, vscode.remote-ssh, vscode.settings (see: sshsetup doctor --list)"),
+                                 "vscode.installed, vscode.remote-ssh, vscode.settings, node.session-job (see: sshsetup doctor --list)"),
     "explain-missing-file": Case(("explain", f"{H}/nope.log"), 2, f"{H}/nope.log does not exist",
                                  "give the file with the log, or - to read it from stdin"),
     "wait-zero-probes": Case(("wait", "--probes", "0"), 2, "Invalid value for '--probes': 0 is not in the range 1<=x<=10.",

@@ -25,7 +25,7 @@ from sshsetup import files
 from sshsetup.errors import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, BadInput, Refused, SshSetupError
 from sshsetup.result import Result
 from sshsetup.slurm import session, session_alias, session_vscode
-from sshsetup.slurm.session_remote import Cluster, helper_sha256, helper_text, remote_user
+from sshsetup.slurm.session_remote import Cluster, helper_sha256, helper_text, remember_login_node, remote_user
 from sshsetup.ssh import master
 from sshsetup.ssh.client import Master as SshMaster
 from sshsetup.ssh.client import Ssh, shell_join
@@ -84,7 +84,8 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
     transport = options.transport or "srun"
     if transport not in TRANSPORTS:
         raise BadInput(f"--transport {transport!r} is not known; allowed: {', '.join(TRANSPORTS)}", hint="use --transport srun")
-    profile, account = profile_for(site, options)  # every option checked before the first connection
+    given, project = account_for(paths, site, options)
+    profile, account = profile_for(site, options, given or project)  # every option checked before the first connection
     idle = session.parse_idle(options.idle)
     session.sbatch_words(profile, account, begin=options.begin)
     leads = session.parse_leads(os.environ.get(LEADS_ENV))
@@ -96,14 +97,16 @@ def run(paths: Paths, options: CodeOptions, *, interactive: bool = False, ssh: S
         if warning:
             say(warning)
     cluster = connect(paths, ssh, site, interactive=interactive, say=say)
+    account = given or budget(cluster, project, say)
     text = helper_text()
     helper = cluster.install_helper(text)
+    remember_login_node(paths, site.id)  # sshsetup remove offers to delete it again
     alias = session_alias.alias_for(site.alias, profile.key, site.id)
     command = session_alias.remote_command(helper, helper_sha256(text), profile.job_name, leads)
     login_dump = ssh.dump(site.alias)
     outcomes: tuple[files.Outcome, ...] = ()
     if transport == "srun":
-        outcomes = write_entry(paths, alias, session_alias.entry_lines(alias, login_dump, command, profile.key))
+        outcomes = write_entry(paths, alias, session_alias.entry_lines(alias, login_dump, command, profile.key), site.id)
         settings, notes = session_vscode.ensure(paths)
         outcomes += tuple(settings)
         for note in notes:
@@ -188,28 +191,63 @@ def connect(paths: Paths, ssh: Ssh, site: Site, *, interactive: bool, say: Say) 
     return Cluster(ssh, site.alias, remote_user(ssh, site.alias))
 
 
-def profile_for(site: Site, options: CodeOptions) -> tuple[session.Profile, str]:
+NO_BUDGET = ("no budget for the session job", "give --account NAME (at JSC: jutil user projects lists yours)")
+
+
+def account_for(paths: Paths, site: Site, options: CodeOptions) -> tuple[str | None, str | None]:
+    """(the account, or the project whose budget ``jutil`` gives on the login node).
+
+    ``--account`` first; then the project ``init --account`` remembered: at a site with ``jutil``
+    (JSC) its budget is asked for after the login (``budget``), elsewhere it is the account.
+    """
+    from sshsetup import remembered, validate
+
+    if options.account:
+        return options.account, None
+    project = remembered.load(paths).account
+    if project is None:
+        raise BadInput(NO_BUDGET[0], hint=NO_BUDGET[1])
+    validate.account(project, what="the remembered --account of init")
+    return (None, project) if site.get("jutil") else (project, None)
+
+
+def budget(cluster: Cluster, project: str | None, say: Say) -> str:
+    """The budget of ``project`` from ``jutil env activate -p`` over the login: exactly one, or a refusal."""
+    if project is None:
+        raise BadInput(NO_BUDGET[0], hint=NO_BUDGET[1])
+    found = cluster.budgets(project)
+    if not found:
+        raise BadInput(NO_BUDGET[0], hint=f"jutil env activate -p {project} set no $BUDGET_ACCOUNTS on {cluster.alias}: give --account NAME")
+    if len(found) > 1:
+        raise BadInput(f"project {project} has {len(found)} budgets on {cluster.alias}: {', '.join(found)}",
+                       hint=f"say which one pays: --account {found[0]}")
+    say(f"Budget {found[0]} (from jutil env activate -p {project} on {cluster.alias}).")
+    return found[0]
+
+
+def profile_for(site: Site, options: CodeOptions, account: str | None = None) -> tuple[session.Profile, str]:
     from sshsetup.slurm.jobscript import make_spec
 
-    if not options.account:
-        raise BadInput("no budget for the session job", hint="give --account NAME (at JSC: jutil user projects lists yours)")
+    account = account or options.account
+    if not account:
+        raise BadInput(NO_BUDGET[0], hint=NO_BUDGET[1])
     known = site.gpus_per_node
     if options.gpus is not None and (options.gpus < 1 or (known is not None and options.gpus > known)):
         allowed = f"1 to {known}" if known else "at least 1"
         raise BadInput(f"--gpus {options.gpus} is not possible on a {site.name} node; allowed: {allowed}",
                        hint=f"use --gpus {known or 1} or fewer: a session is one node")
     gpus = options.gpus if options.gpus is not None else known  # a session takes the node's GPUs (jobscript's python kind: 1)
-    spec = make_spec(site, options.account, options.partition, 1, gpus, options.time, "python")
+    spec = make_spec(site, account, options.partition, 1, gpus, options.time, "python")
     return session.Profile(site.id, spec.partition, spec.gpus_per_node, spec.time), spec.account
 
 
-def write_entry(paths: Paths, alias: str, lines: list[str]) -> tuple[files.Outcome, ...]:
+def write_entry(paths: Paths, alias: str, lines: list[str], site_id: str) -> tuple[files.Outcome, ...]:
     path = paths.ssh_config
     old = files.read_bytes(path)
     if old is None:
         raise Refused(f"{path} does not exist", hint="run sshsetup init first")
     text = old.decode("utf-8")
-    new = session_alias.upsert_entry(text, lines, path)
+    new = session_alias.record_entry(session_alias.upsert_entry(text, lines, path), path, alias, site_id)
     change = files.FileChange(path, new.encode("utf-8"), mode=0o600, label=f"ssh config (entry {alias})")
     return tuple(o for o in files.apply(files.plan([change]), dry_run=False) if o.verb is not files.Verb.IDENTICAL)
 
@@ -223,8 +261,8 @@ def node_entry(paths: Paths, ssh: Ssh, site: Site, alias: str, job: session.Job,
     if control == "none":
         raise Refused(f"{site.alias} has no ControlPath: the node entry could not share a socket directory",
                       hint="run sshsetup init (not with --client windows) for the ControlMaster")
-    lines = session_alias.proxyjump_lines(alias, ssh.dump(host), str(Path(control).parent), profile_key)
-    outcomes = write_entry(paths, alias, lines)
+    lines = session_alias.proxyjump_lines(alias, ssh.dump(host), str(Path(control).parent), profile_key, job.node)
+    outcomes = write_entry(paths, alias, lines, site.id)
     # open the node's master once, before VS Code's windows race to become it (one authentication on the node)
     argv = ssh.argv(alias, "true", master=SshMaster.OPEN, connect_timeout=15, options={"ControlPersist": "10m"})
     done = ssh.run(argv, timeout=60)

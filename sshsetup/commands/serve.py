@@ -23,7 +23,7 @@ from sshsetup.commands import code
 from sshsetup.errors import EXIT_INTERRUPTED, EXIT_OK, BadInput, Refused
 from sshsetup.result import Result
 from sshsetup.slurm import session
-from sshsetup.slurm.session_remote import Cluster, RemoteError, helper_text
+from sshsetup.slurm.session_remote import Cluster, RemoteError, helper_text, remember_login_node
 from sshsetup.ssh.client import Ssh
 
 if TYPE_CHECKING:
@@ -103,7 +103,8 @@ def run(paths: Paths, options: ServeOptions, *, interactive: bool = False, ssh: 
             raise BadInput("serve port needs the port the server listens on, on the node's 127.0.0.1",
                            hint="e.g. sshsetup serve port 8888 --job 1234")
         if options.job is None:  # every option checked before the first connection
-            code.profile_for(site, _code_options(options))
+            given, project = code.account_for(paths, site, _code_options(options))
+            code.profile_for(site, _code_options(options), given or project)
             session.parse_idle(options.idle)
     cluster = code.connect(paths, ssh, site, interactive=interactive, say=say)
     if options.list_:
@@ -114,7 +115,7 @@ def run(paths: Paths, options: ServeOptions, *, interactive: bool = False, ssh: 
                       data={"serves": rows})
     if options.stop:
         return stop(paths, ssh, cluster, doc, site.id, options.job)
-    job_id, submitted = _job(cluster, site, options, say, clock, interactive)
+    job_id, submitted = _job(paths, cluster, site, options, say, clock, interactive)
     if job_id is None:
         return Result("serve", EXIT_INTERRUPTED, notes=("Interrupted: nothing was started.",))
     try:
@@ -129,18 +130,20 @@ def run(paths: Paths, options: ServeOptions, *, interactive: bool = False, ssh: 
         raise
 
 
-def _job(cluster: Cluster, site: Any, options: ServeOptions, say: code.Say, clock: code.Clock,
+def _job(paths: Paths, cluster: Cluster, site: Any, options: ServeOptions, say: code.Say, clock: code.Clock,
          interactive: bool) -> tuple[int | None, bool]:
     if options.job is not None:
         job = cluster.job(options.job)
         if job is None or session.phase(job) is not session.Phase.READY or not job.name.startswith(session.PREFIX):
             raise Refused(f"job {options.job} is not a running session job of yours", hint="list them with: sshsetup code --list")
         return job.id, False
-    profile, account = code.profile_for(site, _code_options(options))
+    given, project = code.account_for(paths, site, _code_options(options))
+    profile, account = code.profile_for(site, _code_options(options), given or project)
     existing = session.pick(cluster.jobs(), profile.job_name)
     if existing is not None:
         job_id, submitted = existing.id, False
     else:
+        account = given or code.budget(cluster, project, say)
         job_id, submitted = code.submit(cluster, profile, account, session.parse_idle(options.idle), None, say)
     try:
         ready = code.wait_running(cluster, job_id, say, clock, interactive)
@@ -162,6 +165,7 @@ def _code_options(options: ServeOptions) -> code.CodeOptions:
 def _start(paths: Paths, ssh: Ssh, cluster: Cluster, doc: dict[str, Any], site_id: str, job_id: int, clock: code.Clock,
            *, cancel_job: bool) -> Result:
     helper = cluster.install_helper(helper_text())
+    remember_login_node(paths, site_id)
     token = secrets.token_hex(24)
     remote_dir = cluster.checked(["sh", "-c", _START.format(job=int(job_id), step=STEP_NAME, helper=helper)],
                                  "starting the server", input=token + "\n").strip().splitlines()[-1]
@@ -194,6 +198,7 @@ def _start(paths: Paths, ssh: Ssh, cluster: Cluster, doc: dict[str, Any], site_i
 def _start_port(paths: Paths, ssh: Ssh, cluster: Cluster, doc: dict[str, Any], site_id: str, job_id: int,
                 node_port: int) -> Result:
     helper = cluster.install_helper(helper_text())
+    remember_login_node(paths, site_id)
     remote_dir = cluster.checked(["sh", "-c", _START_PORT.format(job=int(job_id), helper=helper, port=int(node_port))],
                                  "starting the relay").strip().splitlines()[-1]
     port = _free_port()

@@ -2,7 +2,9 @@
 
 ``sshsetup code`` adds one entry per profile, e.g. ``Host jsc-testbed-code-develbooster-g1``,
 inside sshsetup's managed block (just before its closing ``Host *``; ``sshsetup remove`` takes
-the block and so the entry away). It reaches the same login node as the site's alias,
+the block and so the entry away). The block's options remember it (``"sessions"``: alias ->
+site id), so ``sshsetup init`` keeps it when it renders the block again, and
+``init --drop-site`` drops it with its site. It reaches the same login node as the site's alias,
 with the same ControlPath, so a VS Code window goes over the site's one login connection,
 and its ``RemoteCommand`` runs the hash-checked helper there, which attaches to the job.
 
@@ -19,7 +21,7 @@ from pathlib import Path
 from sshsetup.errors import Refused
 from sshsetup.ssh import block
 
-MARK = "# sshsetup code: session profile "
+MARK = block.SESSION_MARK
 _SAFE = re.compile(r"[A-Za-z0-9_.,:/~+=@-]+")
 
 
@@ -76,16 +78,19 @@ def upsert_entry(text: str, lines: Sequence[str], path: Path) -> str:
     host = lines[1]
     kept: list[str] = []
     skipping = False
+    replaced_at: int | None = None
     for line in inner:
-        if line == host or (line.startswith(MARK) and line[len(MARK) :] == lines[0][len(MARK) :]):
+        if line == host or (line.startswith(MARK) and _profile(line) == _profile(lines[0])):
+            if not skipping and replaced_at is None:
+                replaced_at = len(kept)  # the entry is replaced where it is: its order among the others stays
             skipping = True
-            if kept and kept[-1] == "":
-                kept.pop()
             continue
         if skipping and (line.startswith("    ") and line.strip()):
             continue
         skipping = False
         kept.append(line)
+    if replaced_at is not None:
+        return text[: found.start] + eol.join([*kept[:replaced_at], *lines, *kept[replaced_at:]]) + text[found.end :]
     at = max(i for i, ln in enumerate(kept) if ln.startswith(block.END))
     if at >= 2 and kept[at - 1] == block.RESTORE and kept[at - 2] == block.RESTORE_COMMENT:
         at -= 2  # before the block's closing "Host *": the user's lines after the block stay global
@@ -93,6 +98,16 @@ def upsert_entry(text: str, lines: Sequence[str], path: Path) -> str:
     else:
         new = [*kept[:at], "", *lines, *kept[at:]]
     return text[: found.start] + eol.join(new) + text[found.end :]
+
+
+def record_entry(text: str, path: Path, alias: str, site_id: str) -> str:
+    """``text`` with ``alias`` remembered in the block's options as a session entry of ``site_id``."""
+    found = block.find_block(text, path)
+    known = found.options.get("sessions") if found is not None else None
+    sessions = dict(known) if isinstance(known, dict) else {}
+    if sessions.get(alias) == site_id:
+        return text
+    return block.set_option(text, path, "sessions", {**sessions, alias: site_id})
 
 
 def node_host(pattern: str | None, node: str) -> str:
@@ -105,7 +120,21 @@ def node_host(pattern: str | None, node: str) -> str:
     return node + suffix
 
 
-def proxyjump_lines(alias: str, dumped: Mapping[str, Sequence[str]], control_dir: str, profile_key: str) -> list[str]:
+NODE_NOTE = re.compile(r" \(proxyjump to node ([A-Za-z0-9_.-]{1,100})\)$")
+
+
+def _profile(mark_line: str) -> str:
+    return NODE_NOTE.sub("", mark_line[len(MARK) :])
+
+
+def proxyjump_node(mark_line: str) -> str | None:
+    """The Slurm node a proxyjump entry reaches, from its mark line (``sshsetup doctor``'s node check reads it)."""
+    m = NODE_NOTE.search(mark_line) if mark_line.startswith(MARK) else None
+    return m.group(1) if m else None
+
+
+def proxyjump_lines(alias: str, dumped: Mapping[str, Sequence[str]], control_dir: str, profile_key: str,
+                    node: str | None = None) -> list[str]:
     """The entry of the ``proxyjump`` transport: the node as ``ssh -G <node>`` sees it (the site's compute-node
     entry gives ProxyJump to the login alias), with a ControlMaster of its own."""
 
@@ -124,7 +153,8 @@ def proxyjump_lines(alias: str, dumped: Mapping[str, Sequence[str]], control_dir
         opts.append(("IdentitiesOnly", "yes"))
     opts += [("StrictHostKeyChecking", one("stricthostkeychecking") or "accept-new"), ("ControlMaster", "auto"),
              ("ControlPath", _path(control_dir) + "/%C"), ("ControlPersist", "10m"), ("ServerAliveInterval", "60")]
-    lines = [f"{MARK}{profile_key}", f"Host {alias}"]
+    note = f" (proxyjump to node {node})" if node and NODE_NOTE.search(f" (proxyjump to node {node})") else ""
+    lines = [f"{MARK}{profile_key}{note}", f"Host {alias}"]
     for k, v in opts:
         if not v or any(c in v for c in "\r\n\0"):
             raise Refused(f"ssh -G gave no usable {k} for the node entry", hint="run sshsetup init --compute-nodes, then sshsetup code again")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ BEGIN_LINE = f"{BEGIN} (managed block: change it with 'sshsetup init', delete it
 OPTIONS = "# sshsetup-options: "
 RESTORE_COMMENT = "# end of sshsetup's hosts: the lines below apply to every host again"
 RESTORE = "Host *"
+# an entry ``sshsetup code`` added (sshsetup.slurm.session_alias); the options' "sessions" ({alias: site id}) keeps it
+SESSION_MARK = "# sshsetup code: session profile "
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,10 @@ def _quote(value: str) -> str:
     return f'"{value}"' if " " in value else value
 
 
-def render_block(entries: list[HostEntry], options: dict[str, Any], eol: str) -> str:
+def render_block(entries: list[HostEntry], options: dict[str, Any], eol: str,
+                 sessions: Sequence[Sequence[str]] = ()) -> str:
+    """The block: ``entries``, then the session entries ``sshsetup code`` added (their lines as they were:
+    a ``RemoteCommand`` is not quoted), then the closing ``Host *``."""
     out = [BEGIN_LINE, OPTIONS + json.dumps(options, sort_keys=True, separators=(",", ":"))]
     for n, e in enumerate(entries):
         if n:
@@ -111,10 +117,63 @@ def render_block(entries: list[HostEntry], options: dict[str, Any], eol: str) ->
             out.append(f"# {_one_line(e.comment, 'comment')}")
         out.append(f"Host {_one_line(e.pattern, 'pattern')}")
         out.extend(f"    {_one_line(k, 'keyword')} {_quote(v)}" for k, v in e.options)
-    if entries:
+    if entries or sessions:
+        out.append("")
+    for lines in sessions:
+        out.extend(_one_line(line, "session entry line") for line in lines)
         out.append("")
     out += [RESTORE_COMMENT, RESTORE, END]
     return eol.join(out) + eol
+
+
+def session_entries(text: str, path: Path) -> dict[str, tuple[str, ...]]:
+    """The session entries in the block, in their order: ``Host`` alias -> its lines (mark, ``Host``, options)."""
+    found = find_block(text, path)
+    if found is None or SESSION_MARK not in text[found.start : found.end]:
+        return {}
+    lines = text[found.start : found.end].splitlines()
+    out: dict[str, tuple[str, ...]] = {}
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith(SESSION_MARK) and i + 1 < len(lines) and lines[i + 1].startswith("Host "):
+            j = i + 2
+            while j < len(lines) and lines[j].startswith("    ") and lines[j].strip():
+                j += 1
+            out[lines[i + 1][len("Host ") :]] = tuple(lines[i:j])
+            i = j
+        else:
+            i += 1
+    return out
+
+
+def kept_sessions(text: str, options: Mapping[str, Any], path: Path) -> list[tuple[str, ...]]:
+    """The session entries of the block in ``text`` that ``options["sessions"]`` still lists (init re-renders them)."""
+    wanted = options.get("sessions")
+    if not isinstance(wanted, dict) or not wanted:
+        return []
+    return [lines for alias, lines in session_entries(text, path).items() if alias in wanted]
+
+
+def set_option(text: str, path: Path, name: str, value: Any) -> str:
+    """``text`` with one remembered option of the block set (``None``: removed); every other byte kept."""
+    found = find_block(text, path)
+    if found is None:
+        raise Refused(f"{path} has no sshsetup block", hint="run sshsetup init first")
+    options = dict(found.options)
+    if value is None:
+        options.pop(name, None)
+    else:
+        options[name] = value
+    inner = text[found.start : found.end]
+    at = inner.find(OPTIONS.strip())
+    if at < 0:
+        raise Refused(f"{path}: the sshsetup block has no options line", hint="run sshsetup init to rewrite the block")
+    line_end = inner.find("\n", at)
+    line_end = len(inner) if line_end < 0 else line_end
+    if inner[line_end - 1 : line_end] == "\r":
+        line_end -= 1
+    new_inner = inner[:at] + OPTIONS + json.dumps(options, sort_keys=True, separators=(",", ":")) + inner[line_end:]
+    return text[: found.start] + new_inner + text[found.end :]
 
 
 def needs_move(text: str, path: Path) -> bool:
@@ -130,9 +189,11 @@ def upsert(text: str, entries: list[HostEntry], options: dict[str, Any], eol: st
     if block is not None:
         if block.options.get("created"):
             opts["created"] = True
+        sessions = kept_sessions(text, opts, path)
         if block.start == 0:
-            return render_block(entries, opts, eol) + text[block.end :]
+            return render_block(entries, opts, eol, sessions) + text[block.end :]
         text = remove(text, path)  # an earlier placement: the user's bytes as they were, then from the top
+        return render_block(entries, opts, eol, sessions) + text
     return render_block(entries, opts, eol) + text
 
 

@@ -9,11 +9,19 @@ side effects: the modules only define functions and data.
 
 from __future__ import annotations
 
-from sshsetup.support.doctor import checks_auth, checks_config, checks_local, checks_net, checks_remote, checks_vscode
+from sshsetup.support.doctor import (
+    checks_auth,
+    checks_config,
+    checks_local,
+    checks_net,
+    checks_node,
+    checks_remote,
+    checks_vscode,
+)
 from sshsetup.support.doctor.model import Check
 
 CHECKS: tuple[Check, ...] = (
-    *checks_local.CHECKS, *checks_config.CHECKS, *checks_net.CHECKS, *checks_auth.CHECKS, *checks_vscode.CHECKS,
+    *checks_local.CHECKS, *checks_config.CHECKS, *checks_net.CHECKS, *checks_auth.CHECKS, *checks_vscode.CHECKS, *checks_node.CHECKS,
 )
 REMOTE_CHECKS: tuple[Check, ...] = checks_remote.CHECKS  # opt-in: --remote, or an id that names one
 

@@ -1,0 +1,94 @@
+"""doctor's ``node.session-job``: the node of a proxyjump session entry, with the pspam emulation of the code tests.
+
+The real test bed: the loopback sshd is the login node, a second loopback sshd the compute node,
+whose AuthorizedKeysCommand admits the user only while a job of theirs runs; Slurm is real and keeps
+no job accounting (``sacct`` refuses), so the end time of a job Slurm has forgotten is unknown.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from sshsetup.support.doctor.checks_node import parse
+from tests.commands.test_code import ENTRY, RESOURCES, Session, pspam_node, session  # noqa: F401 - fixtures
+from tests.commands.test_login import pkg  # noqa: F401 - a fixture
+from tests.test_e2e import py  # noqa: F401 - a fixture
+from tests.testbed.sshd import Sshd
+from tests.testbed.users import run_as
+
+CONNECTION = re.compile(r"Connection from ")
+HINT = ("the node admits you only while a job of yours runs there: "
+        "sshsetup code --site testbed --transport proxyjump")
+
+
+def doctor(s: Session) -> dict[str, Any]:
+    r = s.sshsetup("doctor", "node.session-job", "--json")
+    doc = json.loads(r.stdout)
+    (check,) = doc["data"]["checks"] if "data" in doc else doc["checks"]
+    return {k: check[k] for k in ("id", "status", "summary", "hint")}
+
+
+@pytest.mark.sshd
+@pytest.mark.slurm
+def test_running_then_ended_then_unknown_then_no_login(session: Session, pspam_node: Sshd) -> None:
+    s, node = session, pspam_node
+    sites = s.user.home / "sites.toml"
+    sites.write_text(sites.read_text() + 'compute_node_pattern = "tbnode*i.testbed"\n')
+    assert s.sshsetup("init", "--compute-nodes", "--yes", "--from", "127.0.0.1", "--no-vscode").returncode == 0
+    node.authorize(s.user, (s.user.ssh_dir / "id_ed25519_jsc.pub").read_text().strip())
+    cfg = s.user.ssh_dir / "config"
+    cfg.write_text(cfg.read_text() + f"Host tbnode01i.testbed\n    HostName 127.0.0.1\n    Port {node.port}\n")
+    s.user.write(".ssh/known_hosts", (s.user.ssh_dir / "known_hosts").read_text() + node.known_hosts_text(), mode=0o644)
+    assert doctor(s) == {"id": "node.session-job", "status": "skip", "hint": None,
+                         "summary": "no proxyjump session entry in the sshsetup block (sshsetup code --transport proxyjump adds one)"}
+
+    r = s.sshsetup("code", *RESOURCES, "--transport", "proxyjump", "--persist", "--idle", "0", "--no-open")
+    assert r.returncode == 0, r.stderr
+    job = int(re.search(r"✓ job (\d+) runs on tbnode01", r.stderr).group(1))  # type: ignore[union-attr]
+    assert f"# sshsetup code: session profile testbed-develbooster-g1 (proxyjump to node tbnode01)\nHost {ENTRY}\n" in cfg.read_text()
+    assert doctor(s) == {"id": "node.session-job", "status": "ok", "hint": None,
+                         "summary": f"{ENTRY}: your job {job} runs on node tbnode01"}
+
+    assert s.sshsetup("code", "--stop", "--site", "testbed").returncode == 0
+    s.slurm.wait_job_state(job, timeout=30)
+    end = s.squeue("-t", "all", "-j", str(job), "-o", "%e").strip()[11:16]  # Slurm keeps it for MinJobAge
+    run_as(s.user, ["ssh", "-O", "exit", ENTRY], env=s.agent.env)
+    refused = run_as(s.user, ["ssh", "-o", "ControlPath=none", "-o", "BatchMode=yes", "tbnode01i.testbed", "true"], env=s.agent.env)
+    assert "Permission denied (publickey)" in refused.stderr  # what the check explains
+    assert doctor(s) == {"id": "node.session-job", "status": "warn", "hint": HINT,
+                         "summary": f"{ENTRY}: no running job on node tbnode01; your job {job} on that node ended at {end}"}
+
+    text = cfg.read_text()  # a node where no job of the user is known any more: Slurm forgot it, no accounting
+    cfg.write_text(text.replace("(proxyjump to node tbnode01)", "(proxyjump to node tbnode09)"))
+    assert doctor(s) == {"id": "node.session-job", "status": "warn", "hint": HINT,
+                         "summary": f"{ENTRY}: no running job on node tbnode09; when your last job there ended is unknown"
+                                    " (the cluster keeps no job accounting)"}
+
+    assert s.sshsetup("logout").returncode == 0
+    start = s.sshd.log_offset()
+    assert doctor(s) == {"id": "node.session-job", "status": "warn", "hint": "sshsetup login --site testbed, then sshsetup doctor again",
+                         "summary": f"{ENTRY}: node tbnode09 not asked: no open login to testbed"}
+    assert not CONNECTION.findall(s.sshd.log_text(start))
+    assert s.auths() == 1
+
+
+OUT = "__SSHSETUP_NODE_BEGIN__\nsqueue\n{squeue}sacct\nrc={rc}\n{sacct}__SSHSETUP_NODE_END__\n"
+
+
+@pytest.mark.parametrize(("squeue", "rc", "sacct", "running", "ended", "accounting"), [
+    pytest.param("", 0, "41|COMPLETED|2026-12-03T09:05:00\n42|CANCELLED by 1000|2026-12-03T10:15:59\n", None,
+                 ("42", "10:15"), True, id="sacct-answers"),
+    pytest.param("", 0, "42|TIMEOUT|2026-12-01T23:59:00\n", None, ("42", "2026-12-01 23:59"), True, id="sacct-other-day"),
+    pytest.param("", 0, "", None, None, True, id="sacct-nothing-in-7-days"),
+    pytest.param("", 1, "sacct: error: Slurm accounting storage is disabled\n", None, None, False, id="no-accounting"),
+    pytest.param("7|RUNNING|2026-12-03T12:00:00\n", 1, "", "7", None, False, id="running"),
+    pytest.param("8|CANCELLED|2026-12-03T11:00:00\n", 1, "sacct: error: x\n", None, ("8", "11:00"), False, id="squeue-remembers"),
+    pytest.param("\x1b[2J|RUNNING|x\n", 1, "", None, None, False, id="hostile-ignored"),
+])
+def test_parse(squeue: str, rc: int, sacct: str, running: str | None, ended: tuple[str, str] | None, accounting: bool) -> None:
+    answer = parse(OUT.format(squeue=squeue, rc=rc, sacct=sacct), "2026-12-03")
+    assert (answer.running, answer.ended, answer.accounting) == (running, ended, accounting)
