@@ -13,7 +13,6 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sshsetup import files, state, textfile
 from sshsetup import remembered as remembered_mod
@@ -21,6 +20,7 @@ from sshsetup.catalogue import DEFAULT_SITES, Site, load_catalogue, select
 from sshsetup.errors import BadInput
 from sshsetup.judoor.keyline import KeyLine, KeyLineOptions, address_family, compute, load_named
 from sshsetup.paths import Paths
+from sshsetup.remembered import Remembered
 from sshsetup.ssh import block as sshconfig
 from sshsetup.ssh import keys, passphrase
 from sshsetup.ssh.block import HostEntry
@@ -163,23 +163,17 @@ def read_config_text(paths: Paths) -> tuple[textfile.TextDoc | None, bytes | Non
 # ---- the steps of build_plan -------------------------------------------------------------------
 
 
-def _remembered(paths: Paths) -> dict[str, Any]:
-    doc, _ = read_config_text(paths)
-    return sshconfig.remembered_options(doc.text, paths.ssh_config) if doc else {}
-
-
-def _sites_file(opts: InitOptions, remembered: Mapping[str, Any]) -> Path | None:
-    sites_file = opts.sites_file or (Path(str(remembered["sites_file"])) if remembered.get("sites_file") else None)
+def _sites_file(opts: InitOptions, rem: Remembered) -> Path | None:
+    sites_file = remembered_mod.sites_file(rem, opts.sites_file)
     if sites_file is not None and not sites_file.is_absolute():
         sites_file = Path.cwd() / sites_file
     return sites_file
 
 
-def _aliases(opts: InitOptions, remembered: Mapping[str, Any]) -> dict[str, str]:
+def _aliases(opts: InitOptions, rem: Remembered) -> dict[str, str]:
     from sshsetup import validate
 
-    stored = remembered.get("aliases")
-    out = {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
+    out = dict(rem.aliases)
     for site_id, alias in opts.aliases:
         out[site_id] = validate.alias(alias, what=f"--alias {site_id}=")
     return out
@@ -206,10 +200,10 @@ def site_ids(given: tuple[str, ...], remembered: tuple[str, ...], drop: tuple[st
     return kept, tuple(i for i in ids if i in drop)
 
 
-def _sites(paths: Paths, opts: InitOptions, remembered: Mapping[str, Any], sites_file: Path | None,
+def _sites(paths: Paths, opts: InitOptions, rem: Remembered, sites_file: Path | None,
            aliases: Mapping[str, str]) -> tuple[list[Site], tuple[Site, ...]]:
     catalogue = load_catalogue(sites_file, paths.sites_file)
-    ids, dropped_ids = site_ids(opts.sites, tuple(str(s) for s in remembered.get("sites", ())), opts.drop_sites)
+    ids, dropped_ids = site_ids(opts.sites, rem.sites, opts.drop_sites)
     sites = select(catalogue, ids)
     dropped = tuple(remembered_mod.with_alias(s, aliases.get(s.id)) for s in select(catalogue, dropped_ids)) if dropped_ids else ()
     unknown = sorted(set(a for a, _ in opts.aliases) - {s.id for s in sites})
@@ -219,8 +213,8 @@ def _sites(paths: Paths, opts: InitOptions, remembered: Mapping[str, Any], sites
     return [remembered_mod.with_alias(s, aliases.get(s.id)) for s in sites], dropped
 
 
-def _resolve_user(opts: InitOptions, remembered: Mapping[str, Any], sites: list[Site], ask: Prompter | None) -> str:
-    user = opts.user if opts.user is not None else (str(remembered["user"]) if remembered.get("user") else None)
+def _resolve_user(opts: InitOptions, rem: Remembered, sites: list[Site], ask: Prompter | None) -> str:
+    user = opts.user if opts.user is not None else rem.user
     if user is None and all(s.get("user") for s in sites):
         user = str(sites[0].get("user"))
     if user is None:
@@ -232,8 +226,8 @@ def _resolve_user(opts: InitOptions, remembered: Mapping[str, Any], sites: list[
     return validate.user(user)
 
 
-def _key_path(paths: Paths, opts: InitOptions, remembered: Mapping[str, Any]) -> Path:
-    key_path = opts.key or (Path(str(remembered["key"])) if remembered.get("key") else paths.default_key)
+def _key_path(paths: Paths, opts: InitOptions, rem: Remembered) -> Path:
+    key_path = opts.key or rem.key or paths.default_key
     return key_path if key_path.is_absolute() else (Path.cwd() / key_path)
 
 
@@ -286,7 +280,7 @@ def _key_line(paths: Paths, opts: InitOptions, public_line: str, compute_nodes: 
 
 
 def _block_options(sites: list[Site], user: str, key_path: Path, compute_nodes: bool, opts: InitOptions,
-                   sites_file: Path | None, aliases: Mapping[str, str], remembered: Mapping[str, Any]) -> dict[str, object]:
+                   sites_file: Path | None, aliases: Mapping[str, str], rem: Remembered) -> dict[str, object]:
     options: dict[str, object] = {"sites": [s.id for s in sites], "user": user, "key": str(key_path), "compute_nodes": compute_nodes}
     if opts.client != "auto":
         options["client"] = opts.client
@@ -295,10 +289,10 @@ def _block_options(sites: list[Site], user: str, key_path: Path, compute_nodes: 
     kept = {s.id: aliases[s.id] for s in sites if s.id in aliases}
     if kept:
         options["aliases"] = kept
-    account = opts.account or remembered.get("account")
-    if isinstance(account, str) and account:
+    account = opts.account or rem.account
+    if account:
         options["account"] = account
-    sessions = kept_sessions(remembered, sites)
+    sessions = kept_sessions(rem, sites)
     if sessions:
         options["sessions"] = sessions
     return options
@@ -320,12 +314,11 @@ def unrecorded_sessions(text: str, path: Path, sites: list[Site]) -> dict[str, s
     return out
 
 
-def kept_sessions(remembered: Mapping[str, Any], sites: list[Site]) -> dict[str, str]:
+def kept_sessions(rem: Remembered, sites: list[Site]) -> dict[str, str]:
     """The session entries ``sshsetup code`` added (alias -> site id) whose site stays set up: ``upsert``
     carries their lines over; a dropped site's leave the block with it."""
-    stored = remembered.get("sessions")
     ids = {s.id for s in sites}
-    return {str(a): str(i) for a, i in stored.items() if i in ids} if isinstance(stored, dict) else {}
+    return {a: i for a, i in rem.sessions if i in ids}
 
 
 def _expected(paths: Paths, sites: list[Site], user: str, key_path: Path, compute_nodes: bool) -> tuple[Expected, ...]:
@@ -372,21 +365,20 @@ def _hand_written(paths: Paths, sites: list[Site], user: str, identity_file: str
 
 
 def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPlan:
-    remembered = _remembered(paths)
-    sites_file = _sites_file(opts, remembered)
-    aliases = _aliases(opts, remembered)
-    sites, dropped = _sites(paths, opts, remembered, sites_file, aliases)
+    rem = remembered_mod.load(paths)  # the one reader of what the block remembers
+    sites_file = _sites_file(opts, rem)
+    aliases = _aliases(opts, rem)
+    sites, dropped = _sites(paths, opts, rem, sites_file, aliases)
     doc, _ = read_config_text(paths)
     found = unrecorded_sessions(doc.text, paths.ssh_config, [*sites, *dropped]) if doc else {}
     if found:
-        stored = remembered.get("sessions")
-        remembered = {**remembered, "sessions": {**(stored if isinstance(stored, dict) else {}), **found}}
+        rem = dataclasses.replace(rem, sessions=tuple(sorted({**dict(rem.sessions), **found}.items())))
     from sshsetup.ssh import takeover  # a sites-file alias must not take over the user's own Host (issue 12)
     takeover.refuse(paths.ssh_config, paths.pw_home / ".ssh", sites)
-    user = _resolve_user(opts, remembered, sites, ask)
-    key_path = _key_path(paths, opts, remembered)
+    user = _resolve_user(opts, rem, sites, ask)
+    key_path = _key_path(paths, opts, rem)
     key = _key(key_path, opts, ask, jsc=any(s.is_jsc for s in sites))
-    compute_nodes = opts.compute_nodes if opts.compute_nodes is not None else bool(remembered.get("compute_nodes", False))
+    compute_nodes = opts.compute_nodes if opts.compute_nodes is not None else rem.compute_nodes
     win = windows_client(opts.client)
     control_dir, control_notes = _control_dir(paths, win)
     key_line = _key_line(paths, opts, key.public_line, compute_nodes, sites)
@@ -413,9 +405,9 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
         sites=sites, user=user, key_path=key_path, new_key=key.new_key, key_info=key.info, public_line=key.public_line,
         key_line=key_line, expected=_expected(paths, sites, user, key_path, compute_nodes),
         notes=(*key.notes, *control_notes, *vscode_notes, *(h.note() for h in hand)), control_dir=control_dir,
-        options=_block_options(sites, user, key_path, compute_nodes, opts, sites_file, aliases, remembered), entries=entries,
+        options=_block_options(sites, user, key_path, compute_nodes, opts, sites_file, aliases, rem), entries=entries,
         windows=win, install_paths=install_paths, targets=tuple(targets(list(entries), _examples(sites))), hand_written=hand,
-        dropped=dropped, dropped_sessions=tuple(sorted(set(kept_sessions(remembered, list(dropped))))),
+        dropped=dropped, dropped_sessions=tuple(sorted(set(kept_sessions(rem, list(dropped))))),
     )
     contents = compute_contents(paths, plan, opts.vscode)
     return dataclasses.replace(plan, changes=contents.changes, notes=_merge_notes(plan.notes, contents.notes),
