@@ -298,14 +298,10 @@ def _block_options(sites: list[Site], user: str, key_path: Path, compute_nodes: 
     return options
 
 
-def unrecorded_sessions(text: str, path: Path, sites: list[Site]) -> dict[str, str]:
+def unrecorded_sessions(text: str, path: Path, sites: list[Site], rem: Remembered) -> dict[str, str]:
     """Session entries a block of an earlier version holds without remembering them: their site from the
     alias (``<site alias>-code-...``, the longest site alias that fits), so init keeps them too."""
-    found = sshconfig.find_block(text, path)
-    if found is None:
-        return {}
-    known = found.options.get("sessions")
-    known = known if isinstance(known, dict) else {}
+    known = dict(rem.sessions)
     out: dict[str, str] = {}
     for alias in sshconfig.session_entries(text, path):
         owners = [s for s in sites if alias.startswith(f"{s.alias}-code-")]
@@ -370,7 +366,7 @@ def build_plan(paths: Paths, opts: InitOptions, ask: Prompter | None) -> InitPla
     aliases = _aliases(opts, rem)
     sites, dropped = _sites(paths, opts, rem, sites_file, aliases)
     doc, _ = read_config_text(paths)
-    found = unrecorded_sessions(doc.text, paths.ssh_config, [*sites, *dropped]) if doc else {}
+    found = unrecorded_sessions(doc.text, paths.ssh_config, [*sites, *dropped], rem) if doc else {}
     if found:
         rem = dataclasses.replace(rem, sessions=tuple(sorted({**dict(rem.sessions), **found}.items())))
     from sshsetup.ssh import takeover  # a sites-file alias must not take over the user's own Host (issue 12)

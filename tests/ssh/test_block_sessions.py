@@ -8,7 +8,16 @@ import pytest
 
 from sshsetup.errors import Refused
 from sshsetup.slurm import session_alias
-from sshsetup.ssh.block import HostEntry, find_block, remove, render_block, session_entries, set_option, upsert
+from sshsetup.ssh.block import (
+    HostEntry,
+    find_block,
+    remembered_options,
+    remove,
+    render_block,
+    session_entries,
+    set_option,
+    upsert,
+)
 
 P = Path("config")
 A = HostEntry("jsc-a", (("HostName", "a.example"),), comment="A (a)")
@@ -70,6 +79,7 @@ def test_an_earlier_versions_entries_are_found_by_their_alias() -> None:
     """A block written before the options remembered them: init still keeps them, with their site."""
     from sshsetup.catalogue import load_catalogue
     from sshsetup.initplan import unrecorded_sessions
+    from sshsetup.remembered import Remembered
 
     cat = load_catalogue(None, None)
     sites = [cat["juwels-booster"], cat["jusuf"]]
@@ -78,10 +88,13 @@ def test_an_earlier_versions_entries_are_found_by_their_alias() -> None:
         ("# sshsetup code: session profile jusuf-gpus-g1", "Host jsc-jusuf-code-gpus-g1", "    HostName y"),
         ("# sshsetup code: session profile other-x-g0", "Host elsewhere-code-x-g0", "    HostName z"),
     ])
-    assert unrecorded_sessions(old, P, sites) == {"jsc-booster-code-booster-g4": "juwels-booster", "jsc-jusuf-code-gpus-g1": "jusuf"}
+    def rem(text: str) -> Remembered:
+        return Remembered.from_options(remembered_options(text, P), P)
+
+    assert unrecorded_sessions(old, P, sites, rem(old)) == {"jsc-booster-code-booster-g4": "juwels-booster", "jsc-jusuf-code-gpus-g1": "jusuf"}
     recorded = set_option(old, P, "sessions", {"jsc-jusuf-code-gpus-g1": "jusuf"})
-    assert unrecorded_sessions(recorded, P, sites) == {"jsc-booster-code-booster-g4": "juwels-booster"}
-    assert unrecorded_sessions("Host x\n", P, sites) == {}
+    assert unrecorded_sessions(recorded, P, sites, rem(recorded)) == {"jsc-booster-code-booster-g4": "juwels-booster"}
+    assert unrecorded_sessions("Host x\n", P, sites, Remembered()) == {}
 
 
 def test_a_proxyjump_entry_names_its_node_and_is_replaced_whole_on_another_node() -> None:
