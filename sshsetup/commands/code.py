@@ -40,8 +40,9 @@ Say = Callable[[str], None]
 
 
 @dataclass(frozen=True)
-class CodeOptions:
-    path: str | None = None
+class SessionRequest:
+    """What ``code`` and ``serve`` both ask of a session job: where, who pays, what resources, how long."""
+
     site: str | None = None
     account: str | None = None
     partition: str | None = None
@@ -49,6 +50,12 @@ class CodeOptions:
     time: str | None = None
     idle: str = "30m"
     persist: bool = False
+    sites_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class CodeOptions(SessionRequest):
+    path: str | None = None
     transport: str | None = None
     no_open: bool = False
     begin: str | None = None  # sbatch --begin (start no earlier than)
@@ -56,7 +63,6 @@ class CodeOptions:
     list_: bool = False
     stop: bool = False
     stop_job: int | None = None
-    sites_file: Path | None = None
 
 
 @dataclass

@@ -71,20 +71,12 @@ true
 
 
 @dataclass(frozen=True)
-class ServeOptions:
+class ServeOptions(code.SessionRequest):
     what: str | None = None
     port: int | None = None  # serve port N: a server already listening on the node's 127.0.0.1:N
-    site: str | None = None
     job: int | None = None
-    account: str | None = None
-    partition: str | None = None
-    gpus: int | None = None
-    time: str | None = None
-    idle: str = "30m"
-    persist: bool = False
     list_: bool = False
     stop: bool = False
-    sites_file: Path | None = None
 
 
 def run(paths: Paths, options: ServeOptions, *, interactive: bool = False, ssh: Ssh | None = None,
