@@ -3,6 +3,10 @@
 The real test bed: the loopback sshd is the login node, a second loopback sshd the compute node,
 whose AuthorizedKeysCommand admits the user only while a job of theirs runs; Slurm is real and keeps
 no job accounting (``sacct`` refuses), so the end time of a job Slurm has forgotten is unknown.
+On the cluster with accounting (``slurm_accounting``: slurmdbd + MariaDB, ``MinJobAge=10``) the
+check is asked after squeue has forgotten the job, so the end time it prints is sacct's, read with
+the standard time format although the user's shell sets its own ``SLURM_TIME_FORMAT``. About 30 s,
+most of it the wait for slurmctld's once-a-minute purge.
 """
 
 from __future__ import annotations
@@ -170,6 +174,8 @@ def test_ended_at_from_sacct_after_squeue_forgot(acct_session: Session, acct_psp
     assert doctor(s)["summary"] == f"{ENTRY}: your job {job} runs on node tbnode01"
 
     assert s.sshsetup("code", "--stop", "--site", "testbed").returncode == 0
+    # a user's own time format (squeue and sacct honour it), read by bash for the check's command on the login node
+    s.user.write(".bashrc", "export SLURM_TIME_FORMAT='%d.%m. %H:%M'\n", mode=0o644)
     ended = ""
 
     def recorded() -> bool:
