@@ -139,7 +139,10 @@ def acct_session(test_user: TestUser, slurm_accounting: Slurm, sshd_factory: Ssh
     yield s
     run_as(test_user, ["ssh", "-O", "exit", ENTRY], env=ssh_agent.env)
     run_as(test_user, ["ssh", "-O", "exit", "jsc-testbed"], env=ssh_agent.env)
-    slurm_accounting.run(["scancel", "-u", test_user.name])
+    slurm_accounting.run(["scancel", "-u", test_user.name])  # after a failure: the next test on this cluster gets a free node
+    deadline = time.monotonic() + scaled(10)
+    while time.monotonic() < deadline and s.squeue("-o", "%i").strip():
+        time.sleep(0.2)
 
 
 def until(what: str, cond: Callable[[], bool], timeout: float) -> None:
