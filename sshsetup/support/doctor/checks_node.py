@@ -5,7 +5,8 @@ whose job ended is refused with a bare "Permission denied". This check reads the
 from the managed block and asks Slurm over the site's live login only (``ssh -O check`` first;
 every authentication method off, so no new authentication can happen): ``squeue`` for a job
 there, and for when the last one ended ``squeue`` (recently ended jobs) and then ``sacct``
-(only where the cluster keeps job accounting; else the end time is unknown). Read-only.
+(only where the cluster keeps job accounting; else the end time is unknown), with Slurm's standard
+time format whatever ``SLURM_TIME_FORMAT`` the user's shell sets. Read-only.
 """
 
 from __future__ import annotations
@@ -54,8 +55,11 @@ def entries(ctx: DoctorContext) -> list[NodeEntry]:
 
 
 def script(user: str, node: str) -> str:
-    """squeue (running, and recently ended with their end time), then sacct: fields split by '|'."""
-    return (f"echo {BEGIN}; echo squeue; squeue -h -t all -u {user} -w {node} -o '%i|%T|%e' 2>&1; "
+    """squeue (running, and recently ended with their end time), then sacct: fields split by '|'.
+
+    Both print times in the ISO form parse() reads whatever SLURM_TIME_FORMAT the user's shell sets.
+    """
+    return (f"echo {BEGIN}; export SLURM_TIME_FORMAT=standard; echo squeue; squeue -h -t all -u {user} -w {node} -o '%i|%T|%e' 2>&1; "
             f"echo sacct; out=$(sacct -X -n -P -u {user} -N {node} -S now-7days -o JobID,State,End 2>&1); echo \"rc=$?\"; "
             f"printf '%s\\n' \"$out\" | tail -n 50; echo {END}")
 

@@ -3,22 +3,35 @@
 The real test bed: the loopback sshd is the login node, a second loopback sshd the compute node,
 whose AuthorizedKeysCommand admits the user only while a job of theirs runs; Slurm is real and keeps
 no job accounting (``sacct`` refuses), so the end time of a job Slurm has forgotten is unknown.
+On the cluster with accounting (``slurm_accounting``: slurmdbd + MariaDB, ``MinJobAge=10``) the
+check is asked after squeue has forgotten the job, so the end time it prints is sacct's, read with
+the standard time format although the user's shell sets its own ``SLURM_TIME_FORMAT``. About 30 s,
+most of it the wait for slurmctld's once-a-minute purge.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import secrets
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sshsetup.support.doctor.checks_node import parse
-from tests.commands.test_code import ENTRY, RESOURCES, Session, pspam_node, session  # noqa: F401 - fixtures
+from tests.commands.test_code import ENTRY, PSPAM, RESOURCES, Session, pspam_node, session  # noqa: F401 - fixtures
 from tests.commands.test_login import pkg  # noqa: F401 - a fixture
 from tests.test_e2e import py  # noqa: F401 - a fixture
+from tests.testbed.agent import SshAgent
+from tests.testbed.fixtures import SshdFactory
+from tests.testbed.slurm import Slurm
 from tests.testbed.sshd import Sshd
-from tests.testbed.users import run_as
+from tests.testbed.users import TestUser, run_as
+from tests.timing import scaled
 
 CONNECTION = re.compile(r"Connection from ")
 HINT = ("the node admits you only while a job of yours runs there: "
@@ -92,3 +105,99 @@ OUT = "__SSHSETUP_NODE_BEGIN__\nsqueue\n{squeue}sacct\nrc={rc}\n{sacct}__SSHSETU
 def test_parse(squeue: str, rc: int, sacct: str, running: str | None, ended: tuple[str, str] | None, accounting: bool) -> None:
     answer = parse(OUT.format(squeue=squeue, rc=rc, sacct=sacct), "2026-12-03")
     assert (answer.running, answer.ended, answer.accounting) == (running, ended, accounting)
+
+
+# ------------------------------------------------------------------ with job accounting: the end time from sacct
+
+
+@pytest.fixture
+def acct_pspam_node(sshd_factory: SshdFactory, slurm_accounting: Slurm, test_user: TestUser) -> Iterator[Sshd]:
+    """test_code's pspam node, asking the accounting cluster whether the user has a running job."""
+    d = Path(f"/run/sshsetup-pspam-{secrets.token_hex(4)}")  # root-owned, no one else may write: sshd checks each component
+    d.mkdir(mode=0o755)
+    node = sshd_factory(start=False)
+    script = d / "keys"
+    script.write_text(PSPAM.format(conf=slurm_accounting.conf_path, keys=node.auth_dir))
+    script.chmod(0o755)
+    node.extra_config = [f"AuthorizedKeysCommand {script} %u", "AuthorizedKeysCommandUser root", "AuthorizedKeysFile none"]
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def acct_session(test_user: TestUser, slurm_accounting: Slurm, sshd_factory: SshdFactory, ssh_agent: SshAgent,
+                 py: Path, pkg: Path) -> Iterator[Session]:  # noqa: F811
+    """test_code's Session, its login sshd on the cluster with slurmdbd (the user has a budget there, as at JSC)."""
+    assert slurm_accounting.accounting is not None
+    slurm_accounting.accounting.add_user(slurm_accounting.conf_path, test_user.name, "myproject")
+    sshd = sshd_factory(setenv={"SLURM_CONF": str(slurm_accounting.conf_path)})
+    s = Session(test_user, sshd, slurm_accounting, ssh_agent, py, pkg)
+    yield s
+    run_as(test_user, ["ssh", "-O", "exit", ENTRY], env=ssh_agent.env)
+    run_as(test_user, ["ssh", "-O", "exit", "jsc-testbed"], env=ssh_agent.env)
+    slurm_accounting.run(["scancel", "-u", test_user.name])  # after a failure: the next test on this cluster gets a free node
+    deadline = time.monotonic() + scaled(10)
+    while time.monotonic() < deadline and s.squeue("-o", "%i").strip():
+        time.sleep(0.2)
+
+
+def until(what: str, cond: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + scaled(timeout)
+    while not cond():
+        assert time.monotonic() < deadline, f"{what}: not within {scaled(timeout):.0f} s"
+        time.sleep(0.5)
+
+
+def sacct_end(slurm: Slurm, job: int) -> str:
+    """The job's End as sacct recorded it (YYYY-MM-DDTHH:MM:SS), "" while it has none."""
+    r = slurm.run(["sacct", "-X", "-n", "-P", "-j", str(job), "-o", "State,End"])
+    assert r.returncode == 0, r.stderr
+    state, _, end = r.stdout.strip().partition("|")
+    return end if state.startswith("CANCELLED") and re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", end) else ""
+
+
+@pytest.mark.sshd
+@pytest.mark.slurm
+def test_ended_at_from_sacct_after_squeue_forgot(acct_session: Session, acct_pspam_node: Sshd, slurm_accounting: Slurm) -> None:
+    s, node, slurm = acct_session, acct_pspam_node, slurm_accounting
+    sites = s.user.home / "sites.toml"
+    sites.write_text(sites.read_text() + 'compute_node_pattern = "tbnode*i.testbed"\n')
+    assert s.sshsetup("init", "--compute-nodes", "--yes", "--from", "127.0.0.1", "--no-vscode").returncode == 0
+    node.authorize(s.user, (s.user.ssh_dir / "id_ed25519_jsc.pub").read_text().strip())
+    cfg = s.user.ssh_dir / "config"
+    cfg.write_text(cfg.read_text() + f"Host tbnode01i.testbed\n    HostName 127.0.0.1\n    Port {node.port}\n")
+    s.user.write(".ssh/known_hosts", (s.user.ssh_dir / "known_hosts").read_text() + node.known_hosts_text(), mode=0o644)
+    r = s.sshsetup("code", *RESOURCES, "--transport", "proxyjump", "--persist", "--idle", "0", "--no-open")
+    assert r.returncode == 0, r.stderr
+    job = int(re.search(r"✓ job (\d+) runs on tbnode01", r.stderr).group(1))  # type: ignore[union-attr]
+    assert doctor(s)["summary"] == f"{ENTRY}: your job {job} runs on node tbnode01"
+
+    assert s.sshsetup("code", "--stop", "--site", "testbed").returncode == 0
+    # a user's own time format (squeue and sacct honour it), read by bash for the check's command on the login node
+    s.user.write(".bashrc", "export SLURM_TIME_FORMAT='%d.%m. %H:%M'\n", mode=0o644)
+    ended = ""
+
+    def recorded() -> bool:
+        nonlocal ended
+        ended = sacct_end(slurm, job)
+        return bool(ended)
+
+    until("sacct to record the job's end", recorded, 30)
+    until("squeue to forget the job (MinJobAge=10, purged once a minute)",
+          lambda: not s.squeue("-t", "all", "-j", str(job)).strip(), 90)
+    run_as(s.user, ["ssh", "-O", "exit", ENTRY], env=s.agent.env)
+    refused = run_as(s.user, ["ssh", "-o", "ControlPath=none", "-o", "BatchMode=yes", "tbnode01i.testbed", "true"], env=s.agent.env)
+    assert "Permission denied (publickey)" in refused.stderr  # what the check explains
+    day, hhmm = ended[:10], ended[11:16]
+    when = hhmm if day == time.strftime("%Y-%m-%d") else f"{day} {hhmm}"
+    summary = f"{ENTRY}: no running job on node tbnode01; your job {job} on that node ended at {when}"
+
+    text = s.sshsetup("doctor", "node.session-job")
+    assert (text.stdout, text.returncode) == (f"! node.session-job: {summary}\n    hint: {HINT}\n"
+                                              "0 failed, 1 warnings, 0 ok, 0 skipped\n", 0), text.stderr
+    assert doctor(s) == {"id": "node.session-job", "status": "warn", "hint": HINT, "summary": summary}
+    assert s.auths() == 1
