@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sshsetup.errors import SshSetupError
-from sshsetup.slurm import session
+from sshsetup.slurm import STANDARD_TIME, session
 from sshsetup.slurm.templating import template_root
 from sshsetup.ssh.client import Completed, Master, Ssh, shell_join
 
@@ -52,7 +52,7 @@ class Cluster:
     user: str  # the remote user (ssh -G's "user"), for squeue -u
 
     def run(self, words: Sequence[str], *, input: str | None = None, timeout: float = TIMEOUT) -> Completed:
-        argv = self.ssh.argv(self.alias, shell_join(words), master=Master.REUSE, connect_timeout=15)
+        argv = self.ssh.argv(self.alias, STANDARD_TIME + shell_join(words), master=Master.REUSE, connect_timeout=15)
         return self.ssh.run(argv, timeout=timeout, input=input)
 
     def checked(self, words: Sequence[str], what: str, *, input: str | None = None) -> str:

@@ -243,6 +243,8 @@ echo "$out"
 def slow_session(test_user: TestUser, slurm: Slurm, sshd_factory, ssh_agent: SshAgent, py: Path,  # type: ignore[no-untyped-def]
                  pkg: Path) -> Iterator[Session]:
     test_user.write("slowbin/sbatch", SLOW_SBATCH, mode=0o755)
+    # a user's own Slurm time format (read by ssh's remote bash): sshsetup must still compare submit times
+    test_user.write(".bashrc", "export SLURM_TIME_FORMAT='%d.%m. %H:%M'\n")
     sshd = sshd_factory(setenv={"SLURM_CONF": str(slurm.conf_path), "PATH": f"{test_user.home}/slowbin:/usr/bin:/bin"})
     s = Session(test_user, sshd, slurm, ssh_agent, py, pkg)
     yield s
@@ -251,7 +253,8 @@ def slow_session(test_user: TestUser, slurm: Slurm, sshd_factory, ssh_agent: Ssh
 
 
 def test_ctrl_c_during_sbatch_finds_the_job_by_name(slow_session: Session) -> None:
-    """SIGINT after sbatch made the job, before its id came back: found by name and submit time, cancelled."""
+    """SIGINT after sbatch made the job, before its id came back: found by name and submit time, cancelled
+    (in Slurm's standard time format, whatever SLURM_TIME_FORMAT the user's shell sets)."""
     s = slow_session
     older = s.slurm.run(["runuser", "-u", s.user.name, "--", "env", f"SLURM_CONF={s.slurm.conf_path}", "sbatch", "--parsable",
                          "--account=myproject", "--begin=now+1hour", f"--job-name={NAME}", "--wrap=sleep 60"])

@@ -15,6 +15,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from sshsetup.slurm import STANDARD_TIME
 from sshsetup.support.doctor.model import Check, DoctorContext, Finding, ok, skip, warn
 
 BEGIN, END = "__SSHSETUP_NODE_BEGIN__", "__SSHSETUP_NODE_END__"
@@ -59,7 +60,7 @@ def script(user: str, node: str) -> str:
 
     Both print times in the ISO form parse() reads whatever SLURM_TIME_FORMAT the user's shell sets.
     """
-    return (f"echo {BEGIN}; export SLURM_TIME_FORMAT=standard; echo squeue; squeue -h -t all -u {user} -w {node} -o '%i|%T|%e' 2>&1; "
+    return (f"echo {BEGIN}; {STANDARD_TIME}echo squeue; squeue -h -t all -u {user} -w {node} -o '%i|%T|%e' 2>&1; "
             f"echo sacct; out=$(sacct -X -n -P -u {user} -N {node} -S now-7days -o JobID,State,End 2>&1); echo \"rc=$?\"; "
             f"printf '%s\\n' \"$out\" | tail -n 50; echo {END}")
 
