@@ -214,9 +214,17 @@ class Browser:
 # --------------------------------------------------------------------------- code-server
 
 
+@dataclass(frozen=True)
+class Pick:
+    """An answer to a pickString input: the row whose label starts with ``row``."""
+
+    row: str
+
+
 HARNESS_WORKSPACE_SETTINGS = {
     # the harness's own needs, as *workspace* settings: the user's settings.json stays sshsetup's
     "terminal.integrated.gpuAcceleration": "off",  # DOM renderer: the terminal's text can be read
+    "terminal.integrated.fontSize": 10,  # the DOM holds only the visible rows: show many
     "workbench.startupEditor": "none",
     "extensions.autoCheckUpdates": False,
     "extensions.autoUpdate": False,
@@ -329,11 +337,12 @@ class CodeServer:
 
     # ---------------------------------------------------------------- helpers for tests
 
-    def run_task(self, label: str, answers: Sequence[str | None] = (), *, timeout: float = 60.0,
+    def run_task(self, label: str, answers: Sequence[str | Pick | None] = (), *, timeout: float = 60.0,
                  wait_end: bool = True) -> dict[str, Any]:
         """Run task ``label`` through VS Code (``tasks.executeTask``), answering its prompts in order.
 
-        Each answer is typed into VS Code's input box (``None``: accept what it offers); returns
+        Each answer is typed into VS Code's input box (``None``: accept what it offers; ``Pick(x)``: click
+        the list row starting with ``x``); returns
         ``{"prompts": [...], "end": {exitCode...} | None}``.
         """
         assert self.browser is not None
@@ -342,7 +351,10 @@ class CodeServer:
         prompts = []
         for a in answers:
             prompts.append(self.browser.call("wait_input", timeout=30))
-            self.browser.call("answer", text=a)
+            if isinstance(a, Pick):
+                self.browser.call("answer", pick=a.row)
+            else:
+                self.browser.call("answer", text=a)
         self.probe.wait_event("start", label, since=since, timeout=timeout)
         end = self.probe.wait_event("end", label, since=since, timeout=timeout) if wait_end else None
         return {"prompts": prompts, "end": end}

@@ -9,7 +9,7 @@ const { chromium } = await import(path.join(process.env.SSHSETUP_PLAYWRIGHT, 'in
 const profile = process.env.SSHSETUP_CHROME_DIR;
 const ctx = await chromium.launchPersistentContext(path.join(profile, 'udd'), {
   executablePath: process.env.SSHSETUP_CHROMIUM || '/usr/bin/chromium', headless: true,
-  viewport: { width: 1400, height: 900 },
+  viewport: { width: 1400, height: 1300 },
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
          '--disable-background-networking', '--disable-component-update', '--disable-sync',
          '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],   // nothing but loopback resolves
@@ -74,7 +74,8 @@ const ops = {
     }
   },
   async input_state() { return inputState(); },
-  async answer({ text }) {   // text null: accept what is there (the default)
+  async answer({ text, pick }) {   // text null: accept what is there (the default); pick: click that row
+    if (pick) { await clickRow(pick); await page.waitForTimeout(300); return; }
     if (text !== null && text !== undefined) {
       await page.keyboard.press('Control+A');
       await page.keyboard.press('Backspace');
@@ -85,8 +86,8 @@ const ops = {
   },
   async screenshot({ file }) { await page.screenshot({ path: file }); return file; },
   async terminal_text() {
-    return page.$$eval('.terminal-wrapper.active .xterm-rows > div, .terminal.xterm .xterm-rows > div',
-                       ds => ds.map(d => d.textContent));
+    const active = await page.$$eval('.terminal-wrapper.active .xterm-rows > div', ds => ds.map(d => d.textContent));
+    return active.length ? active : page.$$eval('.terminal.xterm .xterm-rows > div', ds => ds.map(d => d.textContent));
   },
   async wait({ ms }) { await page.waitForTimeout(ms); },
   async close() { await ctx.close(); },
