@@ -33,6 +33,10 @@ if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
     chromium >/dev/null
 fi
+# npm (any version) only bootstraps: Node 24 comes from the npm package "node" below
+command -v npm >/dev/null 2>&1 || \
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
+    npm >/dev/null
 command -v make >/dev/null 2>&1 && command -v g++ >/dev/null 2>&1 || \
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends \
     build-essential python3 >/dev/null
