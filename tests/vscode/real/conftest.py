@@ -50,3 +50,4 @@ def code_server(vscode_install: Install, test_user: TestUser, testbed_dir: Path,
     yield start
     for cs in made:
         cs.stop()
+        print(f"\n{cs.sandbox.name}: " + ", ".join(f"{k} {v:.1f} s" for k, v in cs.timings.items()))

@@ -140,11 +140,12 @@ def test_vscode_runs_the_ssh_tasks_against_slurm(test_user: TestUser, slurm: Slu
     slurm_sshd.authorize(u, line)  # what JuDoor does
     ssh_agent.add(u.ssh_dir / "id_ed25519_jsc", PASSPHRASE)
     u.write("bin/ssh", SSH_RECORDER, mode=0o755)
-    u.write(".profile", 'PATH="$HOME/bin:$PATH"\n', mode=0o644)
     u.write("ws/job.sh", "#!/bin/bash\n#SBATCH --account=myproject\n#SBATCH --partition=develbooster\n"
             "#SBATCH --time=00:05:00\n#SBATCH --ntasks=1\nsleep 300\n", mode=0o755)
     u.chown_tree()
-    cs = code_server(ws, SSH_AUTH_SOCK=ssh_agent.env["SSH_AUTH_SOCK"])
+    # the login-node variants (sbatch ${file}, ...) run where code-server runs: here, with the test bed's Slurm
+    u.write(".profile", f'PATH="$HOME/bin:$PATH"\nexport SLURM_CONF={slurm.conf_path}\n', mode=0o644)
+    cs = code_server(ws, SSH_AUTH_SOCK=ssh_agent.env["SSH_AUTH_SOCK"], SLURM_CONF=str(slurm.conf_path))
     assert cs.browser is not None
     try:
         run_tasks(cs, u, slurm, doc, artifacts)
@@ -157,8 +158,16 @@ def argv_log(u: TestUser) -> list[list[str]]:
     return [json.loads(x) for x in p.read_text().splitlines()] if p.exists() else []
 
 
+def local(doc: dict[str, Any], command: str) -> str:
+    """The label of sshsetup's login-node task that runs ``command`` itself (no ssh)."""
+    found = [t["label"] for t in ours(doc) if t["command"] == command]
+    assert len(found) == 1, (command, [t["label"] for t in ours(doc)])
+    return found[0]
+
+
 def run_tasks(cs: CodeServer, u: TestUser, slurm: Slurm, doc: dict[str, Any], artifacts: Path) -> None:
     assert cs.browser is not None
+    run_local_tasks(cs, u, slurm, doc)
     # the task picker, as a user sees it
     cs.browser.call("palette", command="Tasks: Run Task")
     cs.browser.call("wait", ms=1500)
@@ -214,3 +223,19 @@ def run_tasks(cs: CodeServer, u: TestUser, slurm: Slurm, doc: dict[str, Any], ar
     assert f"Budget '{odd}' is not valid" in text, text
     last = argv_log(u)[-1]
     assert last[:2] == ["-t", ALIAS] and odd in last[2], last
+
+
+def run_local_tasks(cs: CodeServer, u: TestUser, slurm: Slurm, doc: dict[str, Any]) -> None:
+    """The tasks for a workspace on the login node: submit the file open in the editor, list, cancel."""
+    assert cs.browser is not None
+    script = u.home / "ws" / "job.sh"
+    assert cs.probe.request("open", file=str(script))["active"] == str(script)
+    r = cs.run_task(local(doc, "sbatch"))
+    assert r["end"]["exitCode"] == 0, cs.terminal_text()
+    [job] = wait_for(lambda: jobs_of(slurm, u), "the job submitted from the editor")
+    assert f"Submitted batch job {job}" in cs.terminal_text()
+    r = cs.run_task(local(doc, "squeue"))
+    assert r["end"]["exitCode"] == 0 and job in cs.terminal_text()
+    r = cs.run_task(local(doc, "scancel"), [job])
+    assert r["end"]["exitCode"] == 0, cs.terminal_text()
+    wait_for(lambda: job not in jobs_of(slurm, u), f"job {job} cancelled")
