@@ -15,7 +15,6 @@ from typing import Any
 
 from sshsetup.vscode.jsonc import reader
 from tests.testbed.users import TestUser, run_as
-from tests.testbed.vscode import CodeServer
 
 from .conftest import CodeServerFactory
 
@@ -56,19 +55,23 @@ def sshsetup_as(user: TestUser, py: Path, *args: str) -> subprocess.CompletedPro
 
 
 def vscode_view(start: CodeServerFactory, ws: Path, keys: list[str], file: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """What a freshly started VS Code makes of the settings: ``inspect()`` of ``keys``, problems in ``file``."""
+    """What a freshly started VS Code makes of the settings: ``inspect()`` of ``keys``, problems in ``file``.
+
+    A broken control file is checked alongside: VS Code must report it, so "no problem" is not blindness.
+    """
     cs = start(ws)
     try:
-        return cs.probe.request("settings", keys=keys), problems(cs, file)
+        control = ws / "control.json"
+        control.write_text('{"a": 1 "b": 2}\n')
+        settings = cs.probe.request("settings", keys=keys)
+        found = {e["file"]: e["diagnostics"] for e in cs.probe.request("diagnostics", files=[str(file), str(control)], wait_ms=4000)}
+        assert [d["severity"] for d in found[str(control)]] == ["error"], found
+        control.unlink()
+        # Microsoft's Remote-SSH, which declares remote.SSH.*, is not installable here: VS Code draws those keys
+        # as unknown (faded), which is no diagnostic
+        return settings, found[str(file)]
     finally:
         cs.stop()
-
-
-def problems(cs: CodeServer, file: Path) -> list[dict[str, Any]]:
-    """VS Code's diagnostics for ``file``, without the expected "unknown setting" for remote.SSH.*
-    (Microsoft's Remote-SSH, which declares them, is not installable here)."""
-    [entry] = cs.probe.request("diagnostics", files=[str(file)], wait_ms=4000)
-    return [d for d in entry["diagnostics"] if not ("remote.SSH." in d["message"] and d["severity"] == "hint")]
 
 
 def test_vscode_reads_what_init_wrote_and_remove_gives_back(test_user: TestUser, code_server: CodeServerFactory,

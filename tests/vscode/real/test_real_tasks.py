@@ -103,8 +103,12 @@ def test_fetch_tasks_returns_what_sshsetup_wrote(test_user: TestUser, code_serve
     own = fetched["my build"]
     assert (own["definition"]["type"], own["kind"], own["command"], own["args"]) == ("shell", "shell", "make", ["-j", "2"])
     assert sorted(fetched) == sorted(t["label"] for t in doc["tasks"])  # nothing VS Code rejected or added
-    [entry] = cs.probe.request("diagnostics", files=[str(ws / ".vscode" / "tasks.json")], wait_ms=4000)
-    assert entry["diagnostics"] == [], entry  # VS Code's tasks.json schema: no problem
+    control = ws / ".vscode" / "control.json"  # a broken file beside it: VS Code must report that one
+    control.write_text('{"a": 1 "b": 2}\n')
+    tasks_json = ws / ".vscode" / "tasks.json"
+    found = {e["file"]: e["diagnostics"] for e in cs.probe.request("diagnostics", files=[str(tasks_json), str(control)], wait_ms=4000)}
+    assert [d["severity"] for d in found[str(control)]] == ["error"], found
+    assert found[str(tasks_json)] == [], found  # VS Code's tasks.json schema: no problem
 
 
 def find(doc: dict[str, Any], command_in_label: str) -> str:

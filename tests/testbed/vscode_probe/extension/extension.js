@@ -54,8 +54,11 @@ function describe(t) {
 
 async function diagnostics(files, waitMs) {
   const uris = files.map(f => vscode.Uri.file(f));
-  for (const u of uris) { await vscode.workspace.openTextDocument(u); }
-  await new Promise(r => setTimeout(r, waitMs));   // the JSON language server validates opened documents
+  // the JSON language server validates what is shown in an editor (a document only opened gets nothing)
+  for (const u of uris) {
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(u), { preview: false });
+  }
+  await new Promise(r => setTimeout(r, waitMs));
   return uris.map(u => ({
     file: u.fsPath,
     diagnostics: vscode.languages.getDiagnostics(u).map(d => ({
