@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -135,14 +136,31 @@ def jobs_of(slurm: Slurm, user: TestUser) -> list[str]:
     return r.stdout.split()
 
 
-def test_vscode_runs_the_ssh_tasks_against_slurm(test_user: TestUser, slurm: Slurm, slurm_sshd: Sshd, ssh_agent: SshAgent,
-                                                code_server: CodeServerFactory, user_py: Path, artifacts: Path) -> None:
+def test_vscode_runs_the_ssh_tasks_against_slurm(test_user: TestUser, slurm: Slurm, sshd_factory: Callable[..., Sshd],
+                                                ssh_agent: SshAgent, code_server: CodeServerFactory, user_py: Path,
+                                                artifacts: Path) -> None:
     u = test_user
-    u.write(".ssh/known_hosts", slurm_sshd.known_hosts_text(), mode=0o644)
-    ws, doc = write_tasks(u, user_py, slurm_sshd.port)
+    # the login node: Slurm's config, and a project directory for init --account (remote.SSH.serverInstallPath)
+    sshd = sshd_factory(setenv={"SLURM_CONF": str(slurm.conf_path), "PROJECT_myproject": "/p/project1/myproject"})
+    try:
+        run_against(u, slurm, sshd, ssh_agent, code_server, user_py, artifacts)
+    finally:
+        run_as(u, ["ssh", "-O", "exit", ALIAS], env=ssh_agent.env)
+        slurm.run(["scancel", "-u", u.name])
+        wait_for(lambda: not jobs_of(slurm, u), "the test user's jobs gone")
+
+
+def run_against(u: TestUser, slurm: Slurm, sshd: Sshd, ssh_agent: SshAgent, code_server: CodeServerFactory,
+                user_py: Path, artifacts: Path) -> None:
+    u.write(".ssh/known_hosts", sshd.known_hosts_text(), mode=0o644)
+    ws, doc = write_tasks(u, user_py, sshd.port)
     line = sshsetup_as(u, user_py, "key-line").stdout.strip()
-    slurm_sshd.authorize(u, line)  # what JuDoor does
+    sshd.authorize(u, line)  # what JuDoor does
     ssh_agent.add(u.ssh_dir / "id_ed25519_jsc", PASSPHRASE)
+    r = sshsetup_as(u, user_py, "init", "--account", "myproject", "--from", "127.0.0.1", "--yes", env=ssh_agent.env)
+    assert r.returncode == 0, r.stderr
+    written = reader.parse((u.home / ".config" / "Code" / "User" / "settings.json").read_text())
+    assert "remote.SSH.serverInstallPath" in written
     u.write("bin/ssh", SSH_RECORDER, mode=0o755)
     u.write("ws/job.sh", "#!/bin/bash\n#SBATCH --account=myproject\n#SBATCH --partition=develbooster\n"
             "#SBATCH --time=00:05:00\n#SBATCH --ntasks=1\nsleep 300\n", mode=0o755)
@@ -150,11 +168,13 @@ def test_vscode_runs_the_ssh_tasks_against_slurm(test_user: TestUser, slurm: Slu
     # the login-node variants (sbatch ${file}, ...) run where code-server runs: here, with the test bed's Slurm
     u.write(".profile", f'PATH="$HOME/bin:$PATH"\nexport SLURM_CONF={slurm.conf_path}\n', mode=0o644)
     cs = code_server(ws, SSH_AUTH_SOCK=ssh_agent.env["SSH_AUTH_SOCK"], SLURM_CONF=str(slurm.conf_path))
-    assert cs.browser is not None
-    try:
-        run_tasks(cs, u, slurm, doc, artifacts)
-    finally:
-        run_as(u, ["ssh", "-O", "exit", ALIAS], env=ssh_agent.env)
+    # the settings init --account added, as VS Code sees them (the settings test covers the rest)
+    seen = cs.probe.request("settings", keys=sorted(k for k in written if k.startswith("remote.SSH.")))
+    for k, v in seen.items():
+        assert (v["user"], v["effective"]) == (written[k], written[k]), (k, v)
+    assert seen["remote.SSH.serverInstallPath"]["type"] == "object"
+    assert all(isinstance(p, str) for p in seen["remote.SSH.serverInstallPath"]["effective"].values())
+    run_tasks(cs, u, slurm, doc, artifacts)
 
 
 def argv_log(u: TestUser) -> list[list[str]]:
