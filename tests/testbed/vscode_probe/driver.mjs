@@ -84,7 +84,7 @@ const ops = {
     await page.keyboard.press('Enter');
     await page.waitForTimeout(300);
   },
-  async screenshot({ file }) { await page.screenshot({ path: file }); return file; },
+  async screenshot({ file }) { await page.mouse.move(1300, 500); await page.waitForTimeout(300); await page.screenshot({ path: file }); return file; },
   async terminal_text() {
     const active = await page.$$eval('.terminal-wrapper.active .xterm-rows > div', ds => ds.map(d => d.textContent));
     return active.length ? active : page.$$eval('.terminal.xterm .xterm-rows > div', ds => ds.map(d => d.textContent));
