@@ -321,6 +321,18 @@ class CodeServer:
         self.timings["workbench+probe"] = time.monotonic() - t1
         return self
 
+    def reload(self, timeout: float = 90.0) -> None:
+        """Reload the browser window: VS Code reads the settings afresh and restarts the probe."""
+        assert self.browser is not None
+        t0 = time.monotonic()
+        (self.probe.dir / "ready.json").unlink(missing_ok=True)
+        self.browser.call("reload", timeout=120)
+        while self.probe.ready() is None:
+            if time.monotonic() > t0 + timeout:
+                raise ProbeError("the probe extension did not start again after a reload")
+            time.sleep(0.1)
+        self.timings["reload"] = time.monotonic() - t0
+
     def stop(self) -> None:
         if self.browser is not None:
             self.browser.close()

@@ -54,6 +54,11 @@ const ops = {
     await page.waitForSelector('.statusbar', { timeout: 60000 });
     return page.title();
   },
+  async reload() {
+    await page.reload();
+    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+    await page.waitForSelector('.statusbar', { timeout: 60000 });
+  },
   async press({ key }) { await page.keyboard.press(key); },
   async type({ text }) { await page.keyboard.type(text); },
   async palette({ command }) {

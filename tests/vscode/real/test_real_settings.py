@@ -1,8 +1,8 @@
 """VS Code itself (code-server, tests/testbed/vscode.py) reads the settings.json sshsetup wrote.
 
-A fresh code-server, as the test user, reads the user's own file, then the file after ``sshsetup init``,
-then after ``sshsetup remove``. (A running code-server 4.139 here did not notice settings.json changing
-on disk, not even an in-place rewrite, so each step starts its own.) What VS Code reports is compared
+One code-server, as the test user, reads the user's own file, then (after a window reload) the file after
+``sshsetup init``, then after ``sshsetup remove``. (A running code-server 4.139 here did not notice
+settings.json changing on disk, not even an in-place rewrite; a reload of the window reads it afresh.) What VS Code reports is compared
 with what sshsetup's file holds and with what VS Code reported before: no hand-written expected file
 stands in for sshsetup's output.
 """
@@ -15,6 +15,7 @@ from typing import Any
 
 from sshsetup.vscode.jsonc import reader
 from tests.testbed.users import TestUser, run_as
+from tests.testbed.vscode import CodeServer
 
 from .conftest import CodeServerFactory
 
@@ -54,24 +55,22 @@ def sshsetup_as(user: TestUser, py: Path, *args: str) -> subprocess.CompletedPro
     return run_as(user, [str(py), "-m", "sshsetup", *args], env={"SSHSETUP_NO_CLIPBOARD": "1"}, timeout=120)
 
 
-def vscode_view(start: CodeServerFactory, ws: Path, keys: list[str], file: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """What a freshly started VS Code makes of the settings: ``inspect()`` of ``keys``, problems in ``file``.
+def vscode_view(cs: CodeServer, ws: Path, keys: list[str], file: Path, *, reload: bool = True) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What a freshly loaded VS Code window makes of the settings: ``inspect()`` of ``keys``, problems in ``file``.
 
     A broken control file is checked alongside: VS Code must report it, so "no problem" is not blindness.
+    Microsoft's Remote-SSH, which declares remote.SSH.*, is not installable here: VS Code draws those keys
+    as unknown (faded), which is no diagnostic.
     """
-    cs = start(ws)
-    try:
-        control = ws / "control.json"
-        control.write_text('{"a": 1 "b": 2}\n')
-        settings = cs.probe.request("settings", keys=keys)
-        found = {e["file"]: e["diagnostics"] for e in cs.probe.request("diagnostics", files=[str(file), str(control)], wait_ms=4000)}
-        assert [d["severity"] for d in found[str(control)]] == ["error"], found
-        control.unlink()
-        # Microsoft's Remote-SSH, which declares remote.SSH.*, is not installable here: VS Code draws those keys
-        # as unknown (faded), which is no diagnostic
-        return settings, found[str(file)]
-    finally:
-        cs.stop()
+    if reload:
+        cs.reload()
+    control = ws / "control.json"
+    control.write_text('{"a": 1 "b": 2}\n')
+    settings = cs.probe.request("settings", keys=keys)
+    found = {e["file"]: e["diagnostics"] for e in cs.probe.request("diagnostics", files=[str(file), str(control)], wait_ms=4000)}
+    assert [d["severity"] for d in found[str(control)]] == ["error"], found
+    control.unlink()
+    return settings, found[str(file)]
 
 
 def test_vscode_reads_what_init_wrote_and_remove_gives_back(test_user: TestUser, code_server: CodeServerFactory,
@@ -86,7 +85,8 @@ def test_vscode_reads_what_init_wrote_and_remove_gives_back(test_user: TestUser,
     ws.mkdir()
     u.chown_tree()
     keys = sorted(set(REMOTE_SSH_TYPES) | set(OWN_KEYS))
-    before, issues = vscode_view(code_server, ws, keys, path)
+    cs = code_server(ws)
+    before, issues = vscode_view(cs, ws, keys, path, reload=False)
     assert before["editor.fontSize"]["effective"] == 15  # VS Code read the user's file (BOM, CRLF, comments)
     assert before["remote.SSH.remotePlatform"]["user"] == {"my-own-host": "linux", "my-mac": "macos"}
     assert issues == []
@@ -101,7 +101,7 @@ def test_vscode_reads_what_init_wrote_and_remove_gives_back(test_user: TestUser,
     assert changed and all(k.startswith("remote.SSH.") for k in changed), changed
 
     assert path.read_bytes().startswith(b"\xef\xbb\xbf"), "the BOM is kept"
-    after, issues = vscode_view(code_server, ws, keys, path)
+    after, issues = vscode_view(cs, ws, keys, path)
     report = {k: after[k] for k in changed}
     for k in changed:
         assert k in REMOTE_SSH_TYPES, f"sshsetup wrote {k}, which the test does not know the type of"
@@ -119,6 +119,6 @@ def test_vscode_reads_what_init_wrote_and_remove_gives_back(test_user: TestUser,
 
     rm = sshsetup_as(u, user_py, "remove", "--yes")
     assert rm.returncode == 0, rm.stderr
-    back, issues = vscode_view(code_server, ws, keys, path)
+    back, issues = vscode_view(cs, ws, keys, path)
     assert back == before
     assert issues == []
