@@ -16,6 +16,7 @@ but 127.0.0.1.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -82,16 +83,35 @@ class Install:
         return p.read_text().strip() if p.exists() else "?"
 
 
+def _install_running() -> bool:
+    """Whether vscode_install.sh holds its lock (it flocks ``vscode.install.lock`` while it works)."""
+    try:
+        fd = os.open(CACHE_BASE / "vscode.install.lock", os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
 def require_vscode() -> Install:
     """The installed component, waiting for a background install; skip/fail (CI) when absent."""
     d = cache_dir()
     hint = f"run .ci/run, or {INSTALLER.relative_to(HERE.parents[1])} as root (log: {d}.log)"
-    deadline = time.monotonic() + WAIT_SECONDS
+    started = time.monotonic()
+    deadline = started + WAIT_SECONDS
     while not (d / "done").exists():
         if (d / "failed").exists():
             missing(COMPONENT, f"the install failed (exit {(d / 'failed').read_text().strip()}); see {d}.log")
         if not d.exists() and not INSTALLING:
             missing(COMPONENT, f"{d} is not there; {hint}")
+        # (a background install just started may not hold its lock yet: give it a minute)
+        if d.exists() and not _install_running() and (not INSTALLING or time.monotonic() > started + 60):
+            missing(COMPONENT, f"{d} is incomplete and no install is running; {hint}")
         if time.monotonic() > deadline:
             missing(COMPONENT, f"the install did not finish within {WAIT_SECONDS:.0f} s; see {d}.log")
         time.sleep(1)
