@@ -249,6 +249,12 @@ def run_tasks(cs: CodeServer, u: TestUser, slurm: Slurm, doc: dict[str, Any], ar
     last = argv_log(u)[-1]
     assert last[:2] == ["-t", ALIAS] and odd in last[2], last
 
+    # the login-node variant (srun run by VS Code itself, no ssh) passes the same account the same way
+    r = cs.run_task(local(doc, "srun"), [odd, Pick("develbooster"), None], timeout=60)
+    text = cs.terminal_text()
+    assert r["end"]["exitCode"] != 0
+    assert f"Budget '{odd}' is not valid" in text, text
+
 
 def run_local_tasks(cs: CodeServer, u: TestUser, slurm: Slurm, doc: dict[str, Any]) -> None:
     """The tasks for a workspace on the login node: submit the file open in the editor, list, cancel."""
