@@ -32,3 +32,10 @@ def require_exe(name: str, *candidates: str) -> str:
 def require_root(component: str) -> None:
     if getattr(os, "geteuid", lambda: -1)() != 0:  # Windows has no geteuid: never root
         missing(component, "needs root (to create a test user / start daemons)")
+
+
+def require_vscode() -> object:
+    """The test bed's real VS Code (tests/testbed/vscode.py): its install, waiting for a background one."""
+    from .vscode import require_vscode as _require
+
+    return _require()
