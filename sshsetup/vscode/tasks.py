@@ -19,8 +19,8 @@ as one word (a value containing ``'`` would break out and is the user's own doin
 Scripts run by ``bash -c`` take their inputs as positional parameters (``"$1"``).
 
 Where a task runs is in its label and its ``detail`` (shown under the label in "Run Task"):
-``sshsetup: [login node] ...`` / "Run on the login node" (remote) and ``sshsetup: [laptop via
-<alias>] ...`` / "Run from this laptop" (local). VS Code's own task ``group`` cannot say it: its
+``sshsetup: [login node] ...`` / "Runs on the login node" (remote) and ``sshsetup: [laptop via
+<alias>] ...`` / "Runs from this laptop" (local), at the end of the detail. VS Code's own task ``group`` cannot say it: its
 schema allows only "build", "test" and "none". ``where`` picks the half a workspace needs
 (``guess_where``: the simple rule ``vscode`` uses when ``--where`` is not given); "both" when unsure.
 
@@ -48,14 +48,15 @@ PARTITION = "${input:sshsetupPartition}"
 JOB_ID = "${input:sshsetupJobId}"
 TIME = "${input:sshsetupTime}"
 REMOTE_SCRIPT = "${input:sshsetupRemoteScript}"
-ON_LOGIN_NODE = "Run on the login node (a workspace opened there over Remote-SSH). "
+# After what the task does: VS Code's picker shows one row of the detail, so what tells the tasks apart comes first.
+ON_LOGIN_NODE = " Runs on the login node (for a workspace opened there over Remote-SSH)."
 REMOTE_LABEL = "[login node] "
 WHERE = ("local", "remote", "both")
 
 
 def from_laptop(alias: str) -> str:
-    """The start of a local task's detail: where to run it, and what it does there."""
-    return f"Run from this laptop (a local workspace): ssh {alias} runs it on the login node. "
+    """The end of a local task's detail: where to run it, and where it runs."""
+    return f" Runs from this laptop (a local workspace): ssh {alias} runs it on the login node."
 
 
 def local_label(alias: str) -> str:
@@ -181,12 +182,12 @@ def remote_tasks(site: Site) -> list[dict[str, Any]]:
     out = [
         _task(
             f"{PREFIX}{REMOTE_LABEL}submit the current file (sbatch)", "sbatch", ["${file}"],
-            ON_LOGIN_NODE + "Submit the job script open in the editor; its output goes next to it.", False,
+            "Submit the job script open in the editor; its output goes next to it." + ON_LOGIN_NODE, False,
             cwd="${fileDirname}",
         )
     ]  # fmt: skip
     for c in commands(site):
-        out.append(_task(PREFIX + REMOTE_LABEL + c.title, c.argv[0], list(c.argv[1:]), ON_LOGIN_NODE + c.detail, c.interactive))
+        out.append(_task(PREFIX + REMOTE_LABEL + c.title, c.argv[0], list(c.argv[1:]), c.detail + ON_LOGIN_NODE, c.interactive))
     return out
 
 
@@ -218,11 +219,11 @@ def local_tasks(site: Site, alias: str) -> list[dict[str, Any]]:
     out = [
         _task(
             f"{prefix}submit a job script on the cluster (sbatch)", "ssh", ssh_args(alias, submit, False),
-            from_laptop(alias) + f"Submit a job script that is already on {alias}; its output goes next to it.", False,
+            f"Submit a job script that is already on {alias}; its output goes next to it." + from_laptop(alias), False,
         )
     ]  # fmt: skip
     for c in commands(site):
-        out.append(_task(prefix + c.title, "ssh", ssh_args(alias, c.argv, c.interactive), from_laptop(alias) + c.detail,
+        out.append(_task(prefix + c.title, "ssh", ssh_args(alias, c.argv, c.interactive), c.detail + from_laptop(alias),
                          c.interactive))
     return out
 

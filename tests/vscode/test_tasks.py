@@ -80,8 +80,8 @@ def test_remote_tasks_exact(cat):
         "command": "sbatch",
         "args": ["${file}"],
         "options": {"cwd": "${fileDirname}"},
-        "detail": "Run on the login node (a workspace opened there over Remote-SSH). "
-                  "Submit the job script open in the editor; its output goes next to it.",
+        "detail": "Submit the job script open in the editor; its output goes next to it. "
+                  "Runs on the login node (for a workspace opened there over Remote-SSH).",
         "problemMatcher": [],
         "presentation": PRESENT,
     }
@@ -479,12 +479,12 @@ def test_every_detail_says_where_the_task_runs(cat):
     remote = [t for t in doc["tasks"] if t["command"] != "ssh"]
     local = [t for t in doc["tasks"] if t["command"] == "ssh"]
     assert len(remote) == len(local) == 8
-    assert all(t["detail"].startswith("Run on the login node (a workspace opened there over Remote-SSH). ") for t in remote)
-    assert all(t["detail"].startswith("Run from this laptop (a local workspace): ssh jsc-booster runs it on the login node. ")
+    assert all(t["detail"].endswith(". Runs on the login node (for a workspace opened there over Remote-SSH).") for t in remote)
+    assert all(t["detail"].endswith(". Runs from this laptop (a local workspace): ssh jsc-booster runs it on the login node.")
                for t in local)
     assert by_label(doc)["sshsetup: [laptop via jsc-booster] my jobs (squeue --me)"]["detail"] == (
-        "Run from this laptop (a local workspace): ssh jsc-booster runs it on the login node. "
-        "List your pending and running jobs.")
+        "List your pending and running jobs. "
+        "Runs from this laptop (a local workspace): ssh jsc-booster runs it on the login node.")
 
 
 # ------------------------------------------------------------------ where the tasks run (issue 18 item 11): golden files
@@ -508,7 +508,7 @@ def test_tasks_match_their_golden_files(cat, where: str) -> None:
     for t in doc["tasks"]:
         remote = t["command"] != "ssh"
         assert t["label"].startswith("sshsetup: [login node] " if remote else "sshsetup: [laptop via jsc-booster] ")
-        assert t["detail"].startswith("Run on the login node" if remote else "Run from this laptop")
+        assert (" Runs on the login node (" if remote else " Runs from this laptop (") in t["detail"]
     used = {i["id"] for i in doc["inputs"]}
     assert all(f"${{input:{i}}}" in json.dumps(doc["tasks"]) for i in used)
     assert len(doc["tasks"]) == {"both": 16, "local": 8, "remote": 8}[where]

@@ -76,7 +76,7 @@ def write_tasks(u: TestUser, py: Path, port: int, env: dict[str, str] | None = N
     r = sshsetup_as(u, py, "init", "--site", "testbed", "--sites-file", f"{u.home}/sites.toml", "--user", u.name,
                     "--passphrase-file", f"{u.home}/pw", "--from", "127.0.0.1", "--yes", env=env)
     assert r.returncode == 0, r.stderr
-    r2 = sshsetup_as(u, py, "vscode", "--workspace", str(ws), "--site", "testbed", "--sites-file",
+    r2 = sshsetup_as(u, py, "vscode", "--workspace", str(ws), "--where", "both", "--site", "testbed", "--sites-file",
                      f"{u.home}/sites.toml", "--account", "myproject", "--yes")
     assert r2.returncode == 0, r2.stderr
     return ws, reader.parse((ws / ".vscode" / "tasks.json").read_text())
