@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests import timing  # reads SSHSETUP_TEST_TIME_FACTOR before fake_home removes SSHSETUP_* variables
+from tests.testbed import uservenv
 
 pytest_plugins = ["tests.testbed.fixtures"]
 
@@ -14,7 +15,37 @@ REAL_HOME = os.environ.get("HOME", "")
 
 
 def pytest_report_header() -> str:
-    return f"time margins: x{timing.FACTOR:g} ({timing.ENV}; default {timing.DEFAULT:g}, {timing.UNDER_COVERAGE:g} under coverage)"
+    return (f"time margins: x{timing.FACTOR:g} ({timing.ENV}; default {timing.DEFAULT:g}, {timing.UNDER_COVERAGE:g} under coverage,"
+            " times workers/cores under pytest-xdist)")
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")  # a pytest-xdist worker (the controller has none)
+
+
+def _coverage_data_dir() -> Path | None:
+    """The directory of the running coverage's data file, when pytest itself is measured."""
+    import sys
+
+    cov = sys.modules.get("coverage")
+    current = None if cov is None else cov.Coverage.current()
+    return None if current is None else Path(current.config.data_file).resolve().parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not _is_worker(config) and _coverage_data_dir() is not None:
+        uservenv.clear_coverage()  # data files of an earlier, killed run
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Hand the test user's coverage data (tests/testbed/uservenv.py) to ``coverage combine``.
+
+    In the xdist controller (or a run without workers), after every worker and fixture has ended.
+    """
+    into = _coverage_data_dir()
+    if not _is_worker(session.config) and into is not None:
+        uservenv.collect_coverage(into)
 
 
 @pytest.fixture(autouse=True)
