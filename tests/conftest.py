@@ -19,6 +19,45 @@ def pytest_report_header() -> str:
             " times workers/cores under pytest-xdist)")
 
 
+# pytest-xdist (addopts in pyproject.toml: --dist loadgroup, one test at a time to whichever worker is free).
+# The longest tests go first, so that they overlap with the short ones instead of ending the run alone
+# (measured with --durations; order only, nothing is skipped). Modules whose module-scoped fixture runs
+# real Slurm jobs are one group each, so that fixture runs on one worker only.
+LONG_FIRST = (
+    "tests/test_crash_safety.py::test_kill_while_creating_a_key",
+    "tests/slurm/test_chain_real.py",
+    "tests/test_crash_safety.py::test_kill_init_anywhere",
+    "tests/ssh/test_block_properties.py::test_init_then_ssh_g_then_remove",
+    "tests/commands/test_code.py::test_walltime_warnings_and_next",
+    "tests/commands/test_code.py::test_idle_watchdog_cancels_and_says_why",
+    "tests/slurm/test_example_train.py",
+    "tests/slurm/test_multinode.py",
+    "tests/test_fuzz_sites_block.py",
+    "tests/commands/test_serve.py",
+    "tests/test_concurrency.py",
+    "tests/test_e2e.py",
+    "tests/commands/test_login.py",
+    "tests/commands/test_code.py",
+    "tests/vscode/jsonc/test_properties.py",
+)
+ONE_WORKER_MODULES = ("tests/slurm/test_chain_real.py", "tests/slurm/test_example_train.py", "tests/slurm/test_multinode.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the group marker into the node id's "@group"
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _is_worker(config):
+        return  # -n 0: file order
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        if module in ONE_WORKER_MODULES:
+            item.add_marker(pytest.mark.xdist_group(module.rsplit("/", 1)[-1].removesuffix(".py")))
+
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), len(LONG_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keeps its order
+
+
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")  # a pytest-xdist worker (the controller has none)
 
