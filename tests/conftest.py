@@ -21,8 +21,7 @@ def pytest_report_header() -> str:
 
 # pytest-xdist (addopts in pyproject.toml: --dist loadgroup, one test at a time to whichever worker is free).
 # The longest tests go first, so that they overlap with the short ones instead of ending the run alone
-# (measured with --durations; order only, nothing is skipped). Modules whose module-scoped fixture runs
-# real Slurm jobs are one group each, so that fixture runs on one worker only.
+# (measured with --durations; order only, nothing is skipped).
 LONG_FIRST = (
     "tests/test_crash_safety.py::test_kill_while_creating_a_key",
     "tests/slurm/test_chain_real.py",
@@ -40,7 +39,8 @@ LONG_FIRST = (
     "tests/commands/test_code.py",
     "tests/vscode/jsonc/test_properties.py",
 )
-ONE_WORKER_MODULES = ("tests/slurm/test_chain_real.py", "tests/slurm/test_example_train.py", "tests/slurm/test_multinode.py")
+# These run torchrun jobs from the job template, whose MASTER_PORT is fixed (29500): one worker runs them all.
+TORCHRUN_MODULES = ("tests/slurm/test_chain_real.py", "tests/slurm/test_example_train.py", "tests/slurm/test_multinode.py")
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the group marker into the node id's "@group"
@@ -49,8 +49,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return  # -n 0: file order
     for item in items:
         module = item.nodeid.split("::")[0]
-        if module in ONE_WORKER_MODULES:
-            item.add_marker(pytest.mark.xdist_group(module.rsplit("/", 1)[-1].removesuffix(".py")))
+        if module in TORCHRUN_MODULES:
+            item.add_marker(pytest.mark.xdist_group("torchrun"))
 
     def rank(item: pytest.Item) -> int:
         return next((i for i, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), len(LONG_FIRST))
