@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests import timing  # reads SSHSETUP_TEST_TIME_FACTOR before fake_home removes SSHSETUP_* variables
+from tests.testbed import uservenv
 
 pytest_plugins = ["tests.testbed.fixtures"]
 
@@ -14,7 +15,76 @@ REAL_HOME = os.environ.get("HOME", "")
 
 
 def pytest_report_header() -> str:
-    return f"time margins: x{timing.FACTOR:g} ({timing.ENV}; default {timing.DEFAULT:g}, {timing.UNDER_COVERAGE:g} under coverage)"
+    return (f"time margins: x{timing.FACTOR:g} ({timing.ENV}; default {timing.DEFAULT:g}, {timing.UNDER_COVERAGE:g} under coverage,"
+            " times workers/cores under pytest-xdist)")
+
+
+# pytest-xdist (addopts in pyproject.toml: --dist loadgroup, one test at a time to whichever worker is free).
+# The longest tests go first, so that they overlap with the short ones instead of ending the run alone
+# (measured with --durations; order only, nothing is skipped).
+LONG_FIRST = (
+    "tests/test_crash_safety.py::test_kill_while_creating_a_key",
+    "tests/slurm/test_chain_real.py",
+    "tests/test_crash_safety.py::test_kill_init_anywhere",
+    "tests/ssh/test_block_properties.py::test_init_then_ssh_g_then_remove",
+    "tests/commands/test_code.py::test_walltime_warnings_and_next",
+    "tests/commands/test_code.py::test_idle_watchdog_cancels_and_says_why",
+    "tests/slurm/test_example_train.py",
+    "tests/slurm/test_multinode.py",
+    "tests/test_fuzz_sites_block.py",
+    "tests/commands/test_serve.py",
+    "tests/test_concurrency.py",
+    "tests/test_e2e.py",
+    "tests/commands/test_login.py",
+    "tests/commands/test_code.py",
+    "tests/vscode/jsonc/test_properties.py",
+)
+# These run torchrun jobs from the job template, whose MASTER_PORT is fixed (29500): one worker runs them all.
+TORCHRUN_MODULES = ("tests/slurm/test_chain_real.py", "tests/slurm/test_example_train.py", "tests/slurm/test_multinode.py")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the group marker into the node id's "@group"
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _is_worker(config):
+        return  # -n 0: file order
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        if module in TORCHRUN_MODULES:
+            item.add_marker(pytest.mark.xdist_group("torchrun"))
+
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), len(LONG_FIRST))
+
+    items.sort(key=rank)  # stable: the rest keeps its order
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")  # a pytest-xdist worker (the controller has none)
+
+
+def _coverage_data_dir() -> Path | None:
+    """The directory of the running coverage's data file, when pytest itself is measured."""
+    import sys
+
+    cov = sys.modules.get("coverage")
+    current = None if cov is None else cov.Coverage.current()
+    return None if current is None else Path(current.config.data_file).resolve().parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not _is_worker(config) and _coverage_data_dir() is not None:
+        uservenv.clear_coverage()  # data files of an earlier, killed run
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Hand the test user's coverage data (tests/testbed/uservenv.py) to ``coverage combine``.
+
+    In the xdist controller (or a run without workers), after every worker and fixture has ended.
+    """
+    into = _coverage_data_dir()
+    if not _is_worker(session.config) and into is not None:
+        uservenv.collect_coverage(into)
 
 
 @pytest.fixture(autouse=True)

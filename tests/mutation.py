@@ -176,7 +176,7 @@ def scratch_copy() -> Path:
 
 def run_tests(copy: Path, tests: list[str], timeout: float) -> str:
     env = {**os.environ, **ENV, "PYTHONPATH": str(copy)}
-    argv = [sys.executable, "-m", "pytest", "-x", "-q", "--no-header", "-p", "no:cacheprovider", "-m", "not slow", *tests]
+    argv = [sys.executable, "-m", "pytest", "-n", "0", "-x", "-q", "--no-header", "-p", "no:cacheprovider", "-m", "not slow", *tests]
     try:
         p = subprocess.run(argv, cwd=copy, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:

@@ -16,7 +16,7 @@ from tests.test_e2e import PASSPHRASE, init_as, py, setup_user, sshsetup_as  # n
 from tests.testbed.agent import SshAgent
 from tests.testbed.sshd import Sshd
 from tests.testbed.users import TestUser
-from tests.timing import budget
+from tests.timing import budget, scaled
 
 
 def test_schedule_doubles_and_sums_to_max_wait() -> None:
@@ -31,9 +31,10 @@ def test_waits_until_the_key_is_accepted(test_user: TestUser, sshd: Sshd, py: Pa
     r = init_as(test_user, py, "--from", "127.0.0.1")
     assert r.returncode == 0, r.stderr
     line = r.stdout.strip()
+    since = sshd.log_offset()
 
-    def upload_later() -> None:
-        time.sleep(1.2)
+    def upload_later() -> None:  # right after the first probe was refused (a fixed delay loses to a slow start)
+        sshd.wait_for_log(r"Connection closed by authenticating user", since=since, timeout=scaled(20))
         sshd.authorize(test_user, line)
 
     t = threading.Thread(target=upload_later)
