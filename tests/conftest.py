@@ -40,6 +40,7 @@ LONG_FIRST = (
     "tests/vscode/jsonc/test_properties.py",
 )
 # These run torchrun jobs from the job template, whose MASTER_PORT is fixed (29500): one worker runs them all.
+VSCODE_PREFIX = "tests/vscode/real/"
 TORCHRUN_MODULES = ("tests/slurm/test_chain_real.py", "tests/slurm/test_example_train.py", "tests/slurm/test_multinode.py")
 
 
@@ -51,8 +52,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         module = item.nodeid.split("::")[0]
         if module in TORCHRUN_MODULES:
             item.add_marker(pytest.mark.xdist_group("torchrun"))
+        if module.startswith(VSCODE_PREFIX):  # code-server + Chromium: one at a time, after its background install
+            item.add_marker(pytest.mark.xdist_group("vscode"))
 
     def rank(item: pytest.Item) -> int:
+        if item.nodeid.startswith(VSCODE_PREFIX):
+            return len(LONG_FIRST) + 1  # last: .ci/run installs VS Code in the background meanwhile
         return next((i for i, prefix in enumerate(LONG_FIRST) if item.nodeid.startswith(prefix)), len(LONG_FIRST))
 
     items.sort(key=rank)  # stable: the rest keeps its order
