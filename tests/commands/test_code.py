@@ -9,6 +9,7 @@ prints ``listeningOn=PORT``. Authentications are counted in sshd's log (LogLevel
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -363,9 +364,10 @@ if SLURM_CONF={conf} /usr/bin/squeue -h -u "$1" -t R -o %i | grep -q .; then cat
 """
 
 
-@pytest.fixture
-def pspam_node(sshd_factory, slurm: Slurm, test_user: TestUser) -> Iterator[Sshd]:  # type: ignore[no-untyped-def]
-    """A second loopback sshd as the compute node: AuthorizedKeysCommand admits only users with a running job.
+@contextlib.contextmanager
+def pspam_sshd(sshd_factory, slurm: Slurm) -> Iterator[Sshd]:  # type: ignore[no-untyped-def]
+    """A second loopback sshd as the compute node: AuthorizedKeysCommand admits only users with a running
+    job on ``slurm``.
 
     The command must sit on a root-owned path no one else may write (sshd checks every component), so not /tmp.
     """
@@ -385,6 +387,13 @@ def pspam_node(sshd_factory, slurm: Slurm, test_user: TestUser) -> Iterator[Sshd
     finally:
         node.stop()
         shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def pspam_node(sshd_factory, slurm: Slurm, test_user: TestUser) -> Iterator[Sshd]:  # type: ignore[no-untyped-def]
+    """The pspam node on the test bed's cluster."""
+    with pspam_sshd(sshd_factory, slurm) as node:
+        yield node
 
 
 def test_proxyjump_transport_with_pspam(session: Session, pspam_node: Sshd) -> None:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +21,7 @@ from typing import Any
 import pytest
 
 from sshsetup.support.doctor.checks_node import parse
-from tests.commands.test_code import ENTRY, PSPAM, RESOURCES, Session, pspam_node, session  # noqa: F401 - fixtures
+from tests.commands.test_code import ENTRY, RESOURCES, Session, pspam_node, pspam_sshd, session  # noqa: F401 - fixtures
 from tests.commands.test_login import pkg  # noqa: F401 - a fixture
 from tests.test_e2e import py  # noqa: F401 - a fixture
 from tests.testbed.agent import SshAgent
@@ -113,19 +111,8 @@ def test_parse(squeue: str, rc: int, sacct: str, running: str | None, ended: tup
 @pytest.fixture
 def acct_pspam_node(sshd_factory: SshdFactory, slurm_accounting: Slurm, test_user: TestUser) -> Iterator[Sshd]:
     """test_code's pspam node, asking the accounting cluster whether the user has a running job."""
-    d = Path(f"/run/sshsetup-pspam-{secrets.token_hex(4)}")  # root-owned, no one else may write: sshd checks each component
-    d.mkdir(mode=0o755)
-    node = sshd_factory(start=False)
-    script = d / "keys"
-    script.write_text(PSPAM.format(conf=slurm_accounting.conf_path, keys=node.auth_dir))
-    script.chmod(0o755)
-    node.extra_config = [f"AuthorizedKeysCommand {script} %u", "AuthorizedKeysCommandUser root", "AuthorizedKeysFile none"]
-    node.start()
-    try:
+    with pspam_sshd(sshd_factory, slurm_accounting) as node:
         yield node
-    finally:
-        node.stop()
-        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture
