@@ -113,7 +113,7 @@ def test_two_ranks_train_through_the_generated_torchrun_script(localhost_slurm: 
     out = (tmp_path / f"torchrun-job-{jid}.out").read_text()
     print(f"2-rank DDP job through Slurm: {time.monotonic() - t0:.1f}s")
     assert state == "COMPLETED", out[-3000:]
-    assert out.startswith("MASTER_ADDR=localhost MASTER_PORT=29500 nodes=1\n")
+    assert out.startswith(f"MASTER_ADDR=localhost MASTER_PORT={20000 + int(jid) % 10000} nodes=1\n")
     ranks = rank_reports(out)
     assert [(d["rank"], d["world"], d["step"]) for d in ranks] == [(0, 2, 4), (1, 2, 4)]  # every rank reports
     assert ranks[0]["weights"] == ranks[1]["weights"]  # the gradients were averaged

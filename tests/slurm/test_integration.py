@@ -120,7 +120,7 @@ def test_torchrun_script_runs_up_to_torchrun(slurm, slurm_client, test_user):
     jid = job_id(r)
     assert slurm.wait_job_state(jid) == "FAILED"
     out = wait_for_file(script.parent / f"torchrun-job-{jid}.out", "torchrun")
-    assert out.startswith("MASTER_ADDR=tbnode01i MASTER_PORT=29500 nodes=1\n")
+    assert out.startswith(f"MASTER_ADDR=tbnode01i MASTER_PORT={20000 + int(jid) % 10000} nodes=1\n")
     assert "torchrun: command not found" in out
     assert out.count("\n") <= 4, out  # nothing else failed before torchrun
 
@@ -134,8 +134,8 @@ def test_torchrun_gets_the_rendezvous_arguments(slurm, slurm_client, test_user):
     assert slurm.wait_job_state(jid) == "COMPLETED"
     out = wait_for_file(script.parent / f"torchrun-job-{jid}.out", "torchrun ")
     assert out == (
-        "MASTER_ADDR=tbnode01i MASTER_PORT=29500 nodes=1\n"
-        f"torchrun --nnodes=1 --nproc_per_node=4 --rdzv_id={jid} --rdzv_backend=c10d --rdzv_endpoint=tbnode01i:29500 "
+        f"MASTER_ADDR=tbnode01i MASTER_PORT={20000 + int(jid) % 10000} nodes=1\n"
+        f"torchrun --nnodes=1 --nproc_per_node=4 --rdzv_id={jid} --rdzv_backend=c10d --rdzv_endpoint=tbnode01i:{20000 + int(jid) % 10000} "
         "--rdzv_conf=is_host=1 train.py --epochs 1 node=0 cpus=1\n"
     )
 

@@ -89,7 +89,7 @@ def test_torchrun_on_two_nodes_times_two_processes(two_nodes: Slurm, tmp_path: P
     out = (tmp_path / f"torchrun-job-{jid}.out").read_text()
     print(f"2 nodes x 2 processes through Slurm: {time.monotonic() - t0:.1f}s")
     assert state == "COMPLETED", out[-4000:]
-    assert out.startswith("MASTER_ADDR=localhost MASTER_PORT=29500 nodes=2\n")
+    assert out.startswith(f"MASTER_ADDR=localhost MASTER_PORT={20000 + int(jid) % 10000} nodes=2\n")
     ranks = rank_reports(out)
     assert [(d["rank"], d["world"], d["step"]) for d in ranks] == [(0, 4, 3), (1, 4, 3), (2, 4, 3), (3, 4, 3)]
     assert all(d["weights"] == ranks[0]["weights"] for d in ranks)  # averaged over both nodes

@@ -139,7 +139,11 @@ class ProbeError(RuntimeError):
 
 
 class Probe:
-    """Requests to the probe extension: ``req-<n>.json`` in, ``res-<n>.json`` out; ``events.jsonl``."""
+    """Requests to the live probe: ``req-<pid>-<n>.json`` in, ``res-<pid>-<n>.json`` out; ``events.jsonl``.
+
+    ``<pid>`` is the extension host named in ``ready.json``: after a reload the old host lives on (code-server
+    keeps it for the reconnection grace time) and must not take a request its dead window cannot answer.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.dir = directory
@@ -151,7 +155,10 @@ class Probe:
 
     def request(self, op: str, *, timeout: float = 60.0, **kw: Any) -> Any:
         self._n += 1
-        name = f"{self._n:06d}.json"
+        host = self.ready()
+        if host is None:
+            raise ProbeError(f"no probe is running to answer {op!r} (no ready.json)")
+        name = f"{host['pid']}-{self._n:06d}.json"
         tmp = self.dir / f".req-{name}"
         tmp.write_text(json.dumps({"op": op, **kw}))
         os.chmod(tmp, 0o644)
@@ -174,8 +181,12 @@ class Probe:
     def wait_event(self, key: str, label: str, *, since: int = 0, timeout: float = 60.0) -> dict[str, Any]:
         """The first event ``{key: label, ...}`` after the ``since``-th (e.g. ``"end"``: exit code)."""
         deadline = time.monotonic() + timeout
+        ready = self.ready()
+        host = None if ready is None else ready["pid"]
         while True:
             for e in self.events()[since:]:
+                if e.get("host", host) != host:
+                    continue  # an extension host left over from before a reload
                 if e.get(key) == label:
                     return e
                 if e.get("failed") == label:

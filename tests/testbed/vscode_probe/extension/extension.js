@@ -1,12 +1,16 @@
 // sshsetup test probe (tests/testbed/vscode.py). Talks to the test through files in $SSHSETUP_PROBE_DIR:
-// the test writes req-<n>.json ({"op": ...}), the probe answers res-<n>.json; task process starts and
-// ends go to events.jsonl. Nothing here reaches the network.
+// the test writes req-<pid>-<n>.json ({"op": ...}), the probe whose extension host is <pid> answers
+// res-<pid>-<n>.json; task process starts and ends go to events.jsonl, each with its host's pid.
+// Requests are addressed by pid because a reload leaves the old extension host running (code-server keeps a
+// disconnected window's host for its reconnection grace time): it would take requests it can no longer answer.
+// Nothing here reaches the network.
 'use strict';
 const vscode = require('vscode');
 const fs = require('fs');
 const path = require('path');
 
 const dir = process.env.SSHSETUP_PROBE_DIR;
+const mine = `req-${process.pid}-`;
 
 function write(name, obj) {
   const tmp = path.join(dir, '.' + name + '.tmp');
@@ -15,7 +19,7 @@ function write(name, obj) {
 }
 
 function event(obj) {
-  fs.appendFileSync(path.join(dir, 'events.jsonl'), JSON.stringify({ t: Date.now(), ...obj }) + '\n');
+  fs.appendFileSync(path.join(dir, 'events.jsonl'), JSON.stringify({ t: Date.now(), host: process.pid, ...obj }) + '\n');
 }
 
 function plain(v) { return v === undefined ? null : JSON.parse(JSON.stringify(v)); }
@@ -94,7 +98,7 @@ async function poll() {
   if (busy) { return; }
   busy = true;
   try {
-    for (const f of fs.readdirSync(dir).filter(n => /^req-\d+\.json$/.test(n)).sort()) {
+    for (const f of fs.readdirSync(dir).filter(n => n.startsWith(mine) && /^req-\d+-\d+\.json$/.test(n)).sort()) {
       const p = path.join(dir, f);
       const req = JSON.parse(fs.readFileSync(p, 'utf8'));
       fs.unlinkSync(p);
