@@ -26,7 +26,7 @@ from sshsetup.ssh import keys, passphrase
 from sshsetup.ssh.block import HostEntry
 from sshsetup.ssh.entries import EntryOptions, control_dir_fits, site_entries
 from sshsetup.ssh.handwritten import HandWritten
-from sshsetup.ssh.verify import Expected, Mismatch, Target, check_candidate, targets
+from sshsetup.ssh.verify import Expected, Mismatch, Target, _temp_beside, check_candidate, targets
 
 KEY_LINE_DETECT_TIMEOUT = 2.0  # seconds for the public-address lookup of the key line
 
@@ -350,8 +350,6 @@ def _hand_written(paths: Paths, sites: list[Site], user: str, identity_file: str
         return ()  # nothing that may reach a managed host: no ssh -G at all (a 10,000-host config costs nothing)
     if mine == doc.text:
         return tuple(handwritten.find(paths.ssh_config, paths.ssh_config, sites, user, identity_file, ssh_dir))
-    from sshsetup.ssh.verify import _temp_beside
-
     tmp = _temp_beside(paths.ssh_config, mine.encode("utf-8"))
     try:
         found = handwritten.find(tmp, paths.ssh_config, sites, user, identity_file, ssh_dir)
@@ -425,7 +423,7 @@ def compute_contents(paths: Paths, plan: InitPlan, vscode: bool) -> Contents:
     block_opts = {**plan.options, "created": True} if doc is None else dict(plan.options)  # created: remove deletes the file
     old_text = doc.text if doc else ""
     moved = sshconfig.needs_move(old_text, paths.ssh_config)
-    new_text = sshconfig.upsert(old_text, list(plan.entries), block_opts, eol, paths.ssh_config)
+    new_text = _refresh_sessions(paths, sshconfig.upsert(old_text, list(plan.entries), block_opts, eol, paths.ssh_config), plan)
     changes = [files.FileChange(paths.ssh_config, new_text.encode("utf-8"), mode=0o600, label="ssh config")]
     notes: list[str] = [moved_note(paths)] if moved else []
     records: Mapping[str, object] = {}
@@ -438,6 +436,37 @@ def compute_contents(paths: Paths, plan: InitPlan, vscode: bool) -> Contents:
         notes += vs.notes[:1]
         records = vs.records
     return Contents(tuple(changes), tuple(notes), records, moved)
+
+
+def _refresh_sessions(paths: Paths, text: str, plan: InitPlan) -> str:
+    """The kept session entries rendered again from ``ssh -G`` in the candidate ``text``: they copy the
+    site's user, key and expanded ControlPath, which this init may have changed."""
+    wanted = plan.options.get("sessions")
+    if not isinstance(wanted, dict) or not wanted:
+        return text
+    import subprocess
+
+    from sshsetup.slurm import session_alias
+    from sshsetup.ssh.client import Ssh
+
+    by_id = {s.id: s.alias for s in plan.sites}
+    site_alias = {str(a): by_id[str(i)] for a, i in wanted.items() if str(i) in by_id}
+    cache: dict[str, dict[str, list[str]] | None] = {}
+    tmp = _temp_beside(paths.ssh_config, text.encode("utf-8"))
+    ssh = Ssh(tmp)
+
+    def dump(host: str) -> dict[str, list[str]] | None:
+        if host not in cache:
+            try:
+                cache[host] = ssh.dump(host)
+            except (RuntimeError, ValueError, OSError, subprocess.SubprocessError):
+                cache[host] = None  # the pre-write check reports a candidate that ssh cannot read
+        return cache[host]
+
+    try:
+        return session_alias.refreshed(text, paths.ssh_config, site_alias, dump)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def rendered_block(plan: InitPlan, eol: str = "\n") -> str:

@@ -15,7 +15,7 @@ The entry is rendered here and not by ``ssh.block.render_block``: ssh takes the 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from sshsetup.errors import Refused
@@ -169,3 +169,35 @@ def key_line_warning(site_id: str, ranges: Sequence[str] | None) -> str | None:
     wanted = " ".join(f"--from {r}" for r in (*ranges, "10.0.0.0/8"))
     return (f"warning: the key line recorded for {site_id} lacks 10.0.0.0/8, so the node hop of ProxyJump will be refused;"
             f" fix: sshsetup key-line --site {site_id} {wanted}, then upload that line in JuDoor")
+
+
+
+def refreshed(text: str, path: Path, site_alias: Mapping[str, str], dump: Callable[[str], Mapping[str, Sequence[str]] | None]) -> str:
+    """``text`` with each session entry rendered again from ``dump`` (``ssh -G`` in ``text``): same profile,
+    ``RemoteCommand`` or node, the host, port, user, key and socket of now.
+
+    ``site_alias``: session alias -> its site's alias. An attaching entry copies ``ssh -G <site alias>``; a
+    ``proxyjump`` entry copies ``ssh -G <node>`` (the site's compute-node entry). ``init`` calls this after
+    changing the block: an entry still naming the old user, or the ControlPath ``ssh -G`` expanded for him,
+    would miss the site's live login and authenticate again (another TOTP code). An entry that cannot be
+    rendered from its dump stays as it was.
+    """
+    for alias, lines in block.session_entries(text, path).items():
+        values = {ln.strip().partition(" ")[0]: ln.strip().partition(" ")[2] for ln in lines[2:]}
+        if not lines[0].startswith(MARK) or alias not in site_alias:
+            continue
+        try:
+            if "RemoteCommand" in values:
+                dumped = dump(site_alias[alias])
+                new = None if dumped is None else entry_lines(alias, dumped, values["RemoteCommand"], _profile(lines[0]))
+            elif "ProxyJump" in values and values.get("ControlPath", "").endswith("/%C"):
+                dumped = dump(values.get("HostName", ""))
+                control_dir = values["ControlPath"][: -len("/%C")].replace("%%", "%")
+                new = None if dumped is None else proxyjump_lines(alias, dumped, control_dir, _profile(lines[0]), proxyjump_node(lines[0]))
+            else:
+                new = None
+        except Refused:
+            new = None
+        if new is not None and tuple(new) != lines:
+            text = upsert_entry(text, new, path)
+    return text

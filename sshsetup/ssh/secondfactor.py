@@ -22,12 +22,7 @@ STEP = 30  # seconds: RFC 6238's default time step; no public JSC source gives a
 _WAIT_CODE = "wait for the next code (up to 30 s), then run sshsetup login again"
 
 
-@dataclass(frozen=True)
-class Cause:
-    id: str
-    title: str
-    hint: str
-
+Cause = sshlog.Cause  # one shape of a cause for explain and for login's own classification
 
 CAUSES: dict[str, Cause] = {c.id: c for c in (
     Cause("code-accepted", "the key and the code were accepted", "nothing to fix"),
