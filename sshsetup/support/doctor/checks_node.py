@@ -22,6 +22,7 @@ BEGIN, END = "__SSHSETUP_NODE_BEGIN__", "__SSHSETUP_NODE_END__"
 _WORD = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 _JOB = re.compile(r"\d{1,12}(?:_\d{1,12})?")
 _ENDED = re.compile(r"(\d{4}-\d\d-\d\d)T(\d\d:\d\d):\d\d")
+_TODAY = re.compile(r"^today=(\d{4}-\d\d-\d\d)$", re.M)
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,10 @@ def entries(ctx: DoctorContext) -> list[NodeEntry]:
 def script(user: str, node: str) -> str:
     """squeue (running, and recently ended with their end time), then sacct: fields split by '|'.
 
-    Both print times in the ISO form parse() reads whatever SLURM_TIME_FORMAT the user's shell sets.
+    Both print times in the ISO form parse() reads whatever SLURM_TIME_FORMAT the user's shell sets, and in
+    the cluster's time zone: its date comes first, so that "today" is the cluster's, not the laptop's.
     """
-    return (f"echo {BEGIN}; {STANDARD_TIME}echo squeue; squeue -h -t all -u {user} -w {node} -o '%i|%T|%e' 2>&1; "
+    return (f"echo {BEGIN}; echo \"today=$(date +%Y-%m-%d)\"; {STANDARD_TIME}echo squeue; squeue -h -t all -u {user} -w {node} -o '%i|%T|%e' 2>&1; "
             f"echo sacct; out=$(sacct -X -n -P -u {user} -N {node} -S now-7days -o JobID,State,End 2>&1); echo \"rc=$?\"; "
             f"printf '%s\\n' \"$out\" | tail -n 50; echo {END}")
 
@@ -73,7 +75,10 @@ class Answer:
 
 
 def parse(out: str, today: str) -> Answer:
+    """The answer of ``script``; ``today`` (YYYY-MM-DD) unless the cluster said its own date."""
     part = out.split(BEGIN, 1)[-1].split(END, 1)[0]
+    said = _TODAY.search(part)
+    today = said.group(1) if said else today
     squeue, _, sacct = part.partition("\nsacct\n")
     rows = [r for r in (ln.split("|") for ln in squeue.splitlines()[1:]) if len(r) == 3 and _JOB.fullmatch(r[0].strip())]
     running = next((r[0].strip() for r in rows if r[1].strip() == "RUNNING"), None)

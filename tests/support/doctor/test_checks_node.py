@@ -105,6 +105,15 @@ def test_parse(squeue: str, rc: int, sacct: str, running: str | None, ended: tup
     assert (answer.running, answer.ended, answer.accounting) == (running, ended, accounting)
 
 
+def test_today_is_the_clusters_date() -> None:
+    """A laptop already on the next day (another time zone) shows the cluster's date only when it differs."""
+    out = OUT.format(squeue="", rc=0, sacct="42|TIMEOUT|2026-12-03T23:30:00\n")
+    assert parse(out, "2026-12-04").ended == ("42", "2026-12-03 23:30")  # the laptop's date: nothing else known
+    assert parse(out.replace("\nsqueue\n", "\ntoday=2026-12-03\nsqueue\n"), "2026-12-04").ended == ("42", "23:30")
+    assert parse(out.replace("\nsqueue\n", "\ntoday=2026-12-04\nsqueue\n"), "2026-12-03").ended == ("42", "2026-12-03 23:30")
+    assert parse(out.replace("\nsqueue\n", "\ntoday=\x1b[2J\nsqueue\n"), "2026-12-03").ended == ("42", "23:30")
+
+
 # ------------------------------------------------------------------ with job accounting: the end time from sacct
 
 
