@@ -180,11 +180,29 @@ def writable(path: Path, target: Path) -> None:
     if not st.st_mode & stat.S_IWUSR:
         raise Refused(f"{path} is read-only (mode {stat.S_IMODE(st.st_mode):04o}); sshsetup changes no read-only file",
                       hint=f"if it may change, make it writable and run sshsetup again: chmod u+w {target}")
-    links = st.st_nlink - _own_links(target, st) if st.st_nlink > 1 else 1
+    links = _user_links(target, st)
     if links > 1:
         raise Refused(f"{path} has {links} hard links; replacing it would cut it off from the other names",
                       hint=f"keep one name and make the others symlinks to it (sshsetup writes through symlinks); "
                            f"they are: find ~ -xdev -samefile {target}")
+
+
+def _user_links(target: Path, st: os.stat_result) -> int:
+    """The names of ``target`` other than a running sshsetup's way back. Another sshsetup (waiting for the
+    lock is not needed to plan) may add or drop its link between the ``stat`` and the listing: a count is
+    taken only when ``stat`` says the same before and after it, else read again."""
+    for _ in range(20):
+        if st.st_nlink <= 1:
+            return 1
+        n = st.st_nlink - _own_links(target, st)
+        try:
+            again = os.stat(target)
+        except OSError:
+            return 1
+        if (again.st_ino, again.st_nlink) == (st.st_ino, st.st_nlink):
+            return n
+        st = again
+    return n
 
 
 def _own_links(target: Path, st: os.stat_result) -> int:

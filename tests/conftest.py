@@ -39,8 +39,8 @@ LONG_FIRST = (
     "tests/commands/test_code.py",
     "tests/vscode/jsonc/test_properties.py",
 )
-# These run torchrun jobs (2 to 4 training processes each) on test clusters whose job ids all start at 1, so their
-# MASTER_PORT (20000 + job id % 10000) is the same: one worker runs them all, one at a time.
+# These run torchrun jobs (2 to 4 training processes each, on 2 cores): one worker runs them, one at a time.
+# (Their ports differ anyway: MASTER_PORT is 20000 + job id % 10000, and each test cluster has its own FirstJobId.)
 VSCODE_PREFIX = "tests/vscode/real/"
 TORCHRUN_MODULES = ("tests/slurm/test_chain_real.py", "tests/slurm/test_example_train.py", "tests/slurm/test_multinode.py")
 

@@ -10,6 +10,7 @@ MariaDB (tests/testbed/slurmdbd.py), so ``sacct`` answers; without it accounting
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -153,6 +154,7 @@ class Slurm:
                 os.mknod(dev, 0o666 | 0o020000, os.makedev(1, 3))  # S_IFCHR, like /dev/null
                 dev.chmod(0o666)
         self.ctld_port = free_port()
+        self.first_job_id = secrets.randbelow(9_000_000) + 1000
         self.slurmd_port = free_port()
         while self.slurmd_port == self.ctld_port:
             self.slurmd_port = free_port()
@@ -168,6 +170,9 @@ class Slurm:
             "SlurmctldHost=localhost(127.0.0.1)",
             f"SlurmctldPort={self.ctld_port}",
             f"SlurmdPort={self.slurmd_port}",
+            # job ids of their own: test clusters side by side (or one after another while a job of an earlier
+            # one still winds down) must not all count from 1, since a job's MASTER_PORT follows from its id
+            f"FirstJobId={self.first_job_id}",
             "CommunicationParameters=NoInAddrAny,NoCtldInAddrAny",  # every daemon binds 127.0.0.1, not the any address
             "AuthType=auth/munge",
             "CredType=cred/munge",
