@@ -64,6 +64,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     items.sort(key=rank)  # stable: the rest keeps its order
 
 
+@pytest.hookimpl(trylast=True)  # after xdist's own hook: the group must show in the node id now
+def pytest_collection_finish(session: pytest.Session) -> None:
+    config = session.config
+    if not _is_worker(config) or not config.getvalue("loadgroup"):
+        return
+    loose = [item.nodeid for item in session.items
+             if item.nodeid.split("::")[0] in TORCHRUN_MODULES or item.nodeid.startswith(VSCODE_PREFIX)]
+    loose = [nodeid for nodeid in loose if "@" not in nodeid]
+    if loose:
+        raise pytest.UsageError(f"pytest-xdist put no group on {loose[0]} (and {len(loose) - 1} more): the torchrun and "
+                                "VS Code tests would run side by side; use the pytest that pyproject.toml pins")
+
+
 def _is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")  # a pytest-xdist worker (the controller has none)
 

@@ -208,7 +208,10 @@ def test_torchrun_chain_passes_usr1_to_every_rank_and_resumes(chains: dict[str, 
     assert [d["step"] for d in links[-1]] == [STEPS, STEPS] and (ckpt / "DONE").exists()
     assert all(0 < ranks[0]["step"] < STEPS for ranks in links[:-1])
     lines = LINK_LINE.findall(out)
-    assert [int(n) for n, text in lines if "SIGUSR1 at" in text] == list(range(len(links) - 1))
+    usr1 = [int(n) for n, text in lines if "SIGUSR1 at" in text]
+    # every link but the last stopped on SIGUSR1; the last may get it too, as its training reaches DONE (on a loaded
+    # machine a link does fewer steps): DONE still ends the chain, with exit 0
+    assert usr1 in (list(range(len(links) - 1)), list(range(len(links)))), out[-4000:]
     assert [int(n) for n, text in lines if text.startswith("the training wrote DONE at")] == [len(links) - 1]
     states = [state for _, state in run["jobs"]]
     assert states == ["FAILED"] * (len(links) - 1) + ["COMPLETED"] + ["CANCELLED"] * (3 - len(links)), run["jobs"]
