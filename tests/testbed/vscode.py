@@ -389,6 +389,7 @@ class CodeServer:
         ``{"prompts": [...], "end": {exitCode...} | None}``.
         """
         assert self.browser is not None
+        self.wait_no_input()  # else the first answer could go to a quick pick still closing (the task picker)
         since = len(self.probe.events())
         self.probe.request("run", label=label)
         prompts = []
@@ -401,6 +402,19 @@ class CodeServer:
         self.probe.wait_event("start", label, since=since, timeout=timeout)
         end = self.probe.wait_event("end", label, since=since, timeout=timeout) if wait_end else None
         return {"prompts": prompts, "end": end}
+
+    def wait_no_input(self, timeout: float = 20.0) -> None:
+        """Until no quick input (palette, picker, input box) is shown; Escape once more half-way."""
+        assert self.browser is not None
+        deadline = time.monotonic() + timeout
+        pressed = False
+        while self.browser.call("input_state") is not None:
+            if time.monotonic() > deadline:
+                raise ProbeError(f"a quick input stays open: {self.browser.call('input_state')}")
+            if not pressed and time.monotonic() > deadline - timeout / 2:
+                self.browser.call("press", key="Escape")
+                pressed = True
+            time.sleep(0.1)
 
     def terminal_text(self) -> str:
         assert self.browser is not None
